@@ -1,0 +1,11 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // swc only strips types; `npm run typecheck` runs tsc over src and test.
+  transform: { '^.+\\.ts$': ['@swc/jest'] },
+  // The integration suites start real servers (rsyslogd, HTTPS); two workers fit a 2-core CI machine.
+  maxWorkers: 2,
+  testTimeout: 60_000,
+  collectCoverageFrom: ['src/**/*.ts'],
+};

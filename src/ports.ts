@@ -1,0 +1,52 @@
+/**
+ * The seams of the program. The run loop talks only to these interfaces;
+ * adapters (Auth0 over HTTPS, Papertrail over TLS, a JSON file or webtask
+ * storage, the system clock) live in their own files and are tested against
+ * real servers, while the core is tested with in-memory fakes.
+ */
+import type { Auth0Log } from './auth0/auth0-log';
+import type { StateDocument } from './storage/state';
+
+export interface LogsPage {
+  logs: Auth0Log[];
+}
+
+export interface Auth0LogsClient {
+  /**
+   * One page in checkpoint mode: the logs strictly after `from`, in `log_id`
+   * order. `deadline` (epoch ms) bounds every retry and rate-limit wait.
+   */
+  getLogs(query: { from: string; take: number; deadline: number }): Promise<LogsPage>;
+}
+
+export interface LogSink {
+  /**
+   * Resolves only once every line has been delivered (see the README's
+   * "What shipped means"); rejects with a SinkError otherwise.
+   */
+  send(lines: readonly string[]): Promise<void>;
+  /** Releases connections. Safe to call more than once. */
+  close(): Promise<void>;
+}
+
+export interface StateStore {
+  read(): Promise<StateDocument>;
+  /**
+   * Applies `change` to the current document and writes it with the
+   * storage's conflict detection, re-reading and re-applying on conflict.
+   * `change` must therefore be pure. Returns the document as written.
+   */
+  update(change: (current: StateDocument) => StateDocument): Promise<StateDocument>;
+}
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}

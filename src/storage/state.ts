@@ -1,0 +1,92 @@
+/**
+ * The one state document shared by the CLI, the service and the webtask:
+ * checkpoint, run lease and run history. Webtask storage holds a single JSON
+ * document of at most 500 KB, so everything lives here and the history is a
+ * bounded ring.
+ */
+import type { ErrorRecord } from '../errors';
+
+export const STATE_VERSION = 1;
+export const RUN_HISTORY_LIMIT = 100;
+
+export interface Lease {
+  /** Random id of the run holding the lease. */
+  owner: string;
+  /** Epoch ms after which the lease is void, so a crashed run never blocks the next. */
+  expiresAt: number;
+  /** Set by the file store: a lease whose process is gone on this host is stale at once. */
+  pid?: number;
+  host?: string;
+}
+
+export interface RunRecord {
+  id: string;
+  trigger: string;
+  status: 'ok' | 'failed' | 'skipped';
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  startCheckpoint: string | null;
+  checkpoint: string | null;
+  fetched: number;
+  exported: number;
+  filteredOut: number;
+  truncated: number;
+  pages: number;
+  stoppedBy: string;
+  lagSeconds: number | null;
+  warnings: string[];
+  error?: ErrorRecord;
+}
+
+export interface StateDocument {
+  version: number;
+  /** The `log_id` of the last log delivered (or filtered out); the next run starts after it. */
+  checkpoint: string | null;
+  /** The START_FROM value last applied, so that a value is applied once, not on every run. */
+  startFrom: string | null;
+  lease: Lease | null;
+  /** Newest last. */
+  runs: RunRecord[];
+  lastSuccessAt: string | null;
+  /** `date` of the newest event exported, for lag. */
+  newestExportedDate: string | null;
+}
+
+export function emptyState(): StateDocument {
+  return {
+    version: STATE_VERSION,
+    checkpoint: null,
+    startFrom: null,
+    lease: null,
+    runs: [],
+    lastSuccessAt: null,
+    newestExportedDate: null,
+  };
+}
+
+/** Accepts whatever storage held (nothing, an older shape, a hand edit) and returns a well-formed document. */
+export function normalizeState(raw: unknown): StateDocument {
+  const base = emptyState();
+  if (typeof raw !== 'object' || raw === null) return base;
+  const r = raw as Record<string, unknown>;
+  const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
+  // The original extension stored `checkpointId`; honour it so a migrating tenant loses nothing.
+  base.checkpoint = str(r['checkpoint']) ?? str(r['checkpointId']);
+  base.startFrom = str(r['startFrom']);
+  base.lastSuccessAt = str(r['lastSuccessAt']);
+  base.newestExportedDate = str(r['newestExportedDate']);
+  const lease = r['lease'] as Lease | null | undefined;
+  base.lease = lease && typeof lease.owner === 'string' && typeof lease.expiresAt === 'number' ? lease : null;
+  base.runs = Array.isArray(r['runs']) ? (r['runs'] as RunRecord[]).slice(-RUN_HISTORY_LIMIT) : [];
+  return base;
+}
+
+/**
+ * Orders two log ids. Auth0 `log_id`s are fixed-width decimal strings, so a
+ * longer id is newer and equal lengths compare as text.
+ */
+export function compareLogIds(a: string, b: string): number {
+  if (a.length !== b.length) return a.length < b.length ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
