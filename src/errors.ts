@@ -109,3 +109,16 @@ export function toErrorRecord(error: unknown): ErrorRecord {
   }
   return { name: 'Error', code: 'UNEXPECTED', message: String(error), retriable: true };
 }
+
+/**
+ * Waiting for Auth0's rate limit (or anything else) would pass the run's
+ * deadline. Not a failure: progress is saved and the next run continues.
+ */
+export class OutOfTimeError extends ShipperError {
+  readonly code: string;
+
+  constructor(message: string, options: { code?: string } = {}) {
+    super(message);
+    this.code = options.code ?? 'RATE_LIMITED';
+  }
+}

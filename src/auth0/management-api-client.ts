@@ -1,0 +1,219 @@
+/**
+ * Auth0LogsClient over the Management API v2, checkpoint mode.
+ *
+ * - Token: client credentials, cached in memory until shortly before expiry,
+ *   never stored. A 401 on the logs endpoint gets exactly one refresh.
+ * - Rate limits: when x-ratelimit-remaining reaches 0 the next request waits for
+ *   x-ratelimit-reset; a 429 waits for the reset too. A wait that would pass the
+ *   run's deadline ends the run cleanly instead (OutOfTimeError).
+ * - 5xx, timeouts and network errors: exponential backoff with full jitter,
+ *   bounded by attempts and by the deadline.
+ * - Any other 4xx fails at once with Auth0's own message.
+ */
+import { Auth0ApiError, OutOfTimeError } from '../errors';
+import type { Auth0LogsClient, Clock, LogsPage } from '../ports';
+import type { Auth0Log } from './auth0-log';
+import { logIdOf } from './auth0-log';
+import type { HttpResponse, HttpTransport } from './http';
+import { backoffMs, parseRateLimit, waitAfter429, type RateLimit } from './rate-limit';
+
+export interface ManagementApiClientOptions {
+  domain: string;
+  clientId: string;
+  clientSecret: string;
+  transport: HttpTransport;
+  clock: Clock;
+  random?: () => number;
+  requestTimeoutMs?: number;
+  maxAttempts?: number;
+  /** Called before each wait, so the run can say why it is slow. */
+  onWait?: (reason: string, ms: number) => void;
+}
+
+interface CachedToken {
+  value: string;
+  refreshAt: number;
+}
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+const DEFAULT_MAX_ATTEMPTS = 8;
+
+export class ManagementApiClient implements Auth0LogsClient {
+  private token: CachedToken | null = null;
+  private rateLimit: RateLimit = { limit: null, remaining: null, resetAt: null };
+  private readonly base: string;
+  private readonly random: () => number;
+  private readonly requestTimeoutMs: number;
+  private readonly maxAttempts: number;
+
+  constructor(private readonly options: ManagementApiClientOptions) {
+    this.base = `https://${options.domain}`;
+    this.random = options.random ?? Math.random;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  }
+
+  async getLogs(query: { from: string; take: number; deadline: number }): Promise<LogsPage> {
+    // Auth0 ignores q, sort, fields and per_page when `from` is given, so none are sent.
+    const url = new URL('/api/v2/logs', this.base);
+    url.searchParams.set('from', query.from);
+    url.searchParams.set('take', String(query.take));
+
+    let refreshedAfter401 = false;
+    for (let attempt = 0; ; ) {
+      await this.waitForBucket(query.deadline);
+      const token = await this.accessToken(query.deadline);
+      const outcome = await this.request({ method: 'GET', url, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } }, query.deadline);
+      if (outcome instanceof Error) {
+        attempt = await this.backoff(attempt, outcome, query.deadline);
+        continue;
+      }
+      const res = outcome;
+      this.rateLimit = parseRateLimit(res.headers);
+      if (res.status === 200) return { logs: parseLogsPage(res, url.pathname) };
+      if (res.status === 401 && !refreshedAfter401) {
+        // The cached token may have been revoked or may have expired early.
+        refreshedAfter401 = true;
+        this.token = null;
+        continue;
+      }
+      if (res.status === 429) {
+        const now = this.options.clock.now();
+        const wait = waitAfter429(this.rateLimit, res.headers, now, backoffMs(attempt, this.random, 1_000));
+        await this.sleepWithin(wait, query.deadline, 'Auth0 rate limit (429)');
+        continue;
+      }
+      const error = apiError(res, url.pathname);
+      if (!error.retriable) throw error;
+      attempt = await this.backoff(attempt, error, query.deadline);
+    }
+  }
+
+  private async accessToken(deadline: number): Promise<string> {
+    if (this.token && this.options.clock.now() < this.token.refreshAt) return this.token.value;
+    const url = new URL('/oauth/token', this.base);
+    const body = JSON.stringify({
+      grant_type: 'client_credentials',
+      client_id: this.options.clientId,
+      client_secret: this.options.clientSecret,
+      audience: `${this.base}/api/v2/`,
+    });
+    for (let attempt = 0; ; ) {
+      const outcome = await this.request({ method: 'POST', url, headers: { 'content-type': 'application/json', accept: 'application/json' }, body }, deadline);
+      if (outcome instanceof Error) {
+        attempt = await this.backoff(attempt, outcome, deadline);
+        continue;
+      }
+      if (outcome.status === 200) {
+        const parsed = safeJson(outcome.body) as { access_token?: unknown; expires_in?: unknown } | undefined;
+        if (typeof parsed?.access_token !== 'string' || parsed.access_token === '') {
+          throw new Auth0ApiError('Auth0 /oauth/token answered 200 without an access_token.', { status: 200, code: 'AUTH0_BAD_RESPONSE', endpoint: '/oauth/token' });
+        }
+        const lifetimeMs = (typeof parsed.expires_in === 'number' && parsed.expires_in > 0 ? parsed.expires_in : 3600) * 1000;
+        // Refresh a minute early (or at 90% of a short lifetime) so a token never expires mid-page.
+        const margin = Math.min(60_000, lifetimeMs * 0.1);
+        this.token = { value: parsed.access_token, refreshAt: this.options.clock.now() + lifetimeMs - margin };
+        return parsed.access_token;
+      }
+      const error = apiError(outcome, '/oauth/token');
+      if (outcome.status === 401 || outcome.status === 403) {
+        throw new Auth0ApiError(
+          `Auth0 rejected the client credentials (${error.message}). Check AUTH0_CLIENT_ID and AUTH0_CLIENT_SECRET, and that the application is authorized for the Management API with the read:logs scope.`,
+          { status: outcome.status, code: 'AUTH0_UNAUTHORIZED', retriable: false, endpoint: '/oauth/token' },
+        );
+      }
+      if (!error.retriable) throw error;
+      attempt = await this.backoff(attempt, error, deadline);
+    }
+  }
+
+  private async request(req: { method: 'GET' | 'POST'; url: URL; headers: Record<string, string>; body?: string }, deadline: number): Promise<HttpResponse | Error> {
+    const left = deadline - this.options.clock.now();
+    if (left <= 0) throw new OutOfTimeError('The run reached its deadline before Auth0 answered.', { code: 'DEADLINE' });
+    try {
+      return await this.options.transport({ ...req, timeoutMs: Math.min(this.requestTimeoutMs, left) });
+    } catch (error) {
+      return new Auth0ApiError(`Request to ${req.url.pathname} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error, code: 'AUTH0_UNREACHABLE', endpoint: req.url.pathname });
+    }
+  }
+
+  /** Counts a failed attempt and sleeps before the next one, or throws when out of attempts or time. */
+  private async backoff(attempt: number, error: Error, deadline: number): Promise<number> {
+    const next = attempt + 1;
+    if (next >= this.maxAttempts) throw error;
+    const wait = backoffMs(attempt, this.random);
+    if (this.options.clock.now() + wait >= deadline) throw error;
+    this.options.onWait?.(`retrying after: ${error.message}`, wait);
+    await this.options.clock.sleep(wait);
+    return next;
+  }
+
+  private async waitForBucket(deadline: number): Promise<void> {
+    const { remaining, resetAt } = this.rateLimit;
+    const now = this.options.clock.now();
+    if (remaining === 0 && resetAt !== null && resetAt > now) {
+      await this.sleepWithin(resetAt - now, deadline, 'Auth0 rate limit bucket is empty');
+    }
+  }
+
+  private async sleepWithin(ms: number, deadline: number, reason: string): Promise<void> {
+    if (this.options.clock.now() + ms >= deadline) {
+      throw new OutOfTimeError(`${reason}; it resets after this run's deadline, so the run stops here and the next run continues.`);
+    }
+    this.options.onWait?.(reason, ms);
+    await this.options.clock.sleep(ms);
+    // The bucket refilled (or we assume so); forget the stale reading.
+    this.rateLimit = { ...this.rateLimit, remaining: null };
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A short, printable excerpt of a body for error messages. */
+function excerpt(body: string): string {
+  const flat = body.replace(/[^\x20-\x7e]+/g, ' ').trim();
+  return flat.length > 120 ? `${flat.slice(0, 120)}…` : flat;
+}
+
+function contentType(res: HttpResponse): string {
+  const value = res.headers['content-type'];
+  return (Array.isArray(value) ? value[0] : value) ?? 'no content-type';
+}
+
+function apiError(res: HttpResponse, endpoint: string): Auth0ApiError {
+  const body = safeJson(res.body) as { message?: unknown; error?: unknown; error_description?: unknown; errorCode?: unknown } | undefined;
+  const auth0Message = [body?.error, body?.error_description ?? body?.message].filter((v): v is string => typeof v === 'string').join(': ');
+  const text = auth0Message || `${contentType(res)} body "${excerpt(res.body)}"`;
+  const retriable = res.status >= 500 || res.status === 408;
+  const code = res.status === 403 ? 'AUTH0_FORBIDDEN' : retriable ? 'AUTH0_UNAVAILABLE' : 'AUTH0_API_ERROR';
+  const hint = res.status === 403 ? ' The application needs the read:logs scope on the Management API.' : '';
+  return new Auth0ApiError(`Auth0 ${endpoint} answered ${res.status}: ${text}.${hint}`, { status: res.status, code, retriable, endpoint });
+}
+
+/** A 200 must be a JSON array of objects that each carry a log id; anything else is a clear error, never "no logs". */
+function parseLogsPage(res: HttpResponse, endpoint: string): Auth0Log[] {
+  const bad = (what: string): Auth0ApiError =>
+    new Auth0ApiError(`Auth0 ${endpoint} answered 200 with ${what} (${contentType(res)}: "${excerpt(res.body)}"); nothing was shipped and the checkpoint is unchanged.`, {
+      status: 200,
+      code: 'AUTH0_BAD_RESPONSE',
+      endpoint,
+    });
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(res.body);
+  } catch {
+    throw bad('a body that is not JSON');
+  }
+  if (!Array.isArray(parsed)) throw bad('JSON that is not an array of logs');
+  parsed.forEach((entry: unknown, index) => {
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw bad(`entry ${index} that is not an object`);
+    if (logIdOf(entry as Auth0Log) === undefined) throw bad(`entry ${index} without a log_id`);
+  });
+  return parsed as Auth0Log[];
+}

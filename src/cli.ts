@@ -1,0 +1,175 @@
+#!/usr/bin/env node
+/**
+ * auth0-logs-to-papertrail run | serve
+ *
+ * stdout carries one JSON document (the run report); stderr carries the
+ * human progress lines. Exit codes: 0 success, 1 run failed (nothing lost),
+ * 2 configuration error.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { parse as parseDotenv } from 'dotenv';
+import { loadConfig, secretValues, type Environment } from './config';
+import { isConfigError, toErrorRecord } from './errors';
+import { runExport } from './run-export';
+import { createAdapters } from './runtime/compose';
+import { createLogger } from './runtime/logger';
+import { createRedactor } from './runtime/redact';
+import { FileStateStore, isProcessAlive } from './storage/file-state-store';
+
+const HELP = `Usage: auth0-logs-to-papertrail <command> [--env-file <path>]
+
+Exports your Auth0 tenant's logs to Papertrail over verified TLS.
+
+Commands:
+  run      Export everything new since the last checkpoint, then exit.
+  serve    Start the HTTP service with its built-in scheduler.
+
+Options:
+  --env-file <path>  Read settings from this file (default: ./.env when present).
+                     Variables already in the environment take precedence.
+  --help             Show this help.
+  --version          Show the version.
+
+Settings (environment variables):
+  AUTH0_DOMAIN         Tenant domain, e.g. your-tenant.us.auth0.com (required)
+  AUTH0_CLIENT_ID      Client ID of an application with the read:logs scope (required)
+  AUTH0_CLIENT_SECRET  Its client secret (required)
+  PAPERTRAIL_HOST      Host from "Your systems & apps will log to" (required)
+  PAPERTRAIL_PORT      Port shown next to it (required)
+  PAPERTRAIL_SYSTEM    Syslog hostname shown as the system (default auth0-logs)
+  PAPERTRAIL_PROGRAM   Syslog app name shown as the program (default auth0)
+  BATCH_SIZE           Logs per request, 1-100 (default 100)
+  LOG_LEVEL            Export types at or above: 0-4 or debug|info|warning|error|critical
+  LOG_TYPES            Comma-separated type codes to export (OR-ed with LOG_LEVEL)
+  START_FROM           A log id to restart after (applied once per value)
+  STORAGE_FILE         State file (default ./data/state.json)
+  MAX_RUN_SECONDS      Time budget of one run (default 900)
+
+Output: the run report as JSON on stdout; progress lines on stderr.
+Exit codes: 0 success, 1 run failed (checkpoint stays at the last delivered page),
+            2 configuration error (nothing fetched, nothing changed).
+`;
+
+interface Args {
+  command: string | undefined;
+  envFile: string | undefined;
+  help: boolean;
+  version: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = { command: undefined, envFile: undefined, help: false, version: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') args.help = true;
+    else if (arg === '--version') args.version = true;
+    else if (arg === '--env-file') args.envFile = argv[++i];
+    else if (arg?.startsWith('--env-file=')) args.envFile = arg.slice('--env-file='.length);
+    else if (args.command === undefined) args.command = arg;
+    else throw new Error(`Unexpected argument "${arg}".`);
+  }
+  return args;
+}
+
+/** Settings from the env file, overridden by the real environment. */
+export function readEnvironment(envFile: string | undefined, env: NodeJS.ProcessEnv = process.env): Environment {
+  const path = envFile ?? '.env';
+  if (envFile !== undefined && !existsSync(path)) throw new Error(`The env file ${path} does not exist.`);
+  const fromFile = existsSync(path) ? parseDotenv(readFileSync(path)) : {};
+  return { ...fromFile, ...env };
+}
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(`${__dirname}/../package.json`, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function run(env: Environment): Promise<number> {
+  let config;
+  try {
+    config = loadConfig(env, 'standalone');
+  } catch (error) {
+    if (!isConfigError(error)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.stdout.write(`${JSON.stringify({ status: 'failed', error: toErrorRecord(error) }, null, 2)}\n`);
+    return 2;
+  }
+  const redact = createRedactor(secretValues(config));
+  const log = createLogger({ redact });
+  const store = new FileStateStore(config.storageFile);
+  const adapters = createAdapters(config, { store, log });
+  try {
+    const result = await runExport(adapters.deps, config, {
+      trigger: 'cli',
+      redact,
+      holder: { pid: process.pid, host: hostname() },
+      isStale: (lease) => lease.host === hostname() && typeof lease.pid === 'number' && !isProcessAlive(lease.pid),
+    });
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return result.status === 'ok' ? 0 : 1;
+  } catch (error) {
+    const record = redact(toErrorRecord(error));
+    if (record.code === 'RUN_IN_PROGRESS') {
+      log.warn(record.message);
+      process.stdout.write(`${JSON.stringify({ status: 'skipped', error: record }, null, 2)}\n`);
+      return 0;
+    }
+    log.error(record.message);
+    process.stdout.write(`${JSON.stringify({ status: 'failed', error: record }, null, 2)}\n`);
+    return 1;
+  } finally {
+    adapters.dispose();
+  }
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let args: Args;
+  try {
+    args = parseArgs(argv);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (args.version) {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  let env: Environment;
+  try {
+    env = readEnvironment(args.envFile);
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n`);
+    return 2;
+  }
+  switch (args.command) {
+    case 'run':
+      return run(env);
+    case 'serve': {
+      const { serve } = await import('./serve');
+      return serve(env);
+    }
+    default:
+      process.stderr.write(`${args.command === undefined ? 'No command given.' : `Unknown command "${args.command}".`}\n\n${HELP}`);
+      return 2;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`Unexpected failure: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,196 @@
+/**
+ * Settings, parsed once into a typed object. Every rule is checked and every
+ * problem is reported together, each with its fix, before anything is
+ * fetched: a half-valid configuration never starts a run.
+ */
+import { isIP } from 'node:net';
+import { ConfigError, type SettingProblem } from './errors';
+import { lookupLogType, type LogLevel } from './auth0/log-types';
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+export type Runtime = 'standalone' | 'webtask';
+
+export interface Config {
+  auth0: { domain: string; clientId: string; clientSecret: string };
+  papertrail: { host: string; port: number; system: string; program: string };
+  batchSize: number;
+  filter: LogFilter;
+  /** A log id to start after; applied once per distinct value (see README, "Starting point"). */
+  startFrom: string | null;
+  storageFile: string;
+  maxRunMs: number;
+  /** Non-fatal remarks about the settings, carried into every run report. */
+  warnings: string[];
+}
+
+export interface LogFilter {
+  minLevel: LogLevel | null;
+  types: ReadonlySet<string> | null;
+}
+
+/** The Management API's maximum `take` in checkpoint mode. */
+export const MAX_BATCH_SIZE = 100;
+export const DEFAULTS = {
+  PAPERTRAIL_SYSTEM: 'auth0-logs',
+  PAPERTRAIL_PROGRAM: 'auth0',
+  BATCH_SIZE: MAX_BATCH_SIZE,
+  STORAGE_FILE: './data/state.json',
+  /** Standalone runs may take their time; the next run resumes anyway. */
+  MAX_RUN_SECONDS_STANDALONE: 900,
+  /** Webtask requests are cut off at about 30 s; leave room to answer. */
+  MAX_RUN_SECONDS_WEBTASK: 20,
+} as const;
+
+const LEVEL_NAMES: Readonly<Record<string, LogLevel>> = { debug: 0, info: 1, warning: 2, warn: 2, error: 3, critical: 4 };
+// RFC 5424 HOSTNAME and APP-NAME are PRINTUSASCII (33..126); Papertrail cuts HOSTNAME at 120.
+const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
+const HOST_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
+const LOG_ID = /^[A-Za-z0-9]{1,128}$/;
+
+function isHostName(value: string): boolean {
+  if (isIP(value) !== 0) return true;
+  if (value.length > 253) return false;
+  return value.split('.').every((label) => HOST_LABEL.test(label));
+}
+
+/** Parses a whole number with no sign, unit or fraction ("10", not "10.5", "1e1" or "10s"). */
+function parseWhole(value: string): number | null {
+  return /^\d{1,9}$/.test(value) ? Number(value) : null;
+}
+
+export function loadConfig(env: Environment, runtime: Runtime = 'standalone'): Config {
+  const problems: SettingProblem[] = [];
+  const warnings: string[] = [];
+  const get = (name: string): string => (env[name] ?? '').trim();
+  const problem = (setting: string, text: string, fix: string): void => {
+    problems.push({ setting, problem: text, fix });
+  };
+  const required = (name: string, fix: string): string => {
+    const value = get(name);
+    if (value === '') problem(name, 'is not set.', fix);
+    return value;
+  };
+
+  // --- Auth0 ---
+  const rawDomain = required(
+    'AUTH0_DOMAIN',
+    'set it to your tenant domain, e.g. "your-tenant.us.auth0.com" (no "https://").',
+  );
+  let domain = rawDomain.replace(/\/+$/, '');
+  if (domain !== '') {
+    if (/^https?:\/\//i.test(domain)) {
+      problem('AUTH0_DOMAIN', `"${rawDomain}" includes a scheme.`, 'give the host only, e.g. "your-tenant.us.auth0.com"; requests always use https.');
+      domain = '';
+    } else {
+      const match = /^([^:/\s]+)(?::(\d{1,5}))?$/.exec(domain);
+      const port = match?.[2] === undefined ? null : Number(match[2]);
+      if (!match || !isHostName(match[1] ?? '') || (port !== null && (port < 1 || port > 65535))) {
+        problem('AUTH0_DOMAIN', `"${rawDomain}" is not a host name (optionally host:port).`, 'set it to your tenant domain, e.g. "your-tenant.us.auth0.com".');
+      }
+    }
+  }
+  const clientId = required('AUTH0_CLIENT_ID', 'set it to the Client ID of a machine-to-machine application granted the read:logs scope.');
+  const clientSecret = required('AUTH0_CLIENT_SECRET', 'set it to the Client Secret of that application.');
+
+  // --- Papertrail ---
+  const host = required('PAPERTRAIL_HOST', 'copy the host shown under "Your systems & apps will log to" in Papertrail, e.g. "logs5.papertrailapp.com".');
+  if (host !== '' && !isHostName(host)) {
+    problem('PAPERTRAIL_HOST', `"${host}" is not a host name.`, 'give the host only, e.g. "logs5.papertrailapp.com" (no scheme, no port).');
+  }
+  const rawPort = required('PAPERTRAIL_PORT', 'copy the port shown next to the host in Papertrail, e.g. 12345.');
+  const port = rawPort === '' ? null : parseWhole(rawPort);
+  if (rawPort !== '' && (port === null || port < 1 || port > 65535)) {
+    problem('PAPERTRAIL_PORT', `"${rawPort}" is not a port number.`, 'use a whole number from 1 to 65535.');
+  }
+  const system = get('PAPERTRAIL_SYSTEM') || DEFAULTS.PAPERTRAIL_SYSTEM;
+  if (!PRINTABLE_ASCII.test(system) || system.length > 120) {
+    problem('PAPERTRAIL_SYSTEM', `"${system}" contains spaces or other characters a syslog HOSTNAME cannot hold, or is longer than 120 characters.`, 'use up to 120 printable ASCII characters without spaces, e.g. "auth0-logs".');
+  }
+  const program = get('PAPERTRAIL_PROGRAM') || DEFAULTS.PAPERTRAIL_PROGRAM;
+  if (!PRINTABLE_ASCII.test(program) || program.length > 48) {
+    problem('PAPERTRAIL_PROGRAM', `"${program}" is not a valid syslog APP-NAME.`, 'use up to 48 printable ASCII characters without spaces, e.g. "auth0".');
+  }
+
+  // --- Export ---
+  const rawBatch = get('BATCH_SIZE');
+  let batchSize: number = DEFAULTS.BATCH_SIZE;
+  if (rawBatch !== '') {
+    const parsed = parseWhole(rawBatch);
+    if (parsed === null || parsed < 1 || parsed > MAX_BATCH_SIZE) {
+      problem('BATCH_SIZE', `"${rawBatch}" is out of range.`, `use a whole number from 1 to ${MAX_BATCH_SIZE} (Auth0 returns at most ${MAX_BATCH_SIZE} logs per request), or leave it empty for ${MAX_BATCH_SIZE}.`);
+    } else {
+      batchSize = parsed;
+    }
+  }
+
+  const minLevel = parseLogLevel(get('LOG_LEVEL'), problem);
+  const types = parseLogTypes(get('LOG_TYPES'), problem, warnings);
+
+  let startFrom: string | null = get('START_FROM') || null;
+  if (startFrom !== null && !LOG_ID.test(startFrom)) {
+    problem('START_FROM', `"${startFrom}" is not a log id.`, 'copy the log_id of the event to start after (digits, e.g. "90020240501…"), or leave it empty.');
+    startFrom = null;
+  }
+
+  const storageFile = get('STORAGE_FILE') || DEFAULTS.STORAGE_FILE;
+
+  const defaultSeconds = runtime === 'webtask' ? DEFAULTS.MAX_RUN_SECONDS_WEBTASK : DEFAULTS.MAX_RUN_SECONDS_STANDALONE;
+  const rawSeconds = get('MAX_RUN_SECONDS');
+  let maxRunSeconds: number = defaultSeconds;
+  if (rawSeconds !== '') {
+    const parsed = parseWhole(rawSeconds);
+    if (parsed === null || parsed < 5 || parsed > 86_400) {
+      problem('MAX_RUN_SECONDS', `"${rawSeconds}" is out of range.`, `use a whole number of seconds from 5 to 86400, or leave it empty for ${defaultSeconds}.`);
+    } else {
+      maxRunSeconds = parsed;
+    }
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    auth0: { domain, clientId, clientSecret },
+    papertrail: { host, port: port ?? 0, system, program },
+    batchSize,
+    filter: { minLevel, types },
+    startFrom,
+    storageFile,
+    maxRunMs: maxRunSeconds * 1000,
+    warnings,
+  };
+}
+
+type ProblemFn = (setting: string, text: string, fix: string) => void;
+
+function parseLogLevel(raw: string, problem: ProblemFn): LogLevel | null {
+  // The gallery's select submits "-" for its blank option.
+  if (raw === '' || raw === '-') return null;
+  if (/^[0-4]$/.test(raw)) return Number(raw) as LogLevel;
+  const named = LEVEL_NAMES[raw.toLowerCase()];
+  if (named !== undefined) return named;
+  problem('LOG_LEVEL', `"${raw}" is not a level.`, 'use one of 0-4 or debug, info, warning, error, critical (a single value), or leave it empty to export every level.');
+  return null;
+}
+
+function parseLogTypes(raw: string, problem: ProblemFn, warnings: string[]): ReadonlySet<string> | null {
+  const codes = raw
+    .replace(/\s+/g, '')
+    .split(',')
+    .filter((code) => code !== '' && code !== '-');
+  if (codes.length === 0) return null;
+  const invalid = codes.filter((code) => !/^[a-z0-9_]{1,64}$/i.test(code));
+  if (invalid.length > 0) {
+    problem('LOG_TYPES', `${invalid.map((c) => `"${c}"`).join(', ')} ${invalid.length === 1 ? 'is not a log type code' : 'are not log type codes'}.`, 'list codes separated by commas, e.g. "f,fp,fu,limit_wc", or leave it empty.');
+    return null;
+  }
+  const unknown = codes.filter((code) => lookupLogType(code) === undefined);
+  if (unknown.length > 0) {
+    warnings.push(`LOG_TYPES lists codes not in this version's table (kept as given): ${unknown.join(', ')}.`);
+  }
+  return new Set(codes);
+}
+
+/** The settings that are secret: their values never appear in any output. */
+export function secretValues(config: Config): string[] {
+  return [config.auth0.clientSecret];
+}

@@ -1,0 +1,205 @@
+/**
+ * LogSink over TLS syslog (LF framing), built on node:tls.
+ *
+ * Syslog has no acknowledgement, and a write callback only means the bytes
+ * reached our kernel: if the receiver dies, whatever sat in socket buffers is
+ * gone. So a page is confirmed the only way the protocol allows: it is written
+ * on a connection of its own, we close our side (TLS close_notify + FIN), and
+ * the page counts as shipped only when the receiver, having read everything up
+ * to our end of stream, closes its side too. A reset, a write error or no close
+ * within the timeout fails the page, and the checkpoint stays where it was.
+ *
+ * To keep the handshake off the critical path, the connection for the next page
+ * is opened while the current one is being written and closed.
+ *
+ * Certificates and host names are always verified (system trust store, plus
+ * NODE_EXTRA_CA_CERTS, plus `ca` for tests); SNI is sent for host names.
+ */
+import { isIP } from 'node:net';
+import tls from 'node:tls';
+import { SinkError } from '../errors';
+import type { LogSink } from '../ports';
+
+export interface TlsSyslogSinkOptions {
+  host: string;
+  port: number;
+  /** Extra CA certificates to trust in addition to the system's (tests, private receivers). */
+  ca?: string | Buffer;
+  connectTimeoutMs?: number;
+  closeTimeoutMs?: number;
+  /** A pre-opened connection idle for longer than this is replaced rather than trusted. */
+  maxIdleMs?: number;
+}
+
+interface Opened {
+  socket: tls.TLSSocket;
+  openedAt: number;
+}
+
+const TLS_TRUST_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+export class TlsSyslogSink implements LogSink {
+  private spare: Promise<Opened> | null = null;
+  private closed = false;
+  private readonly where: string;
+
+  constructor(private readonly options: TlsSyslogSinkOptions) {
+    this.where = `${options.host}:${options.port}`;
+  }
+
+  async send(lines: readonly string[]): Promise<void> {
+    if (lines.length === 0) return;
+    if (this.closed) throw new SinkError('The Papertrail sink is closed.', { code: 'SINK_CLOSED', host: this.options.host, port: this.options.port });
+    const opened = await this.takeConnection();
+    // Open the next page's connection now, so its handshake overlaps this page.
+    this.spare = this.open();
+    this.spare.catch(() => undefined);
+    const { socket } = opened;
+    try {
+      await this.write(socket, lines.join('\n') + '\n');
+      await this.closeConfirmed(socket);
+    } finally {
+      socket.destroy();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const spare = this.spare;
+    this.spare = null;
+    if (!spare) return;
+    try {
+      const { socket } = await spare;
+      socket.end();
+      socket.destroy();
+    } catch {
+      // The spare never connected; nothing to release.
+    }
+  }
+
+  /** The pre-opened connection when it is still healthy, else a fresh one. */
+  private async takeConnection(): Promise<Opened> {
+    const spare = this.spare;
+    this.spare = null;
+    if (spare) {
+      try {
+        const opened = await spare;
+        const fresh = Date.now() - opened.openedAt <= (this.options.maxIdleMs ?? 10_000);
+        if (fresh && !opened.socket.destroyed && opened.socket.readyState === 'open' && opened.socket.readableEnded === false) return opened;
+        opened.socket.destroy();
+      } catch (error) {
+        // A trust failure will not heal by retrying; anything else gets one fresh attempt below.
+        if (error instanceof SinkError && error.code === 'SINK_TLS_REJECTED') throw error;
+      }
+    }
+    return this.open();
+  }
+
+  private open(): Promise<Opened> {
+    const { host, port } = this.options;
+    return new Promise<Opened>((resolve, reject) => {
+      const socket = tls.connect({
+        host,
+        port,
+        ...(isIP(host) === 0 ? { servername: host } : {}),
+        ...(this.options.ca === undefined ? {} : { ca: [...tls.rootCertificates, this.options.ca.toString()] }),
+        rejectUnauthorized: true,
+        minVersion: 'TLSv1.2',
+      });
+      const timeoutMs = this.options.connectTimeoutMs ?? 10_000;
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new SinkError(`Could not connect to Papertrail at ${this.where}: no TLS session within ${timeoutMs} ms.`, { code: 'SINK_TIMEOUT', host, port }));
+      }, timeoutMs);
+      socket.once('secureConnect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        // Until the page is written, a failure is only recorded; the writer reports it.
+        socket.on('error', () => undefined);
+        resolve({ socket, openedAt: Date.now() });
+      });
+      socket.once('error', (error: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(this.connectError(error));
+      });
+    });
+  }
+
+  private connectError(error: NodeJS.ErrnoException): SinkError {
+    const { host, port } = this.options;
+    const code = error.code ?? '';
+    if (TLS_TRUST_CODES.has(code)) {
+      return new SinkError(
+        `Refused to send to Papertrail at ${this.where}: its TLS certificate failed verification (${code}: ${error.message}). Nothing was sent. ` +
+          'Check PAPERTRAIL_HOST; for a receiver with a private CA, add the CA with NODE_EXTRA_CA_CERTS.',
+        { code: 'SINK_TLS_REJECTED', retriable: false, cause: error, host, port },
+      );
+    }
+    const why = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ENOTFOUND' ? 'host name not found' : error.message;
+    return new SinkError(`Could not connect to Papertrail at ${this.where}: ${why}.`, { code: 'SINK_UNREACHABLE', cause: error, host, port });
+  }
+
+  private write(socket: tls.TLSSocket, data: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      // One write per page: at most one page is ever buffered in this process,
+      // and the callback fires only once the bytes are handed to the kernel.
+      socket.write(data, 'utf8', (error) => {
+        if (error) reject(this.pageError('writing', error));
+        else resolve();
+      });
+    });
+  }
+
+  private closeConfirmed(socket: tls.TLSSocket): Promise<void> {
+    const timeoutMs = this.options.closeTimeoutMs ?? 15_000;
+    return new Promise<void>((resolve, reject) => {
+      let peerEnded = socket.readableEnded;
+      let failure: Error | undefined;
+      const timer = setTimeout(() => {
+        reject(new SinkError(`Papertrail at ${this.where} did not confirm the end of the page within ${timeoutMs} ms; the page is not counted as shipped.`, {
+          code: 'SINK_TIMEOUT',
+          host: this.options.host,
+          port: this.options.port,
+        }));
+      }, timeoutMs);
+      socket.on('end', () => {
+        peerEnded = true;
+      });
+      socket.on('error', (error) => {
+        failure ??= error;
+      });
+      socket.once('close', () => {
+        clearTimeout(timer);
+        if (failure) reject(this.pageError('closing', failure));
+        else if (!peerEnded) reject(new SinkError(`Papertrail at ${this.where} dropped the connection without closing it; the page is not counted as shipped.`, { code: 'SINK_RESET', host: this.options.host, port: this.options.port }));
+        else resolve();
+      });
+      // Data still buffered for a reader that stops reading cannot be confirmed; resume keeps 'end' flowing.
+      socket.resume();
+      socket.end();
+    });
+  }
+
+  private pageError(stage: string, error: Error): SinkError {
+    const code = (error as NodeJS.ErrnoException).code;
+    return new SinkError(`Papertrail at ${this.where} failed while ${stage} a page (${code ?? error.message}); the page is not counted as shipped.`, {
+      code: code === 'ECONNRESET' || code === 'EPIPE' ? 'SINK_RESET' : 'SINK_ERROR',
+      cause: error,
+      host: this.options.host,
+      port: this.options.port,
+    });
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * A run as the outside world triggers it: take the run lease, run the
+ * pipeline, append the run to the history and release the lease. Used by the
+ * CLI, the service and the webtask alike, so all three share one lock and one
+ * history in the state document.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Config } from './config';
+import { RunInProgressError, toErrorRecord } from './errors';
+import { runOnce, type RunDeps, type RunReport } from './run-once';
+import type { Redactor } from './runtime/redact';
+import { RUN_HISTORY_LIMIT, type Lease, type RunRecord } from './storage/state';
+
+export interface RunOptions {
+  trigger: string;
+  redact: Redactor;
+  /** What this process adds to its lease, so a store can tell a dead holder (file store: pid + host). */
+  holder?: Pick<Lease, 'pid' | 'host'>;
+  /** Whether a lease that has not expired is nonetheless void (its process is gone). */
+  isStale?: (lease: Lease) => boolean;
+}
+
+export interface ExportResult extends RunReport {
+  runId: string;
+  trigger: string;
+}
+
+/** A lease outlives the run's own budget by this much, to cover the final writes. */
+const LEASE_SLACK_MS = 60_000;
+
+export async function runExport(deps: RunDeps, config: Config, options: RunOptions): Promise<ExportResult> {
+  const runId = randomUUID();
+  const now = deps.clock.now();
+  await deps.store.update((state) => {
+    const lease = state.lease;
+    if (lease && lease.owner !== runId && lease.expiresAt > now && !(options.isStale?.(lease) ?? false)) {
+      throw new RunInProgressError(`Another run holds the lease until ${new Date(lease.expiresAt).toISOString()}; this trigger did nothing.`);
+    }
+    return { ...state, lease: { owner: runId, expiresAt: now + config.maxRunMs + LEASE_SLACK_MS, ...options.holder } };
+  });
+
+  let report: RunReport;
+  try {
+    report = await runOnce(deps, config);
+  } catch (error) {
+    // runOnce reports its own failures; this is a bug or a storage failure at the edges.
+    report = failedReport(deps.clock.now(), now, error);
+  }
+  const result: ExportResult = options.redact({ ...report, runId, trigger: options.trigger });
+  const record = toRunRecord(result);
+  try {
+    await deps.store.update((state) => ({
+      ...state,
+      lease: state.lease?.owner === runId ? null : state.lease,
+      runs: [...state.runs, record].slice(-RUN_HISTORY_LIMIT),
+      lastSuccessAt: result.status === 'ok' ? result.finishedAt : state.lastSuccessAt,
+    }));
+  } catch (error) {
+    deps.log.error(`could not record the run in the history: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return result;
+}
+
+function failedReport(finished: number, started: number, error: unknown): RunReport {
+  return {
+    status: 'failed', startedAt: new Date(started).toISOString(), finishedAt: new Date(finished).toISOString(), durationMs: finished - started,
+    startSource: null, startCheckpoint: null, checkpoint: null, fetched: 0, exported: 0, filteredOut: 0, truncated: 0, pages: 0,
+    stoppedBy: 'error', lagSeconds: null, warnings: [], error: toErrorRecord(error),
+  };
+}
+
+function toRunRecord(result: ExportResult): RunRecord {
+  return {
+    id: result.runId,
+    trigger: result.trigger,
+    status: result.status,
+    startedAt: result.startedAt,
+    finishedAt: result.finishedAt,
+    durationMs: result.durationMs,
+    startCheckpoint: result.startCheckpoint,
+    checkpoint: result.checkpoint,
+    fetched: result.fetched,
+    exported: result.exported,
+    filteredOut: result.filteredOut,
+    truncated: result.truncated,
+    pages: result.pages,
+    stoppedBy: result.stoppedBy,
+    lagSeconds: result.lagSeconds,
+    // Bounded, so one noisy run cannot push the document past webtask's 500 KB.
+    warnings: result.warnings.slice(0, 10).map((w) => w.slice(0, 500)),
+    ...(result.error ? { error: { ...result.error, message: result.error.message.slice(0, 2000) } } : {}),
+  };
+}

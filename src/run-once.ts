@@ -1,0 +1,134 @@
+/**
+ * One export run: read the checkpoint, then page by page fetch → filter →
+ * format → ship → save the checkpoint, until Auth0 has nothing newer or the
+ * run's time is up. The next page is fetched while the current one ships.
+ *
+ * At-least-once: the checkpoint moves past a page only after the sink has
+ * confirmed it, so a failure or crash anywhere re-ships at most the page in
+ * flight and never skips one.
+ */
+import type { Config } from './config';
+import { OutOfTimeError, toErrorRecord, type ErrorRecord } from './errors';
+import type { Auth0LogsClient, Clock, LogSink, Logger, StateStore } from './ports';
+import { fetchLogs, type FetchedPage } from './stages/fetch-logs';
+import { filterLogs } from './stages/filter-logs';
+import { readCheckpoint, type StartSource } from './stages/read-checkpoint';
+import { applyStartFrom, saveCheckpoint } from './stages/save-checkpoint';
+import { shipLogs } from './stages/ship-logs';
+
+export interface RunDeps {
+  store: StateStore;
+  auth0: Auth0LogsClient;
+  sink: LogSink;
+  clock: Clock;
+  log: Logger;
+}
+
+export type StopReason = 'caught-up' | 'deadline' | 'rate-limit' | 'error';
+
+export interface RunReport {
+  status: 'ok' | 'failed';
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  startSource: StartSource | null;
+  startCheckpoint: string | null;
+  checkpoint: string | null;
+  fetched: number;
+  exported: number;
+  filteredOut: number;
+  truncated: number;
+  pages: number;
+  stoppedBy: StopReason;
+  /** Seconds between now and the newest event exported so far (by any run); null before the first. */
+  lagSeconds: number | null;
+  warnings: string[];
+  error?: ErrorRecord;
+}
+
+/** Do not start a page unless this much time is left, or twice the slowest page so far. */
+const MIN_PAGE_BUDGET_MS = 1_000;
+
+export async function runOnce(deps: RunDeps, config: Config): Promise<RunReport> {
+  const { clock, log } = deps;
+  const started = clock.now();
+  const deadline = started + config.maxRunMs;
+  const report: RunReport = {
+    status: 'ok', startedAt: new Date(started).toISOString(), finishedAt: '', durationMs: 0,
+    startSource: null, startCheckpoint: null, checkpoint: null,
+    fetched: 0, exported: 0, filteredOut: 0, truncated: 0, pages: 0,
+    stoppedBy: 'caught-up', lagSeconds: null, warnings: [...config.warnings],
+  };
+  let newestDate: string | null = null;
+  let slowestPageMs = 0;
+  const hasTimeFor = (): boolean => clock.now() + Math.max(MIN_PAGE_BUDGET_MS, 2 * slowestPageMs) < deadline;
+  const fetchFrom = (from: string): Promise<FetchedPage> => fetchLogs(deps.auth0, from, config.batchSize, deadline);
+
+  let pending: Promise<FetchedPage> | null = null;
+  try {
+    const state = await deps.store.read();
+    newestDate = state.newestExportedDate;
+    const start = readCheckpoint(state, config.startFrom, started);
+    if (start.source === 'START_FROM') {
+      await applyStartFrom(deps.store, start.from);
+      report.warnings.push(`START_FROM applied: export restarted after log ${start.from}.`);
+    }
+    report.startSource = start.source;
+    report.startCheckpoint = report.checkpoint = start.from;
+    log.info(`run started: from ${start.from} (${start.source}), batch ${config.batchSize}, budget ${Math.round(config.maxRunMs / 1000)} s`);
+
+    pending = fetchFrom(start.from);
+    for (;;) {
+      const pageStarted = clock.now();
+      const page: FetchedPage = await pending;
+      pending = null;
+      if (page.logs.length === 0) break;
+      // Fetch ahead: the next request overlaps this page's delivery.
+      if (hasTimeFor()) {
+        pending = fetchFrom(page.lastId);
+        pending.catch(() => undefined); // surfaced when awaited
+      }
+      const exported = filterLogs(page.logs, config.filter);
+      const shipped = await shipLogs(deps.sink, exported, config.papertrail);
+      await saveCheckpoint(deps.store, page.lastId, shipped.newestDate);
+
+      report.pages++;
+      report.fetched += page.logs.length;
+      report.exported += shipped.exported;
+      report.filteredOut += page.logs.length - exported.length;
+      report.truncated += shipped.truncated;
+      report.checkpoint = page.lastId;
+      if (shipped.newestDate !== null && (newestDate === null || Date.parse(shipped.newestDate) > Date.parse(newestDate))) newestDate = shipped.newestDate;
+      slowestPageMs = Math.max(slowestPageMs, clock.now() - pageStarted);
+      log.info(`page ${report.pages}: fetched ${page.logs.length}, exported ${shipped.exported}${shipped.truncated ? ` (${shipped.truncated} truncated)` : ''}, filtered out ${page.logs.length - exported.length}, checkpoint ${page.lastId}`);
+
+      if (!pending) {
+        report.stoppedBy = 'deadline';
+        report.warnings.push('The run used its time budget before catching up; the next run continues from the checkpoint.');
+        break;
+      }
+    }
+  } catch (error) {
+    if (error instanceof OutOfTimeError) {
+      report.stoppedBy = error.code === 'RATE_LIMITED' ? 'rate-limit' : 'deadline';
+      report.warnings.push(error.message);
+    } else {
+      report.status = 'failed';
+      report.stoppedBy = 'error';
+      report.error = toErrorRecord(error);
+    }
+  } finally {
+    await deps.sink.close().catch(() => undefined);
+  }
+
+  const finished = clock.now();
+  report.finishedAt = new Date(finished).toISOString();
+  report.durationMs = finished - started;
+  report.lagSeconds = newestDate === null ? null : Math.max(0, Math.round((finished - Date.parse(newestDate)) / 1000));
+  if (report.status === 'ok') {
+    log.info(`run finished: ${report.exported} exported, ${report.filteredOut} filtered out, ${report.pages} pages in ${report.durationMs} ms, stopped by ${report.stoppedBy}, checkpoint ${report.checkpoint}`);
+  } else {
+    log.error(`run failed after ${report.pages} pages (${report.exported} exported; checkpoint stays at ${report.checkpoint}): ${report.error?.message ?? 'unknown error'}`);
+  }
+  return report;
+}

@@ -1,0 +1,34 @@
+/**
+ * The composition root: builds the real adapters for a validated Config.
+ * Everything environment-specific (which store, which logger) is a parameter.
+ */
+import { ManagementApiClient } from '../auth0/management-api-client';
+import { createHttpsTransport } from '../auth0/http';
+import { systemClock } from '../clock';
+import type { Config } from '../config';
+import { TlsSyslogSink } from '../papertrail/tls-syslog-sink';
+import type { Clock, Logger, StateStore } from '../ports';
+import type { RunDeps } from '../run-once';
+
+export interface Adapters {
+  deps: RunDeps;
+  dispose(): void;
+}
+
+export function createAdapters(config: Config, options: { store: StateStore; log: Logger; clock?: Clock }): Adapters {
+  const clock = options.clock ?? systemClock;
+  const transport = createHttpsTransport();
+  const auth0 = new ManagementApiClient({
+    domain: config.auth0.domain,
+    clientId: config.auth0.clientId,
+    clientSecret: config.auth0.clientSecret,
+    transport,
+    clock,
+    onWait: (reason, ms) => options.log.info(`waiting ${Math.round(ms)} ms: ${reason}`),
+  });
+  const sink = new TlsSyslogSink({ host: config.papertrail.host, port: config.papertrail.port });
+  return {
+    deps: { store: options.store, auth0, sink, clock, log: options.log },
+    dispose: () => transport.close(),
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * The format stage: one Auth0 event → one RFC 5424 syslog line.
+ *
+ *   <PRI>1 TIMESTAMP HOSTNAME APP-NAME - MSGID - MSG
+ *
+ * - PRI = facility local0 (16) * 8 + severity from the event's level.
+ * - TIMESTAMP = the event's own `date` (UTC, milliseconds), not the send time.
+ * - HOSTNAME = PAPERTRAIL_SYSTEM, APP-NAME = PAPERTRAIL_PROGRAM (validated in config).
+ * - MSGID = the log type code.
+ * - MSG = the whole event as compact JSON.
+ *
+ * Framing is one line per message (LF), as Papertrail's own sender uses, so
+ * no byte of MSG may end a line: see `toSafeJson`. Papertrail accepts at most
+ * 100,000 bytes per message over TCP; `formatLog` never returns more.
+ */
+import type { Auth0Log } from '../auth0/auth0-log';
+import { logIdOf } from '../auth0/auth0-log';
+import { levelOf } from './filter-logs';
+
+export interface FormatOptions {
+  system: string;
+  program: string;
+}
+
+export interface FormattedLog {
+  /** The frame without its trailing LF. */
+  line: string;
+  truncated: boolean;
+}
+
+/** Papertrail's TCP message limit; the frame including its LF stays within it. */
+export const MAX_FRAME_BYTES = 100_000;
+export const FACILITY_LOCAL0 = 16;
+/** critical→2, error→3, warning→4, info→6, debug→7; unknown types → notice (5). */
+const SEVERITY_BY_LEVEL = [7, 6, 4, 3, 2] as const;
+export const SEVERITY_UNKNOWN_TYPE = 5;
+/** Each kept string of a truncated event is cut to this many UTF-16 units (≤ 6 bytes each once escaped). */
+const TRUNCATED_FIELD_CHARS = 1024;
+const KEPT_WHEN_TRUNCATED = ['log_id', 'date', 'type', 'description', 'user_id', 'user_name', 'client_id', 'client_name'] as const;
+
+export function severityOf(type: string | undefined): number {
+  const level = levelOf(type);
+  return level === undefined ? SEVERITY_UNKNOWN_TYPE : SEVERITY_BY_LEVEL[level];
+}
+
+/**
+ * JSON that cannot break LF framing and is valid UTF-8.
+ * JSON.stringify already escapes C0 controls (so CR, LF and NUL) and, since
+ * ES2019, lone surrogates. It leaves U+2028, U+2029 and U+0085 raw, which some
+ * readers treat as line ends, so those are escaped too.
+ */
+export function toSafeJson(value: unknown): string {
+  const json = JSON.stringify(value) ?? 'null';
+  return json.replace(/[\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+function timestampOf(date: unknown): string {
+  if (typeof date !== 'string') return '-';
+  const ms = Date.parse(date);
+  // RFC 5424 allows a four-digit year only.
+  if (Number.isNaN(ms) || ms < -62_135_596_800_000 || ms > 253_402_300_799_999) return '-';
+  return new Date(ms).toISOString();
+}
+
+function msgIdOf(type: unknown): string {
+  // MSGID is 1*32PRINTUSASCII; anything else becomes the NILVALUE.
+  return typeof type === 'string' && /^[\x21-\x7e]{1,32}$/.test(type) ? type : '-';
+}
+
+function header(log: Auth0Log, options: FormatOptions): string {
+  const type = typeof log.type === 'string' ? log.type : undefined;
+  const pri = FACILITY_LOCAL0 * 8 + severityOf(type);
+  return `<${pri}>1 ${timestampOf(log.date)} ${options.system} ${options.program} - ${msgIdOf(log.type)} - `;
+}
+
+/**
+ * The deterministic cut-down form of an oversized event: the fields a reader
+ * needs to find the event in Auth0 (ids, date, type, description, user and
+ * client), each cut to a bounded length, plus a marker saying what was dropped.
+ */
+export function truncateEvent(log: Auth0Log, originalBytes: number): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  for (const key of KEPT_WHEN_TRUNCATED) {
+    const value = log[key];
+    if (value === undefined || value === null) continue;
+    kept[key] = typeof value === 'string' ? value.slice(0, TRUNCATED_FIELD_CHARS) : typeof value === 'number' || typeof value === 'boolean' ? value : String(value).slice(0, TRUNCATED_FIELD_CHARS);
+  }
+  if (kept['log_id'] === undefined) {
+    const id = logIdOf(log);
+    if (id !== undefined) kept['log_id'] = id.slice(0, TRUNCATED_FIELD_CHARS);
+  }
+  const dropped = Object.keys(log).filter((key) => !(KEPT_WHEN_TRUNCATED as readonly string[]).includes(key));
+  kept['_truncated'] = { reason: 'event larger than Papertrail accepts', original_bytes: originalBytes, dropped_fields: dropped.slice(0, 50).map((key) => key.slice(0, 64)) };
+  return kept;
+}
+
+export function formatLog(log: Auth0Log, options: FormatOptions): FormattedLog {
+  const head = header(log, options);
+  const json = toSafeJson(log);
+  // Fast path: a JS string of n UTF-16 units is at most 3n UTF-8 bytes.
+  if ((head.length + json.length) * 3 + 1 <= MAX_FRAME_BYTES) return { line: head + json, truncated: false };
+  const bytes = Buffer.byteLength(head) + Buffer.byteLength(json) + 1;
+  if (bytes <= MAX_FRAME_BYTES) return { line: head + json, truncated: false };
+  return { line: head + toSafeJson(truncateEvent(log, bytes)), truncated: true };
+}

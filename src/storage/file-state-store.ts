@@ -1,0 +1,102 @@
+/**
+ * StateStore over a local JSON file, for the CLI and the service.
+ *
+ * Writes are atomic (temp file + rename): a crash leaves the old document or
+ * the new one, never half of either. Conflict detection equivalent to
+ * webtask's etag: every read-modify-write happens under an exclusive lock file
+ * (O_EXCL), so two processes never interleave. A lock left by a process that
+ * no longer exists on this host is removed at once, so `kill -9` never
+ * blocks the next run.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import { StorageError } from '../errors';
+import type { StateStore } from '../ports';
+import { normalizeState, type StateDocument } from './state';
+
+const LOCK_WAIT_MS = 10_000;
+
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class FileStateStore implements StateStore {
+  private readonly lockFile: string;
+
+  constructor(private readonly file: string) {
+    this.lockFile = `${file}.lock`;
+  }
+
+  async read(): Promise<StateDocument> {
+    let text: string;
+    try {
+      text = await fs.readFile(this.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return normalizeState(undefined);
+      throw new StorageError(`Cannot read the state file ${this.file}: ${(error as Error).message}`, { cause: error });
+    }
+    try {
+      return normalizeState(JSON.parse(text));
+    } catch (error) {
+      // Refuse to guess: starting over from an empty state would re-export the whole retention window.
+      throw new StorageError(`The state file ${this.file} is not valid JSON; fix or remove it (removing it restarts from the oldest retained log).`, { cause: error });
+    }
+  }
+
+  async update(change: (current: StateDocument) => StateDocument): Promise<StateDocument> {
+    await fs.mkdir(dirname(this.file), { recursive: true });
+    await this.lock();
+    try {
+      const next = change(await this.read());
+      const temp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+      await fs.writeFile(temp, JSON.stringify(next, null, 2) + '\n', { mode: 0o600 });
+      await fs.rename(temp, this.file);
+      return next;
+    } catch (error) {
+      if (error instanceof StorageError) throw error;
+      throw new StorageError(`Cannot write the state file ${this.file}: ${(error as Error).message}`, { cause: error });
+    } finally {
+      await fs.rm(this.lockFile, { force: true });
+    }
+  }
+
+  private async lock(): Promise<void> {
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await fs.writeFile(this.lockFile, JSON.stringify({ pid: process.pid, host: hostname() }), { flag: 'wx' });
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+          throw new StorageError(`Cannot lock the state file ${this.file}: ${(error as Error).message}`, { cause: error });
+        }
+      }
+      if (await this.lockIsStale()) {
+        await fs.rm(this.lockFile, { force: true });
+        continue;
+      }
+      if (Date.now() - started > LOCK_WAIT_MS) {
+        throw new StorageError(`The state file ${this.file} stayed locked for ${LOCK_WAIT_MS / 1000} s (lock file ${this.lockFile}).`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50, 2 + attempt * 2)));
+    }
+  }
+
+  private async lockIsStale(): Promise<boolean> {
+    try {
+      const holder = JSON.parse(await fs.readFile(this.lockFile, 'utf8')) as { pid?: unknown; host?: unknown };
+      return holder.host === hostname() && typeof holder.pid === 'number' && !isProcessAlive(holder.pid);
+    } catch {
+      // Unreadable: either mid-write by its owner (not stale) or gone already.
+      return false;
+    }
+  }
+}

@@ -1,0 +1,133 @@
+import { loadConfig } from '../../src/config';
+import { ConfigError } from '../../src/errors';
+
+const valid = {
+  AUTH0_DOMAIN: 'tenant.eu.auth0.com',
+  AUTH0_CLIENT_ID: 'client-id',
+  AUTH0_CLIENT_SECRET: 'client-secret-value',
+  PAPERTRAIL_HOST: 'logs5.papertrailapp.com',
+  PAPERTRAIL_PORT: '12345',
+};
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems.map((p) => p.setting);
+    throw error;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults to a minimal valid environment', () => {
+    const config = loadConfig(valid);
+    expect(config.batchSize).toBe(100);
+    expect(config.papertrail).toEqual({ host: 'logs5.papertrailapp.com', port: 12345, system: 'auth0-logs', program: 'auth0' });
+    expect(config.filter).toEqual({ minLevel: null, types: null });
+    expect(config.startFrom).toBeNull();
+    expect(config.storageFile).toBe('./data/state.json');
+    expect(config.maxRunMs).toBe(900_000);
+    expect(loadConfig(valid, 'webtask').maxRunMs).toBe(20_000);
+  });
+
+  it('reports every problem at once, each naming its setting and a fix', () => {
+    let caught: unknown;
+    try {
+      loadConfig({ PAPERTRAIL_PORT: '70000', BATCH_SIZE: '101', LOG_LEVEL: 'loud', PAPERTRAIL_SYSTEM: 'has space' });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    const problems = (caught as ConfigError).problems;
+    expect(problems.map((p) => p.setting).sort()).toEqual(
+      ['AUTH0_CLIENT_ID', 'AUTH0_CLIENT_SECRET', 'AUTH0_DOMAIN', 'BATCH_SIZE', 'LOG_LEVEL', 'PAPERTRAIL_HOST', 'PAPERTRAIL_PORT', 'PAPERTRAIL_SYSTEM'].sort(),
+    );
+    for (const p of problems) expect(p.fix.length).toBeGreaterThan(10);
+    expect((caught as ConfigError).message).toContain('To fix:');
+  });
+
+  it.each([
+    ['tenant.auth0.com', true],
+    ['127.0.0.1:8443', true],
+    ['tenant.auth0.com:0', false],
+    ['https://tenant.auth0.com', false],
+    ['tenant auth0.com', false],
+    ['tenant.auth0.com/path', false],
+  ])('accepts AUTH0_DOMAIN %s: %s', (domain, ok) => {
+    expect(problemsOf({ ...valid, AUTH0_DOMAIN: domain }).includes('AUTH0_DOMAIN')).toBe(!ok);
+  });
+
+  it.each([
+    ['1', true], ['65535', true], ['0', false], ['65536', false], ['12a', false], ['-1', false], ['1.5', false],
+  ])('accepts PAPERTRAIL_PORT %s: %s', (port, ok) => {
+    expect(problemsOf({ ...valid, PAPERTRAIL_PORT: port }).includes('PAPERTRAIL_PORT')).toBe(!ok);
+  });
+
+  it.each([
+    ['1', 1], ['100', 100], [' 50 ', 50],
+  ])('parses BATCH_SIZE %s as %d', (raw, expected) => {
+    expect(loadConfig({ ...valid, BATCH_SIZE: raw }).batchSize).toBe(expected);
+  });
+
+  it.each(['0', '101', '1000', 'ten', '10.5', '1e2'])('rejects BATCH_SIZE %s', (raw) => {
+    expect(problemsOf({ ...valid, BATCH_SIZE: raw })).toEqual(['BATCH_SIZE']);
+  });
+
+  it.each([
+    ['', null], ['-', null], ['0', 0], ['4', 4], ['debug', 0], ['info', 1], ['warning', 2], ['ERROR', 3], ['critical', 4],
+  ])('parses LOG_LEVEL %p as %p', (raw, expected) => {
+    expect(loadConfig({ ...valid, LOG_LEVEL: raw }).filter.minLevel).toBe(expected);
+  });
+
+  it.each(['5', '1,3', 'verbose'])('rejects LOG_LEVEL %s', (raw) => {
+    expect(problemsOf({ ...valid, LOG_LEVEL: raw })).toEqual(['LOG_LEVEL']);
+  });
+
+  it('parses LOG_TYPES ignoring whitespace and blanks, and warns about codes it does not know', () => {
+    const config = loadConfig({ ...valid, LOG_TYPES: ' f, fp ,,s,\n brand_new_code ' });
+    expect([...(config.filter.types ?? [])]).toEqual(['f', 'fp', 's', 'brand_new_code']);
+    expect(config.warnings.join(' ')).toContain('brand_new_code');
+    expect(config.warnings.join(' ')).not.toContain('fp');
+  });
+
+  it('treats an empty LOG_TYPES (or the gallery blank "-") as no type filter', () => {
+    expect(loadConfig({ ...valid, LOG_TYPES: '' }).filter.types).toBeNull();
+    expect(loadConfig({ ...valid, LOG_TYPES: '-' }).filter.types).toBeNull();
+  });
+
+  it('rejects LOG_TYPES entries that cannot be type codes', () => {
+    expect(problemsOf({ ...valid, LOG_TYPES: 'f,type:f OR s' })).toEqual(['LOG_TYPES']);
+  });
+
+  it('checks PAPERTRAIL_SYSTEM against syslog HOSTNAME rules', () => {
+    expect(problemsOf({ ...valid, PAPERTRAIL_SYSTEM: 'a'.repeat(120) })).toEqual([]);
+    expect(problemsOf({ ...valid, PAPERTRAIL_SYSTEM: 'a'.repeat(121) })).toEqual(['PAPERTRAIL_SYSTEM']);
+    expect(problemsOf({ ...valid, PAPERTRAIL_SYSTEM: 'my system' })).toEqual(['PAPERTRAIL_SYSTEM']);
+    expect(problemsOf({ ...valid, PAPERTRAIL_SYSTEM: 'système' })).toEqual(['PAPERTRAIL_SYSTEM']);
+  });
+
+  it('rejects a PAPERTRAIL_HOST with a scheme or a port', () => {
+    expect(problemsOf({ ...valid, PAPERTRAIL_HOST: 'tls://logs5.papertrailapp.com' })).toEqual(['PAPERTRAIL_HOST']);
+    expect(problemsOf({ ...valid, PAPERTRAIL_HOST: 'logs5.papertrailapp.com:12345' })).toEqual(['PAPERTRAIL_HOST']);
+  });
+
+  it('accepts a log id as START_FROM and rejects anything else', () => {
+    expect(loadConfig({ ...valid, START_FROM: '90020261123120000000000000000000000000000000000000000001' }).startFrom).toMatch(/^900/);
+    expect(problemsOf({ ...valid, START_FROM: '9002026 OR 1' })).toEqual(['START_FROM']);
+  });
+
+  it('bounds MAX_RUN_SECONDS', () => {
+    expect(loadConfig({ ...valid, MAX_RUN_SECONDS: '30' }).maxRunMs).toBe(30_000);
+    expect(problemsOf({ ...valid, MAX_RUN_SECONDS: '1' })).toEqual(['MAX_RUN_SECONDS']);
+    expect(problemsOf({ ...valid, MAX_RUN_SECONDS: 'soon' })).toEqual(['MAX_RUN_SECONDS']);
+  });
+
+  it('never puts the client secret in an error message', () => {
+    try {
+      loadConfig({ ...valid, PAPERTRAIL_PORT: 'x' });
+    } catch (error) {
+      expect((error as Error).message).not.toContain(valid.AUTH0_CLIENT_SECRET);
+    }
+  });
+});

@@ -1,0 +1,118 @@
+import fc from 'fast-check';
+import { formatLog, MAX_FRAME_BYTES, toSafeJson } from '../../src/stages/format-log';
+
+const options = { system: 'auth0-logs', program: 'auth0' };
+const HEADER = /^<(\d{1,3})>1 (\S+) (\S+) (\S+) - (\S+) - (.*)$/s;
+
+function parse(line: string) {
+  const m = HEADER.exec(line);
+  if (!m) throw new Error(`not RFC 5424: ${line.slice(0, 80)}`);
+  return { pri: Number(m[1]), timestamp: m[2], hostname: m[3], appname: m[4], msgid: m[5], msg: m[6] as string };
+}
+
+/** Characters that could end or corrupt a line-framed syslog message. */
+const FRAME_BREAKERS = /[\r\n\0\u0085\u2028\u2029]/;
+function hasLoneSurrogate(s: string): boolean {
+  return /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+}
+
+describe('formatLog', () => {
+  it('writes an RFC 5424 header from the event: severity from level, the event date, system, program and type', () => {
+    const line = formatLog({ log_id: '900', date: '2026-11-23T10:00:00.5Z', type: 'f', description: 'Wrong password' }, options).line;
+    const parsed = parse(line);
+    expect(parsed.pri).toBe(16 * 8 + 3); // local0.err for a level-3 type
+    expect(parsed.timestamp).toBe('2026-11-23T10:00:00.500Z');
+    expect(parsed.hostname).toBe('auth0-logs');
+    expect(parsed.appname).toBe('auth0');
+    expect(parsed.msgid).toBe('f');
+    expect(JSON.parse(parsed.msg)).toEqual({ log_id: '900', date: '2026-11-23T10:00:00.5Z', type: 'f', description: 'Wrong password' });
+  });
+
+  it.each([
+    ['limit_wc', 2], ['f', 3], ['w', 4], ['s', 6], ['an_unknown_type', 5],
+  ])('maps type %s to severity %d', (type, severity) => {
+    expect(parse(formatLog({ log_id: '1', type }, options).line).pri % 8).toBe(severity);
+  });
+
+  it('uses NILVALUEs for a missing or impossible date and type', () => {
+    const parsed = parse(formatLog({ log_id: '1', date: 'yesterday', type: 'has space' }, options).line);
+    expect(parsed.timestamp).toBe('-');
+    expect(parsed.msgid).toBe('-');
+  });
+
+  it('converts a date with an offset to UTC', () => {
+    expect(parse(formatLog({ log_id: '1', date: '2026-11-23T12:00:00.123+02:00' }, options).line).timestamp).toBe('2026-11-23T10:00:00.123Z');
+  });
+
+  it('cuts an oversized event down to its identifying fields, marked as truncated', () => {
+    const big = { log_id: '900123', date: '2026-11-23T10:00:00.000Z', type: 's', description: 'ok', user_id: 'auth0|1', client_id: 'abc', details: { blob: 'x'.repeat(200_000) } };
+    const formatted = formatLog(big, options);
+    expect(formatted.truncated).toBe(true);
+    expect(Buffer.byteLength(formatted.line) + 1).toBeLessThanOrEqual(MAX_FRAME_BYTES);
+    const msg = JSON.parse(parse(formatted.line).msg);
+    expect(msg).toMatchObject({ log_id: '900123', date: big.date, type: 's', description: 'ok', user_id: 'auth0|1', client_id: 'abc' });
+    expect(msg._truncated).toMatchObject({ dropped_fields: ['details'] });
+    expect(msg._truncated.original_bytes).toBeGreaterThan(200_000);
+  });
+
+  it('truncates the same event the same way every time', () => {
+    const big = { log_id: '1', type: 'f', description: '\u2028'.repeat(60_000) };
+    expect(formatLog(big, options).line).toBe(formatLog(structuredClone(big), options).line);
+  });
+
+  it('does not truncate an event that fits exactly', () => {
+    const head = formatLog({ log_id: '1', type: 's', pad: '' }, options).line.length;
+    const fill = MAX_FRAME_BYTES - 1 - head;
+    const formatted = formatLog({ log_id: '1', type: 's', pad: 'a'.repeat(fill) }, options);
+    expect(formatted.truncated).toBe(false);
+    expect(Buffer.byteLength(formatted.line) + 1).toBe(MAX_FRAME_BYTES);
+    expect(formatLog({ log_id: '1', type: 's', pad: 'a'.repeat(fill + 1) }, options).truncated).toBe(true);
+  });
+
+  describe('for any event (property-based)', () => {
+    const hostileChar = fc.constantFrom('\r', '\n', '\r\n', '\0', '\u0085', '\u2028', '\u2029', '\uD800', '\uDFFF', '\u001b', '"', '\\', '<134>1 ', '😀', 'é');
+    const hostileString = fc.array(fc.oneof(fc.string({ unit: 'binary' }), hostileChar), { maxLength: 20 }).map((parts) => parts.join(''));
+    const event = fc.record({
+      log_id: fc.string({ minLength: 1, maxLength: 60 }),
+      date: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), hostileString),
+      type: fc.oneof(fc.constantFrom('s', 'f', 'limit_wc', 'w', 'pla'), hostileString),
+      description: hostileString,
+      details: fc.jsonValue({ maxDepth: 6 }),
+      user_name: hostileString,
+    });
+
+    it('produces exactly one line, no frame-breaking byte, valid UTF-8, and parseable JSON equal to the event', () => {
+      fc.assert(
+        fc.property(event, (e) => {
+          const { line, truncated } = formatLog(e, options);
+          expect(FRAME_BREAKERS.test(line)).toBe(false);
+          expect(hasLoneSurrogate(line)).toBe(false);
+          const bytes = Buffer.from(line, 'utf8');
+          expect(bytes.toString('utf8')).toBe(line); // round-trips: valid UTF-8
+          expect(bytes.length + 1).toBeLessThanOrEqual(MAX_FRAME_BYTES);
+          const parsed = JSON.parse(parse(line).msg);
+          if (!truncated) expect(parsed).toEqual(JSON.parse(JSON.stringify(e)));
+        }),
+        { numRuns: 500 },
+      );
+    });
+
+    it('keeps huge hostile events within the limit', () => {
+      fc.assert(
+        fc.property(hostileString, fc.integer({ min: 100_000, max: 400_000 }), (s, n) => {
+          const e = { log_id: '900', type: 'f', description: s.repeat(Math.ceil(n / Math.max(1, s.length))).slice(0, n), user_id: s };
+          const { line } = formatLog(e, options);
+          expect(Buffer.byteLength(line) + 1).toBeLessThanOrEqual(MAX_FRAME_BYTES);
+          expect(FRAME_BREAKERS.test(line)).toBe(false);
+          expect(() => JSON.parse(parse(line).msg)).not.toThrow();
+        }),
+        { numRuns: 40 },
+      );
+    });
+  });
+
+  it('escapes the JavaScript line separators JSON.stringify leaves raw', () => {
+    expect(toSafeJson('a\u2028b\u2029c\u0085')).toBe('"a\\u2028b\\u2029c\\u0085"');
+    expect(JSON.parse(toSafeJson('a\u2028b'))).toBe('a\u2028b');
+  });
+});

@@ -1,0 +1,158 @@
+import type { Config } from '../../src/config';
+import { Auth0ApiError, OutOfTimeError, SinkError } from '../../src/errors';
+import { runOnce, type RunDeps } from '../../src/run-once';
+import { emptyState } from '../../src/storage/state';
+import { CapturingLogger, FakeAuth0, FakeClock, logId, makeLogs, MemoryStore, RecordingSink } from '../support/fakes';
+
+function config(overrides: Partial<Config> = {}): Config {
+  return {
+    auth0: { domain: 'tenant.auth0.com', clientId: 'id', clientSecret: 'secret' },
+    papertrail: { host: 'logs.example.com', port: 1234, system: 'auth0-logs', program: 'auth0' },
+    batchSize: 10,
+    filter: { minLevel: null, types: null },
+    startFrom: null,
+    storageFile: 'unused',
+    maxRunMs: 60_000,
+    warnings: [],
+    ...overrides,
+  };
+}
+
+function setup(logCount: number, state = emptyState()) {
+  const deps = { store: new MemoryStore(state), auth0: new FakeAuth0(makeLogs(logCount)), sink: new RecordingSink(), clock: new FakeClock(), log: new CapturingLogger() };
+  return { deps, run: (c: Config = config()) => runOnce(deps as RunDeps, c) };
+}
+
+const idOf = (line: string): string => (JSON.parse(line.slice(line.indexOf('{'))) as { log_id: string }).log_id;
+
+describe('runOnce', () => {
+  it('ships every page in order and saves the checkpoint after each', async () => {
+    const { deps, run } = setup(25);
+    const report = await run();
+    expect(report).toMatchObject({ status: 'ok', fetched: 25, exported: 25, pages: 3, stoppedBy: 'caught-up', checkpoint: logId(25) });
+    expect(deps.sink.lines.map(idOf)).toEqual(makeLogs(25).map((l) => l.log_id));
+    expect(deps.store.state.checkpoint).toBe(logId(25));
+    // one write per shipped page
+    expect(deps.store.writes).toBe(3);
+    expect(deps.sink.closed).toBe(1);
+  });
+
+  it('starts at the oldest retained log in checkpoint mode when there is no checkpoint', async () => {
+    const { deps, run } = setup(3);
+    const report = await run();
+    expect(report.startSource).toBe('oldest-retained');
+    const first = deps.auth0.requests[0]?.from ?? '';
+    expect(first).toMatch(/^900\d{14}0{39}$/);
+    // 31 days before the fake clock's now
+    expect(first.slice(3, 17)).toBe('20261023120000');
+  });
+
+  it('resumes after the stored checkpoint', async () => {
+    const { deps, run } = setup(20, { ...emptyState(), checkpoint: logId(15) });
+    const report = await run();
+    expect(report).toMatchObject({ startSource: 'checkpoint', startCheckpoint: logId(15), exported: 5, checkpoint: logId(20) });
+    expect(deps.sink.lines.map(idOf)[0]).toBe(logId(16));
+  });
+
+  it('does nothing but one request when caught up', async () => {
+    const { deps, run } = setup(5, { ...emptyState(), checkpoint: logId(5) });
+    const report = await run();
+    expect(report).toMatchObject({ status: 'ok', fetched: 0, pages: 0, stoppedBy: 'caught-up', checkpoint: logId(5) });
+    expect(deps.auth0.requests).toHaveLength(1);
+    expect(deps.sink.pages).toHaveLength(0);
+  });
+
+  it('advances the checkpoint over filtered-out logs, without sending them', async () => {
+    const { deps, run } = setup(30);
+    const report = await run(config({ filter: { minLevel: null, types: new Set(['f']) } }));
+    expect(report).toMatchObject({ fetched: 30, exported: 10, filteredOut: 20, checkpoint: logId(30) });
+    expect(deps.sink.lines).toHaveLength(10);
+  });
+
+  it('advances over a page in which every log is filtered out', async () => {
+    const { deps, run } = setup(10);
+    const report = await run(config({ filter: { minLevel: null, types: new Set(['gd_send_sms']) } }));
+    expect(report).toMatchObject({ exported: 0, filteredOut: 10, checkpoint: logId(10) });
+    expect(deps.store.state.checkpoint).toBe(logId(10));
+  });
+
+  it('leaves the checkpoint at the last delivered page when the sink fails, and reports the failure', async () => {
+    const { deps, run } = setup(40);
+    deps.sink.failOnPage.set(3, new SinkError('receiver reset the connection', { code: 'SINK_RESET' }));
+    const report = await run();
+    expect(report.status).toBe('failed');
+    expect(report.error).toMatchObject({ code: 'SINK_RESET', name: 'SinkError' });
+    expect(report.checkpoint).toBe(logId(20));
+    expect(deps.store.state.checkpoint).toBe(logId(20));
+    expect(deps.sink.closed).toBe(1);
+  });
+
+  it('delivers everything on the next run after a sink failure, with nothing skipped', async () => {
+    const { deps, run } = setup(40);
+    deps.sink.failOnPage.set(2, new SinkError('down'));
+    await run();
+    deps.sink.failOnPage.clear();
+    const second = await run();
+    expect(second.status).toBe('ok');
+    expect(deps.sink.lines.map(idOf)).toEqual(makeLogs(40).map((l) => l.log_id));
+  });
+
+  it('leaves the checkpoint unchanged when Auth0 fails', async () => {
+    const { deps, run } = setup(40, { ...emptyState(), checkpoint: logId(5) });
+    deps.auth0.failOnRequest.set(2, new Auth0ApiError('Auth0 /api/v2/logs answered 403: Forbidden', { status: 403, retriable: false }));
+    const report = await run();
+    expect(report.status).toBe('failed');
+    expect(report.checkpoint).toBe(logId(15));
+    expect(deps.store.state.checkpoint).toBe(logId(15));
+  });
+
+  it('stops cleanly, as a success, when the rate limit would outlast the deadline', async () => {
+    const { deps, run } = setup(40);
+    deps.auth0.failOnRequest.set(3, new OutOfTimeError('Auth0 rate limit bucket is empty; it resets after this run\'s deadline'));
+    const report = await run();
+    expect(report).toMatchObject({ status: 'ok', stoppedBy: 'rate-limit', checkpoint: logId(20) });
+    expect(report.warnings.join(' ')).toContain('rate limit');
+  });
+
+  it('stops starting pages before the deadline and saves what it shipped', async () => {
+    const { deps, run } = setup(100);
+    const clock = deps.clock;
+    const send = deps.sink.send.bind(deps.sink);
+    deps.sink.send = async (lines) => {
+      clock.current += 2_000; // every page takes 2 s
+      return send(lines);
+    };
+    const report = await run(config({ maxRunMs: 9_000 }));
+    expect(report.stoppedBy).toBe('deadline');
+    expect(report.status).toBe('ok');
+    expect(report.durationMs).toBeLessThanOrEqual(9_000);
+    expect(report.pages).toBeGreaterThan(0);
+    expect(report.pages).toBeLessThan(10);
+    expect(deps.store.state.checkpoint).toBe(report.checkpoint);
+  });
+
+  it('applies START_FROM once, even when it is behind the checkpoint', async () => {
+    const { deps, run } = setup(30, { ...emptyState(), checkpoint: logId(25) });
+    const first = await run(config({ startFrom: logId(10) }));
+    expect(first).toMatchObject({ startSource: 'START_FROM', startCheckpoint: logId(10), exported: 20 });
+    expect(deps.store.state.startFrom).toBe(logId(10));
+    const second = await run(config({ startFrom: logId(10) }));
+    expect(second).toMatchObject({ startSource: 'checkpoint', exported: 0 });
+  });
+
+  it('reports lag from the newest exported event date', async () => {
+    const { run } = setup(5);
+    const report = await run();
+    // makeLogs dates start 1 h before the fake clock; the 5th is 4 s later
+    expect(report.lagSeconds).toBe(3600 - 4);
+  });
+
+  it('prints a start line, one line per page and a summary', async () => {
+    const { deps, run } = setup(15);
+    await run();
+    const lines = deps.log.lines;
+    expect(lines[0]).toMatch(/^info run started: from 900\d+ \(oldest-retained\)/);
+    expect(lines.filter((l) => l.startsWith('info page '))).toHaveLength(2);
+    expect(lines.at(-1)).toMatch(/^info run finished: 15 exported/);
+  });
+});
