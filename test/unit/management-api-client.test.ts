@@ -1,0 +1,155 @@
+import type { HttpRequest, HttpResponse } from '../../src/auth0/http';
+import { ManagementApiClient } from '../../src/auth0/management-api-client';
+import { Auth0ApiError, OutOfTimeError } from '../../src/errors';
+import { FakeClock } from '../support/fakes';
+
+type Responder = (req: HttpRequest) => HttpResponse | Error;
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
+  return { status, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
+}
+const token = (value = 'tok-1', expires_in = 86400) => json(200, { access_token: value, expires_in, token_type: 'Bearer' });
+const page = (ids: string[], headers: Record<string, string> = {}) => json(200, ids.map((id) => ({ log_id: id, type: 's' })), headers);
+
+function setup(script: Responder[]) {
+  const clock = new FakeClock();
+  const requests: HttpRequest[] = [];
+  const transport = async (req: HttpRequest): Promise<HttpResponse> => {
+    requests.push(req);
+    const next = script.shift();
+    if (!next) throw new Error(`unexpected request ${req.method} ${req.url.pathname}`);
+    const outcome = next(req);
+    if (outcome instanceof Error) throw outcome;
+    return outcome;
+  };
+  const waits: string[] = [];
+  const client = new ManagementApiClient({
+    domain: 'tenant.auth0.com', clientId: 'cid', clientSecret: 'shh-secret', transport, clock, random: () => 1,
+    onWait: (reason, ms) => waits.push(`${Math.round(ms)} ${reason}`),
+  });
+  const deadline = () => clock.now() + 60_000;
+  return { client, clock, requests, waits, deadline };
+}
+
+describe('ManagementApiClient', () => {
+  it('gets a client-credentials token for the tenant audience, then reads logs in checkpoint mode only', async () => {
+    const { client, requests, deadline } = setup([() => token(), () => page(['2', '3'])]);
+    const result = await client.getLogs({ from: '1', take: 50, deadline: deadline() });
+    expect(result.logs.map((l) => l.log_id)).toEqual(['2', '3']);
+    const [tokenReq, logsReq] = requests;
+    expect(tokenReq?.url.href).toBe('https://tenant.auth0.com/oauth/token');
+    expect(JSON.parse(tokenReq?.body ?? '')).toEqual({ grant_type: 'client_credentials', client_id: 'cid', client_secret: 'shh-secret', audience: 'https://tenant.auth0.com/api/v2/' });
+    expect(logsReq?.url.pathname).toBe('/api/v2/logs');
+    expect([...(logsReq?.url.searchParams.keys() ?? [])].sort()).toEqual(['from', 'take']);
+    expect(logsReq?.url.searchParams.get('take')).toBe('50');
+    expect(logsReq?.headers?.['authorization']).toBe('Bearer tok-1');
+  });
+
+  it('reuses the token until shortly before it expires', async () => {
+    const { client, clock, requests, deadline } = setup([() => token('a', 3600), () => page([]), () => page([]), () => token('b', 3600), () => page([])]);
+    await client.getLogs({ from: '1', take: 1, deadline: deadline() });
+    clock.current += 3_000_000; // 50 minutes: still valid
+    await client.getLogs({ from: '1', take: 1, deadline: deadline() });
+    clock.current += 560_000; // 59.3 minutes: within the last minute, so refresh
+    await client.getLogs({ from: '1', take: 1, deadline: deadline() });
+    expect(requests.filter((r) => r.url.pathname === '/oauth/token')).toHaveLength(2);
+    expect(requests.at(-1)?.headers?.['authorization']).toBe('Bearer b');
+  });
+
+  it('refreshes the token once on a 401, and fails on a second', async () => {
+    const unauthorized = () => json(401, { statusCode: 401, error: 'Unauthorized', message: 'Expired token received for JSON Web Token validation' });
+    const ok = setup([() => token('a'), unauthorized, () => token('b'), () => page(['2'])]);
+    await expect(ok.client.getLogs({ from: '1', take: 1, deadline: ok.deadline() })).resolves.toEqual({ logs: [{ log_id: '2', type: 's' }] });
+
+    const bad = setup([() => token('a'), unauthorized, () => token('b'), unauthorized]);
+    await expect(bad.client.getLogs({ from: '1', take: 1, deadline: bad.deadline() })).rejects.toMatchObject({ status: 401, retriable: false });
+  });
+
+  it('waits for x-ratelimit-reset after a 429 and then continues', async () => {
+    const { client, clock, waits, deadline } = setup([
+      () => token(),
+      () => json(429, { statusCode: 429, error: 'Too Many Requests', message: 'Global limit has been reached' }, { 'x-ratelimit-limit': '10', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(clock.now() / 1000) + 7) }),
+      () => page(['2']),
+    ]);
+    const start = clock.now();
+    await client.getLogs({ from: '1', take: 1, deadline: deadline() });
+    expect(clock.now() - start).toBeGreaterThanOrEqual(6_000);
+    expect(clock.now() - start).toBeLessThanOrEqual(7_000);
+    expect(waits.join('\n')).toContain('429');
+  });
+
+  it('waits before the next request when x-ratelimit-remaining reaches 0', async () => {
+    const { client, clock, deadline } = setup([
+      () => token(),
+      () => page(['2'], { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(clock.now() / 1000) + 5) }),
+      () => page(['3']),
+    ]);
+    await client.getLogs({ from: '1', take: 1, deadline: deadline() });
+    const before = clock.now();
+    await client.getLogs({ from: '2', take: 1, deadline: deadline() });
+    expect(clock.now() - before).toBeGreaterThanOrEqual(4_000);
+  });
+
+  it('stops with OutOfTimeError when the reset comes after the deadline', async () => {
+    const { client, clock } = setup([
+      () => token(),
+      () => json(429, { message: 'Global limit has been reached' }, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(clock.now() / 1000) + 120) }),
+    ]);
+    await expect(client.getLogs({ from: '1', take: 1, deadline: clock.now() + 30_000 })).rejects.toBeInstanceOf(OutOfTimeError);
+  });
+
+  it('retries 5xx and network errors with growing, jittered backoff', async () => {
+    const { client, waits, deadline } = setup([
+      () => token(),
+      () => json(503, { message: 'Service Unavailable' }),
+      () => new Error('socket hang up'),
+      () => json(502, '<html>Bad gateway</html>'),
+      () => page(['2']),
+    ]);
+    await client.getLogs({ from: '1', take: 1, deadline: deadline() });
+    const delays = waits.map((w) => Number(w.split(' ')[0]));
+    expect(delays).toEqual([250, 500, 1000]); // random() = 1: the top of each jitter window
+  });
+
+  it('gives up on 5xx after its attempts, with the last error', async () => {
+    const script: Responder[] = [() => token(), ...Array.from({ length: 8 }, () => () => json(500, { message: 'boom' }))];
+    const { client, deadline } = setup(script);
+    await expect(client.getLogs({ from: '1', take: 1, deadline: deadline() })).rejects.toMatchObject({ status: 500, code: 'AUTH0_UNAVAILABLE' });
+  });
+
+  it.each([
+    ['malformed JSON', { status: 200, headers: { 'content-type': 'application/json' }, body: '[{"log_id": "2"' }, 'not JSON'],
+    ['an HTML page', { status: 200, headers: { 'content-type': 'text/html' }, body: '<html><body>Maintenance</body></html>' }, 'not JSON'],
+    ['a non-array body', json(200, { logs: [] }), 'not an array'],
+    ['an entry without a log id', json(200, [{ log_id: '2' }, { type: 's' }]), 'without a log_id'],
+  ])('fails clearly on %s', async (_name, response, words) => {
+    const { client, deadline } = setup([() => token(), () => response]);
+    const error = await client.getLogs({ from: '1', take: 1, deadline: deadline() }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Auth0ApiError);
+    expect((error as Error).message).toContain(words);
+    expect((error as Auth0ApiError).code).toBe('AUTH0_BAD_RESPONSE');
+  });
+
+  it('fails at once with Auth0\'s message on a 403, naming the missing scope', async () => {
+    const { client, requests, deadline } = setup([() => token(), () => json(403, { statusCode: 403, error: 'Forbidden', message: 'Insufficient scope, expected any of: read:logs' })]);
+    const error = (await client.getLogs({ from: '1', take: 1, deadline: deadline() }).catch((e: unknown) => e)) as Auth0ApiError;
+    expect(error.message).toContain('Insufficient scope');
+    expect(error.message).toContain('read:logs');
+    expect(error.retriable).toBe(false);
+    expect(requests).toHaveLength(2);
+  });
+
+  it('explains rejected credentials without echoing the secret', async () => {
+    const { client, deadline } = setup([() => json(401, { error: 'access_denied', error_description: 'Unauthorized' })]);
+    const error = (await client.getLogs({ from: '1', take: 1, deadline: deadline() }).catch((e: unknown) => e)) as Auth0ApiError;
+    expect(error.code).toBe('AUTH0_UNAUTHORIZED');
+    expect(error.message).toContain('AUTH0_CLIENT_SECRET');
+    expect(error.message).not.toContain('shh-secret');
+  });
+
+  it('bounds each request by the time left before the deadline', async () => {
+    const { client, clock, requests } = setup([() => token(), () => page([])]);
+    await client.getLogs({ from: '1', take: 1, deadline: clock.now() + 4_000 });
+    expect(requests.every((r) => r.timeoutMs <= 4_000)).toBe(true);
+  });
+});
