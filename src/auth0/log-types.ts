@@ -3,9 +3,8 @@
  *
  * Sources: the documented codes (Auth0 docs, "Log event type codes", 165 codes)
  * and 20 more seen in Auth0's log schema, in the original extension's table
- * or in older docs. shared/reference/auth0-and-papertrail-facts.md §2 lists
- * them all; test/fixtures/auth0-log-type-codes.json is the checked-in copy the
- * tests hold this table to. Descriptions here are our own wording.
+ * or in older docs. test/fixtures/auth0-log-type-codes.json lists them all
+ * with the original extension's levels; the tests hold this table to it. Descriptions here are our own wording.
  *
  * Levels: 0 debug, 1 info, 2 warning, 3 error, 4 critical. LOG_LEVEL=n exports
  * every code whose level is >= n.
