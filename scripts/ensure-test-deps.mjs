@@ -1,0 +1,144 @@
+#!/usr/bin/env node
+// Runs before jest (`npm test`). The integration tests start a real rsyslogd
+// with its GnuTLS network driver as a local Papertrail, and make certificates
+// with the openssl CLI. A fresh CI machine usually has neither rsyslog-gnutls
+// nor (sometimes) openssl, so install what is missing with apt-get.
+// Plain Node ESM with no dependencies: it must run before anything else works.
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+const PREFIX = 'ensure-test-deps:';
+
+/** Absolute path of an executable, looking in PATH and the sbin dirs a non-root PATH often lacks. */
+function which(name) {
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin'];
+  for (const dir of dirs) {
+    if (dir === '') continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+function run(cmd, args, options = {}) {
+  return spawnSync(cmd, args, { encoding: 'utf8', ...options });
+}
+
+/** dpkg's own answer; undefined when this is not a dpkg system. */
+function dpkgInstalled(pkg) {
+  if (which('dpkg-query') === undefined) return undefined;
+  const r = run('dpkg-query', ['-W', '-f=${Status}', pkg]);
+  return r.status === 0 && r.stdout.trim() === 'install ok installed';
+}
+
+/**
+ * rsyslogd loads its TLS driver as a plugin (lmnsd_gtls.so) from a directory
+ * that depends on the distribution (Debian: /usr/lib/<multiarch>/rsyslog).
+ * rsyslogd only loads it when a TLS listener starts, so `rsyslogd -N1` cannot
+ * tell; look for the file, and ask dpkg when it is available.
+ */
+function findGtlsModule() {
+  const dirs = ['/usr/lib/rsyslog', '/usr/lib64/rsyslog', '/usr/local/lib/rsyslog', '/usr/local/lib64/rsyslog'];
+  try {
+    for (const entry of readdirSync('/usr/lib')) {
+      if (/-linux-gnu/.test(entry)) dirs.push(join('/usr/lib', entry, 'rsyslog'));
+    }
+  } catch {
+    // no /usr/lib: nothing to add
+  }
+  return dirs.map((d) => join(d, 'lmnsd_gtls.so')).find((f) => existsSync(f));
+}
+
+function firstLine(text) {
+  return (text ?? '').split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+}
+
+function rsyslogVersion(path) {
+  // First line: "rsyslogd  8.2302.0 (aka 2023.02) compiled with:"
+  const m = /rsyslogd\s+(\S+)/.exec(firstLine(run(path, ['-v']).stdout));
+  return m?.[1] ?? 'unknown version';
+}
+
+function check() {
+  const rsyslogd = which('rsyslogd');
+  const gtlsFile = findGtlsModule();
+  const gtlsPkg = dpkgInstalled('rsyslog-gnutls');
+  const openssl = which('openssl');
+  return {
+    rsyslogd,
+    gtls: gtlsFile !== undefined || gtlsPkg === true,
+    gtlsWhere: gtlsFile ?? (gtlsPkg === true ? 'rsyslog-gnutls' : undefined),
+    openssl,
+  };
+}
+
+function describe(state) {
+  const parts = [];
+  parts.push(state.rsyslogd ? `rsyslogd ${rsyslogVersion(state.rsyslogd)} (${state.rsyslogd})` : 'rsyslogd MISSING');
+  parts.push(state.gtls ? `gtls driver (${state.gtlsWhere})` : 'gtls driver MISSING');
+  parts.push(state.openssl ? `${firstLine(run(state.openssl, ['version']).stdout) || 'openssl'} (${state.openssl})` : 'openssl MISSING');
+  return parts.join(', ');
+}
+
+function fail(message, detail) {
+  console.error(`${PREFIX} ${message}`);
+  if (detail) console.error(detail.trimEnd());
+  console.error(
+    `${PREFIX} install them by hand: apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ` +
+      '--no-install-recommends rsyslog rsyslog-gnutls openssl',
+  );
+  process.exit(1);
+}
+
+const before = check();
+const packages = [];
+if (!before.rsyslogd || !before.gtls) packages.push('rsyslog', 'rsyslog-gnutls');
+if (!before.openssl) packages.push('openssl');
+
+if (packages.length === 0) {
+  console.log(`${PREFIX} found ${describe(before)}`);
+  process.exit(0);
+}
+
+if (which('apt-get') === undefined) {
+  fail(`missing ${packages.join(', ')} and apt-get is not available (${describe(before)}).`);
+}
+
+// Root runs apt-get directly; anyone else needs sudo, non-interactively (-n)
+// so CI fails fast instead of hanging on a password prompt. sudo resets the
+// environment, hence `env` to pass DEBIAN_FRONTEND through.
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+let prefix = [];
+if (!isRoot) {
+  if (which('sudo') === undefined) {
+    fail(`missing ${packages.join(', ')}; not root and sudo is not available (${describe(before)}).`);
+  }
+  prefix = ['sudo', '-n'];
+}
+
+function apt(args) {
+  const argv = [...prefix, 'env', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', ...args];
+  const [cmd, ...rest] = argv;
+  const r = run(cmd, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.error || r.status !== 0) {
+    fail(`\`${argv.join(' ')}\` failed (${r.error?.message ?? `exit ${r.status}`}).`, `${r.stdout ?? ''}${r.stderr ?? ''}`.slice(-4000));
+  }
+}
+
+const started = Date.now();
+apt(['update']);
+apt(['install', '-y', '--no-install-recommends', ...packages]);
+
+const after = check();
+if (!after.rsyslogd || !after.gtls || !after.openssl) {
+  fail(`installed ${packages.join(' ')} but still missing something: ${describe(after)}`);
+}
+console.log(
+  `${PREFIX} installed ${packages.join(' ')} in ${((Date.now() - started) / 1000).toFixed(1)} s; now ${describe(after)}`,
+);

@@ -1,0 +1,178 @@
+/**
+ * The TLS sink against a real TLS server on loopback (node:tls), where each
+ * test controls exactly how the receiver behaves.
+ */
+import { once } from 'node:events';
+import net, { type AddressInfo } from 'node:net';
+import tls from 'node:tls';
+import { SinkError } from '../../src/errors';
+import { TlsSyslogSink } from '../../src/papertrail/tls-syslog-sink';
+import { createTestPki, type ServerCert } from '../support/certs';
+
+type Behaviour = 'close-on-end' | 'never-close' | 'reset-on-data';
+
+interface Receiver {
+  port: number;
+  received: string[];
+  connections: number;
+  servernames: (string | false | null)[];
+  close(): Promise<void>;
+}
+
+async function startReceiver(cert: ServerCert, behaviour: Behaviour = 'close-on-end', port = 0): Promise<Receiver> {
+  const state = { received: [] as string[], connections: 0, servernames: [] as (string | false | null)[] };
+  const raw = new Set<net.Socket>();
+  // allowHalfOpen: the receiver, not Node, decides whether to close after our end of stream.
+  const server = tls.createServer({ cert: cert.cert, key: cert.key, allowHalfOpen: true }, (socket) => {
+    state.servernames.push(socket.servername);
+    let buffer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      if (behaviour === 'reset-on-data') {
+        // A TCP RST, as when a receiver process dies with unread data.
+        (socket as unknown as { _parent: net.Socket })._parent.resetAndDestroy();
+        return;
+      }
+      buffer += chunk;
+    });
+    socket.on('end', () => {
+      state.received.push(...buffer.split('\n').filter((l) => l !== ''));
+      if (behaviour === 'close-on-end') socket.end();
+    });
+    socket.on('error', () => undefined);
+  });
+  // Counted before the handshake, so connections opened and abandoned are seen too.
+  server.on('connection', (socket: net.Socket) => {
+    state.connections++;
+    raw.add(socket);
+    socket.on('close', () => raw.delete(socket));
+  });
+  server.on('tlsClientError', () => undefined);
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as AddressInfo).port,
+    get received() { return state.received; },
+    get connections() { return state.connections; },
+    get servernames() { return state.servernames; },
+    close: async () => {
+      for (const s of raw) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+const pki = createTestPki();
+const receivers: Receiver[] = [];
+const sinks: TlsSyslogSink[] = [];
+afterEach(async () => {
+  await Promise.all(sinks.splice(0).map((s) => s.close()));
+  await Promise.all(receivers.splice(0).map((r) => r.close()));
+});
+
+async function setup(cert: ServerCert, behaviour?: Behaviour, options: { host?: string; closeTimeoutMs?: number } = {}) {
+  const receiver = await startReceiver(cert, behaviour);
+  receivers.push(receiver);
+  const sink = new TlsSyslogSink({ host: options.host ?? 'localhost', port: receiver.port, ca: cert.ca, connectTimeoutMs: 2_000, closeTimeoutMs: options.closeTimeoutMs ?? 2_000 });
+  sinks.push(sink);
+  return { receiver, sink };
+}
+
+describe('TlsSyslogSink', () => {
+  it('delivers each line once, in order, and resolves only after the receiver has read the whole page', async () => {
+    const { receiver, sink } = await setup(pki.server);
+    const page1 = Array.from({ length: 500 }, (_, i) => `<134>1 - h a - t - line ${i}`);
+    const page2 = Array.from({ length: 500 }, (_, i) => `<134>1 - h a - t - line ${500 + i}`);
+    await sink.send(page1);
+    // The receiver records a page only once it has read it to the end.
+    expect(receiver.received).toEqual(page1);
+    await sink.send(page2);
+    expect(receiver.received).toEqual([...page1, ...page2]);
+  });
+
+  it('sends SNI for a host name', async () => {
+    const { receiver, sink } = await setup(pki.server);
+    await sink.send(['x']);
+    expect(receiver.servernames[0]).toBe('localhost');
+  });
+
+  it('refuses a certificate from an untrusted CA and sends nothing', async () => {
+    const { receiver, sink } = await setup(pki.untrusted);
+    const error = (await sink.send(['secret event']).catch((e: unknown) => e)) as SinkError;
+    expect(error).toBeInstanceOf(SinkError);
+    expect(error.code).toBe('SINK_TLS_REJECTED');
+    expect(error.message).toMatch(/certificate failed verification/);
+    expect(error.message).toContain(`localhost:${receiver.port}`);
+    expect(receiver.received).toEqual([]);
+  });
+
+  it('refuses a certificate issued for another host name and sends nothing', async () => {
+    const { receiver, sink } = await setup(pki.wrongHost);
+    const error = (await sink.send(['secret event']).catch((e: unknown) => e)) as SinkError;
+    expect(error.code).toBe('SINK_TLS_REJECTED');
+    expect(error.message).toContain('ERR_TLS_CERT_ALTNAME_INVALID');
+    expect(receiver.received).toEqual([]);
+  });
+
+  it('verifies the certificate against the IP address when the host is an IP', async () => {
+    const { receiver, sink } = await setup(pki.server, 'close-on-end', { host: '127.0.0.1' });
+    await sink.send(['by ip']);
+    expect(receiver.received).toEqual(['by ip']);
+    expect(receiver.servernames[0]).toBeFalsy();
+  });
+
+  it('fails fast and clearly when nothing listens', async () => {
+    const { receiver } = await setup(pki.server);
+    await receiver.close();
+    receivers.length = 0;
+    const sink = new TlsSyslogSink({ host: 'localhost', port: receiver.port, ca: pki.server.ca });
+    sinks.push(sink);
+    const started = Date.now();
+    const error = (await sink.send(['x']).catch((e: unknown) => e)) as SinkError;
+    expect(error.code).toBe('SINK_UNREACHABLE');
+    expect(error.message).toContain('connection refused');
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('does not count a page whose receiver resets the connection', async () => {
+    const { sink } = await setup(pki.server, 'reset-on-data');
+    const error = (await sink.send(['a', 'b']).catch((e: unknown) => e)) as SinkError;
+    expect(error).toBeInstanceOf(SinkError);
+    expect(error.message).toContain('not counted as shipped');
+  });
+
+  it('does not count a page the receiver never confirms by closing', async () => {
+    const { sink } = await setup(pki.server, 'never-close', { closeTimeoutMs: 300 });
+    const error = (await sink.send(['a']).catch((e: unknown) => e)) as SinkError;
+    expect(error.code).toBe('SINK_TIMEOUT');
+  });
+
+  it('opens the next page\'s connection ahead of time and releases it on close', async () => {
+    const { receiver, sink } = await setup(pki.server);
+    await sink.send(['1']);
+    await sink.send(['2']);
+    await sink.close();
+    // Two pages, plus the spare opened during the second page.
+    expect(receiver.connections).toBe(3);
+    expect(receiver.received).toEqual(['1', '2']);
+  });
+
+  it('reconnects for the next page after the receiver restarted between pages', async () => {
+    const first = await startReceiver(pki.server);
+    const sink = new TlsSyslogSink({ host: 'localhost', port: first.port, ca: pki.server.ca, connectTimeoutMs: 2_000 });
+    sinks.push(sink);
+    await sink.send(['before']);
+    await first.close(); // also kills the connection the sink opened ahead for the next page
+    const second = await startReceiver(pki.server, 'close-on-end', first.port);
+    receivers.push(second);
+    await sink.send(['after']);
+    expect(first.received).toEqual(['before']);
+    expect(second.received).toEqual(['after']);
+  });
+
+  it('sends nothing for an empty page', async () => {
+    const { receiver, sink } = await setup(pki.server);
+    await sink.send([]);
+    expect(receiver.connections).toBe(0);
+  });
+});
