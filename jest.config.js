@@ -6,6 +6,7 @@ module.exports = {
   transform: { '^.+\\.ts$': ['@swc/jest'] },
   // The integration suites start real servers (rsyslogd, HTTPS); two workers fit a 2-core CI machine.
   maxWorkers: 2,
+  globalSetup: '<rootDir>/test/global-setup.js',
   testTimeout: 60_000,
   collectCoverageFrom: ['src/**/*.ts'],
 };
