@@ -19,6 +19,8 @@ export interface Config {
   startFrom: string | null;
   storageFile: string;
   maxRunMs: number;
+  /** Bearer token for manual triggers, resets and full run history; null = none configured. */
+  adminToken: string | null;
   /** Non-fatal remarks about the settings, carried into every run report. */
   warnings: string[];
 }
@@ -146,6 +148,11 @@ export function loadConfig(env: Environment, runtime: Runtime = 'standalone'): C
     }
   }
 
+  const adminToken = get('ADMIN_TOKEN') || null;
+  if (adminToken !== null && (adminToken.length < 16 || /\s/.test(adminToken))) {
+    problem('ADMIN_TOKEN', 'is shorter than 16 characters or contains spaces.', 'use a long random value, e.g. the output of "openssl rand -hex 24", or leave it empty.');
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -156,6 +163,7 @@ export function loadConfig(env: Environment, runtime: Runtime = 'standalone'): C
     startFrom,
     storageFile,
     maxRunMs: maxRunSeconds * 1000,
+    adminToken,
     warnings,
   };
 }
@@ -192,5 +200,5 @@ function parseLogTypes(raw: string, problem: ProblemFn, warnings: string[]): Rea
 
 /** The settings that are secret: their values never appear in any output. */
 export function secretValues(config: Config): string[] {
-  return [config.auth0.clientSecret];
+  return [config.auth0.clientSecret, ...(config.adminToken === null ? [] : [config.adminToken])];
 }

@@ -18,6 +18,7 @@ export interface RunOptions {
   holder?: Pick<Lease, 'pid' | 'host'>;
   /** Whether a lease that has not expired is nonetheless void (its process is gone). */
   isStale?: (lease: Lease) => boolean;
+  signal?: AbortSignal;
 }
 
 export interface ExportResult extends RunReport {
@@ -41,7 +42,7 @@ export async function runExport(deps: RunDeps, config: Config, options: RunOptio
 
   let report: RunReport;
   try {
-    report = await runOnce(deps, config);
+    report = await runOnce(deps, config, options.signal);
   } catch (error) {
     // runOnce reports its own failures; this is a bug or a storage failure at the edges.
     report = failedReport(deps.clock.now(), now, error);

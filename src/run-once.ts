@@ -24,7 +24,7 @@ export interface RunDeps {
   log: Logger;
 }
 
-export type StopReason = 'caught-up' | 'deadline' | 'rate-limit' | 'error';
+export type StopReason = 'caught-up' | 'deadline' | 'rate-limit' | 'shutdown' | 'error';
 
 export interface RunReport {
   status: 'ok' | 'failed';
@@ -49,7 +49,11 @@ export interface RunReport {
 /** Do not start a page unless this much time is left, or twice the slowest page so far. */
 const MIN_PAGE_BUDGET_MS = 1_000;
 
-export async function runOnce(deps: RunDeps, config: Config): Promise<RunReport> {
+/**
+ * `signal` asks the run to stop early (service shutdown): the page in flight
+ * is finished and saved, no new page is started.
+ */
+export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSignal): Promise<RunReport> {
   const { clock, log } = deps;
   const started = clock.now();
   const deadline = started + config.maxRunMs;
@@ -102,6 +106,10 @@ export async function runOnce(deps: RunDeps, config: Config): Promise<RunReport>
       slowestPageMs = Math.max(slowestPageMs, clock.now() - pageStarted);
       log.info(`page ${report.pages}: fetched ${page.logs.length}, exported ${shipped.exported}${shipped.truncated ? ` (${shipped.truncated} truncated)` : ''}, filtered out ${page.logs.length - exported.length}, checkpoint ${page.lastId}`);
 
+      if (signal?.aborted) {
+        report.stoppedBy = 'shutdown';
+        break;
+      }
       if (!pending) {
         report.stoppedBy = 'deadline';
         report.warnings.push('The run used its time budget before catching up; the next run continues from the checkpoint.');

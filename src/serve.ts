@@ -1,7 +1,158 @@
-import type { Environment } from './config';
+/**
+ * `auth0-logs-to-papertrail serve`: the same HTTP app as the extension, plus
+ * a scheduler (SCHEDULE, 5 or 6 cron fields), pause/resume, and a graceful
+ * shutdown that finishes the page in flight and starts no other.
+ */
+import type { Server } from 'node:http';
+import { hostname } from 'node:os';
+import { Cron } from 'croner';
+import { loadConfig, secretValues, type Config, type Environment } from './config';
+import { ConfigError, isConfigError, RunInProgressError, type SettingProblem } from './errors';
+import { createApp } from './http/app';
+import { runExport } from './run-export';
+import { createAdapters } from './runtime/compose';
+import { createLogger } from './runtime/logger';
+import { createRedactor } from './runtime/redact';
+import { FileStateStore, isProcessAlive } from './storage/file-state-store';
+import type { Lease } from './storage/state';
 
-/** The HTTP service with its scheduler; see the extension/service work. */
-export async function serve(_env: Environment): Promise<number> {
-  process.stderr.write('serve is not available in this version yet.\n');
-  return 2;
+export interface ServiceSettings {
+  schedule: string;
+  host: string;
+  port: number;
+}
+
+export const SERVICE_DEFAULTS = { SCHEDULE: '*/5 * * * *', HOST: '127.0.0.1', PORT: 8080 } as const;
+/** How long a shutdown waits for the page in flight before giving up on it (it is then simply not saved). */
+const SHUTDOWN_GRACE_MS = 30_000;
+
+export function loadServiceSettings(env: Environment): ServiceSettings {
+  const problems: SettingProblem[] = [];
+  const schedule = (env['SCHEDULE'] ?? '').trim() || SERVICE_DEFAULTS.SCHEDULE;
+  const fields = schedule.split(/\s+/).length;
+  try {
+    if (fields !== 5 && fields !== 6) throw new Error(`has ${fields} fields`);
+    new Cron(schedule, { paused: true }).stop();
+  } catch (error) {
+    problems.push({
+      setting: 'SCHEDULE',
+      problem: `"${schedule}" is not a cron expression (${(error as Error).message}).`,
+      fix: 'use 5 fields (minute hour day month weekday), e.g. "*/5 * * * *", or 6 with seconds first, e.g. "0 */5 * * * *".',
+    });
+  }
+  const host = (env['HOST'] ?? '').trim() || SERVICE_DEFAULTS.HOST;
+  const rawPort = (env['PORT'] ?? '').trim();
+  const port = rawPort === '' ? SERVICE_DEFAULTS.PORT : /^\d{1,5}$/.test(rawPort) ? Number(rawPort) : -1;
+  if (port < 0 || port > 65535) problems.push({ setting: 'PORT', problem: `"${rawPort}" is not a port number.`, fix: 'use a whole number from 0 to 65535 (0 picks a free port).' });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { schedule, host, port };
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+export async function serve(env: Environment): Promise<number> {
+  let config: Config;
+  let settings: ServiceSettings;
+  {
+    const problems: SettingProblem[] = [];
+    let parsed: Config | undefined;
+    let service: ServiceSettings | undefined;
+    try {
+      parsed = loadConfig(env, 'standalone');
+    } catch (error) {
+      if (!isConfigError(error)) throw error;
+      problems.push(...error.problems);
+    }
+    try {
+      service = loadServiceSettings(env);
+    } catch (error) {
+      if (!isConfigError(error)) throw error;
+      problems.push(...error.problems);
+    }
+    if (problems.length > 0 || !parsed || !service) {
+      process.stderr.write(`${new ConfigError(problems).message}\n`);
+      return 2;
+    }
+    config = parsed;
+    settings = service;
+  }
+
+  const redact = createRedactor(secretValues(config));
+  const log = createLogger({ redact });
+  const store = new FileStateStore(config.storageFile);
+  const shutdown = new AbortController();
+  const inFlight = new Set<Promise<unknown>>();
+  const track = (run: Promise<unknown>): void => {
+    inFlight.add(run);
+    run.finally(() => inFlight.delete(run)).catch(() => undefined);
+  };
+  const host = hostname();
+  const runOptions = {
+    holder: { pid: process.pid, host },
+    isStale: (lease: Lease) => lease.host === host && typeof lease.pid === 'number' && !isProcessAlive(lease.pid),
+    signal: shutdown.signal,
+  };
+
+  const app = createApp({
+    scope: () => ({ config: () => config, store, log, createDeps: (c) => createAdapters(c, { store, log }), runOptions }),
+    track,
+  });
+
+  const scheduled = async (): Promise<void> => {
+    if (shutdown.signal.aborted) return;
+    if ((await store.read()).paused) {
+      log.info('scheduled run skipped: paused');
+      return;
+    }
+    const adapters = createAdapters(config, { store, log });
+    const run = runExport(adapters.deps, config, { trigger: 'schedule', redact, ...runOptions });
+    track(run);
+    try {
+      const result = await run;
+      if (result.status !== 'ok') log.error(`scheduled run failed: ${result.error?.code ?? 'unknown'}`);
+    } catch (error) {
+      if (error instanceof RunInProgressError) log.info('scheduled run skipped: another run is in progress');
+      else log.error(`scheduled run failed: ${(error as Error).message}`);
+    } finally {
+      adapters.dispose();
+    }
+  };
+  // protect: a tick that comes while the previous scheduled run is still going is skipped, not queued.
+  const cron = new Cron(settings.schedule, { protect: true }, () => scheduled());
+
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(settings.port, settings.host, () => resolve(s));
+    s.on('error', reject);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : settings.port;
+  log.info(`serving on http://${settings.host}:${port}, schedule "${settings.schedule}", next run ${cron.nextRun()?.toISOString() ?? 'never'}`);
+  if (config.adminToken === null && !isLoopback(settings.host)) {
+    log.warn(`no ADMIN_TOKEN is set while listening on ${settings.host}: anyone who can reach this port can trigger runs (limited to one per 30 s) and read run counts. Set ADMIN_TOKEN.`);
+  }
+
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string): void => {
+      if (shutdown.signal.aborted) return;
+      log.info(`${signal}: shutting down; finishing the page in flight, starting no other`);
+      cron.stop();
+      shutdown.abort();
+      server.close();
+      server.closeIdleConnections();
+      const grace = setTimeout(() => {
+        log.warn('shutdown grace period over; the unfinished page was not saved and will be shipped by the next run');
+        resolve(0);
+      }, SHUTDOWN_GRACE_MS);
+      grace.unref();
+      Promise.allSettled([...inFlight]).then(() => {
+        clearTimeout(grace);
+        log.info('stopped');
+        resolve(0);
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
 }

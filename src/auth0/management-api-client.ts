@@ -36,6 +36,10 @@ interface CachedToken {
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+const TLS_TRUST_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_REVOKED', 'CERT_UNTRUSTED', 'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 const DEFAULT_MAX_ATTEMPTS = 8;
 
 export class ManagementApiClient implements Auth0LogsClient {
@@ -133,6 +137,13 @@ export class ManagementApiClient implements Auth0LogsClient {
     try {
       return await this.options.transport({ ...req, timeoutMs: Math.min(this.requestTimeoutMs, left) });
     } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      if (TLS_TRUST_CODES.has(code)) {
+        // A certificate that fails verification will not pass on a retry.
+        throw new Auth0ApiError(`Refused to talk to Auth0 at ${this.options.domain}: its TLS certificate failed verification (${code}). Check AUTH0_DOMAIN.`, {
+          cause: error, code: 'AUTH0_TLS_REJECTED', retriable: false, endpoint: req.url.pathname,
+        });
+      }
       return new Auth0ApiError(`Request to ${req.url.pathname} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error, code: 'AUTH0_UNREACHABLE', endpoint: req.url.pathname });
     }
   }

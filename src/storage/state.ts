@@ -22,7 +22,7 @@ export interface Lease {
 export interface RunRecord {
   id: string;
   trigger: string;
-  status: 'ok' | 'failed' | 'skipped';
+  status: 'ok' | 'failed';
   startedAt: string;
   finishedAt: string;
   durationMs: number;
@@ -51,6 +51,10 @@ export interface StateDocument {
   lastSuccessAt: string | null;
   /** `date` of the newest event exported, for lag. */
   newestExportedDate: string | null;
+  /** The service's equivalent of the extension's State switch. */
+  paused: boolean;
+  /** Epoch ms of the last trigger that was not authenticated, to limit how often anyone can start runs. */
+  lastOpenTriggerAt: number | null;
 }
 
 export function emptyState(): StateDocument {
@@ -62,6 +66,8 @@ export function emptyState(): StateDocument {
     runs: [],
     lastSuccessAt: null,
     newestExportedDate: null,
+    paused: false,
+    lastOpenTriggerAt: null,
   };
 }
 
@@ -79,6 +85,8 @@ export function normalizeState(raw: unknown): StateDocument {
   const lease = r['lease'] as Lease | null | undefined;
   base.lease = lease && typeof lease.owner === 'string' && typeof lease.expiresAt === 'number' ? lease : null;
   base.runs = Array.isArray(r['runs']) ? (r['runs'] as RunRecord[]).slice(-RUN_HISTORY_LIMIT) : [];
+  base.paused = r['paused'] === true;
+  base.lastOpenTriggerAt = typeof r['lastOpenTriggerAt'] === 'number' ? r['lastOpenTriggerAt'] : null;
   return base;
 }
 

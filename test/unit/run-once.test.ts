@@ -13,6 +13,7 @@ function config(overrides: Partial<Config> = {}): Config {
     startFrom: null,
     storageFile: 'unused',
     maxRunMs: 60_000,
+    adminToken: null,
     warnings: [],
     ...overrides,
   };

@@ -1,0 +1,65 @@
+/**
+ * What to run, from the environment:
+ *   BENCH_QUICK=1        smoke profile: small counts, 1 run
+ *   BENCH_RUNS=N         runs per figure (default 3, or 1 with BENCH_QUICK)
+ *   BENCH_SCENARIOS=a,b  any of sink, drain, ratelimit, scaling (default: all)
+ */
+export const SCENARIOS = ['sink', 'drain', 'ratelimit', 'scaling'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface BenchOptions {
+  quick: boolean;
+  runs: number;
+  scenarios: ScenarioName[];
+  sink: { lines: number; pageSizes: readonly [number, number] };
+  drain: { events: number };
+  rateLimit: { burst: number; refillPerSecond: number; budgetSeconds: number; backlog: number };
+  /** One entry per backlog size; the largest gets a single run (it takes minutes). */
+  scaling: { events: number; runs: number }[];
+}
+
+export class OptionsError extends Error {}
+
+/** Logs per page: Auth0's maximum `take`, which the CLI uses by default. */
+export const PAGE = 100;
+
+export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions {
+  const quick = env['BENCH_QUICK'] === '1';
+  const runs = parseRuns(env['BENCH_RUNS'], quick ? 1 : 3);
+  const scenarios = parseScenarios(env['BENCH_SCENARIOS']);
+
+  const burst = 10;
+  const refillPerSecond = 10;
+  const budgetSeconds = quick ? 10 : 30;
+  // 1.5 × what the rate limit lets through in the budget: the run must end with a backlog left.
+  const backlog = Math.ceil((PAGE * (burst + refillPerSecond * budgetSeconds) * 1.5) / PAGE) * PAGE;
+
+  return {
+    quick,
+    runs,
+    scenarios,
+    sink: { lines: quick ? 10_000 : 100_000, pageSizes: [PAGE, 1000] },
+    drain: { events: quick ? 10_000 : 100_000 },
+    rateLimit: { burst, refillPerSecond, budgetSeconds, backlog },
+    scaling: quick
+      ? [{ events: 2_000, runs }, { events: 10_000, runs }]
+      : [{ events: 10_000, runs }, { events: 100_000, runs }, { events: 1_000_000, runs: 1 }],
+  };
+}
+
+function parseRuns(raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (!/^\d{1,3}$/.test(raw.trim()) || Number(raw) < 1) throw new OptionsError(`BENCH_RUNS must be a whole number from 1 to 999, got "${raw}".`);
+  return Number(raw);
+}
+
+function parseScenarios(raw: string | undefined): ScenarioName[] {
+  if (raw === undefined || raw.trim() === '') return [...SCENARIOS];
+  const names = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const unknown = names.filter((n) => !(SCENARIOS as readonly string[]).includes(n));
+  if (unknown.length > 0 || names.length === 0) {
+    throw new OptionsError(`BENCH_SCENARIOS: unknown ${unknown.join(', ') || '(empty)'}; choose from ${SCENARIOS.join(', ')}.`);
+  }
+  // Always in the canonical order, each once, so tables from different invocations line up.
+  return SCENARIOS.filter((s) => names.includes(s));
+}

@@ -1,0 +1,45 @@
+/**
+ * Every setting, once: name, default, where it applies and what it means.
+ * The webtask manifest's secrets are generated from this list, and a test
+ * holds the parser and the README's configuration table to it.
+ */
+export type SettingScope =
+  /** Set by the user everywhere (a webtask secret in the extension). */
+  | 'all'
+  /** Injected by the extension gallery; set by the user when standalone. */
+  | 'auth0'
+  /** Standalone only (CLI and service). */
+  | 'standalone'
+  /** The service only. */
+  | 'service';
+
+export interface SettingInfo {
+  name: string;
+  scope: SettingScope;
+  required: boolean;
+  /** The default as text, as a manifest holds it; undefined when there is none. */
+  default?: string;
+  /** The default under webtask when it differs. */
+  webtaskDefault?: string;
+  description: string;
+}
+
+export const SETTINGS: readonly SettingInfo[] = [
+  { name: 'AUTH0_DOMAIN', scope: 'auth0', required: true, description: 'Your tenant domain, e.g. your-tenant.us.auth0.com (host, optionally host:port).' },
+  { name: 'AUTH0_CLIENT_ID', scope: 'auth0', required: true, description: 'Client ID of a machine-to-machine application granted read:logs on the Management API.' },
+  { name: 'AUTH0_CLIENT_SECRET', scope: 'auth0', required: true, description: "That application's client secret." },
+  { name: 'BATCH_SIZE', scope: 'all', required: false, default: '100', description: 'Logs read per request to Auth0, 1 to 100. A run reads as many pages as it needs to catch up.' },
+  { name: 'PAPERTRAIL_HOST', scope: 'all', required: true, description: 'The host shown in Papertrail under "Your systems & apps will log to", e.g. logs5.papertrailapp.com.' },
+  { name: 'PAPERTRAIL_PORT', scope: 'all', required: true, description: 'The port shown next to that host.' },
+  { name: 'PAPERTRAIL_SYSTEM', scope: 'all', required: false, default: 'auth0-logs', description: 'The system name the events appear under in Papertrail (syslog HOSTNAME): no spaces, at most 120 characters.' },
+  { name: 'PAPERTRAIL_PROGRAM', scope: 'all', required: false, default: 'auth0', description: 'The program name the events appear under in Papertrail (syslog APP-NAME): no spaces, at most 48 characters.' },
+  { name: 'LOG_LEVEL', scope: 'all', required: false, description: 'Export event types at or above this level: 0 debug, 1 info, 2 warning, 3 error, 4 critical. Combined with LOG_TYPES by OR. Empty exports every level.' },
+  { name: 'LOG_TYPES', scope: 'all', required: false, description: 'Comma-separated event type codes to export (e.g. f,fp,fu). Combined with LOG_LEVEL by OR. Empty exports every type.' },
+  { name: 'START_FROM', scope: 'all', required: false, description: 'A log id to (re)start the export after. Applied once per distinct value; empty continues from the checkpoint.' },
+  { name: 'MAX_RUN_SECONDS', scope: 'all', required: false, default: '900', webtaskDefault: '20', description: 'Time budget of one run in seconds (5 to 86400). A run that runs out of time stops cleanly; the next one continues.' },
+  { name: 'ADMIN_TOKEN', scope: 'all', required: false, description: 'Bearer token for manual runs, checkpoint resets, pause/resume and the full run history. At least 16 characters.' },
+  { name: 'STORAGE_FILE', scope: 'standalone', required: false, default: './data/state.json', description: 'Where the standalone CLI and service keep checkpoint, run lock and run history.' },
+  { name: 'SCHEDULE', scope: 'service', required: false, default: '*/5 * * * *', description: 'When the service runs an export: a cron expression of 5 fields, or 6 with seconds first.' },
+  { name: 'HOST', scope: 'service', required: false, default: '127.0.0.1', description: 'Address the service listens on.' },
+  { name: 'PORT', scope: 'service', required: false, default: '8080', description: 'Port the service listens on (0 picks a free one).' },
+];

@@ -1,0 +1,46 @@
+/**
+ * The Auth0 Extension (webtask) entry: `module.exports` is the
+ * (context, req, res) function the webtask runtime calls.
+ *
+ * Settings come from the secrets of each request's context, never cached
+ * across requests: a warm container sees a changed secret on the next run.
+ * State lives in ctx.storage, behind the same StateStore as the file store.
+ */
+import type { Request } from 'express';
+import { fromExpress } from 'webtask-tools';
+import { loadConfig, type Environment } from './config';
+import { createApp } from './http/app';
+import { createAdapters } from './runtime/compose';
+import { createLogger } from './runtime/logger';
+import { createRedactor } from './runtime/redact';
+import { WebtaskStateStore, type WebtaskStorage } from './storage/webtask-state-store';
+
+interface WebtaskContext {
+  secrets?: Record<string, string | undefined>;
+  storage: WebtaskStorage;
+}
+
+function contextOf(req: Request): WebtaskContext {
+  const context = (req as Request & { webtaskContext?: WebtaskContext }).webtaskContext;
+  if (!context?.storage) throw new Error('Not running under a webtask runtime: the request has no webtask context.');
+  return context;
+}
+
+const app = createApp({
+  scope: (req) => {
+    const context = contextOf(req);
+    const env: Environment = { ...context.secrets };
+    const store = new WebtaskStateStore(context.storage);
+    // Realtime logs show console output.
+    const log = createLogger({ stream: 'console', redact: createRedactor([env['AUTH0_CLIENT_SECRET'], env['ADMIN_TOKEN']]) });
+    return {
+      config: () => loadConfig(env, 'webtask'),
+      store,
+      log,
+      createDeps: (config) => createAdapters(config, { store, log }),
+      runOptions: {},
+    };
+  },
+});
+
+module.exports = fromExpress(app);
