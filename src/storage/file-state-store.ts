@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import { StorageError } from '../errors';
+import { ShipperError, StorageError } from '../errors';
 import type { StateStore } from '../ports';
 import { normalizeState, type StateDocument } from './state';
 
@@ -61,7 +61,8 @@ export class FileStateStore implements StateStore {
       await fs.rename(temp, this.file);
       return next;
     } catch (error) {
-      if (error instanceof StorageError) throw error;
+      // Errors of our own (a refused lease, a failed read) keep their meaning.
+      if (error instanceof ShipperError) throw error;
       throw new StorageError(`Cannot write the state file ${this.file}: ${(error as Error).message}`, { cause: error });
     } finally {
       await fs.rm(this.lockFile, { force: true });

@@ -1,0 +1,159 @@
+/**
+ * `auth0-logs-to-papertrail serve` as a real process: its scheduler drains a
+ * tenant that keeps growing, pause/resume works, and SIGTERM mid-run loses
+ * nothing. Also the file store's run lease across processes.
+ */
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createTestPki } from '../support/certs';
+import { killAllClis, runCli, startCli } from '../support/cli';
+import { checkDelivery } from '../support/delivery';
+import type { TenantEvent } from '../support/events';
+import { exportEnv } from '../support/export-env';
+import { startFakeTenant, type FakeTenant, type FakeTenantOptions } from '../support/fake-tenant';
+import { startRsyslogReceiver, stopAllReceivers, type RsyslogReceiver } from '../support/rsyslog-receiver';
+
+const pki = createTestPki();
+const ADMIN = 'serve-admin-token-0123456789abcdef';
+let receiver: RsyslogReceiver;
+const tenants: FakeTenant[] = [];
+
+beforeEach(async () => {
+  receiver = await startRsyslogReceiver({ cert: pki.server });
+});
+afterEach(async () => {
+  killAllClis();
+  await Promise.all(tenants.splice(0).map((t) => t.stop()));
+  await stopAllReceivers();
+});
+
+async function tenantWith(options: FakeTenantOptions): Promise<FakeTenant> {
+  const tenant = await startFakeTenant({ start: new Date(Date.now() - 86_400_000), cert: pki.server.cert, key: pki.server.key, ca: pki.server.ca, caFile: pki.server.caFile, ...options });
+  tenants.push(tenant);
+  return tenant;
+}
+
+const eventsOf = (t: FakeTenant): TenantEvent[] => Array.from({ length: t.size() }, (_, i) => t.eventAt(i));
+const until = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> => {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
+/** Starts `serve` and resolves with its URL once it listens. */
+async function startServe(env: Record<string, string>) {
+  const service = startCli(['serve'], { HOST: '127.0.0.1', PORT: '0', ...env });
+  let stderr = '';
+  service.child.stderr?.on('data', (c: string) => (stderr += c));
+  await until('serve to listen', () => /serving on http:\/\/127\.0\.0\.1:\d+/.test(stderr));
+  const url = /serving on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1] ?? '';
+  const api = (method: string, path: string) => fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${ADMIN}` } });
+  return { ...service, url, api, stderr: () => stderr };
+}
+
+describe('auth0-logs-to-papertrail serve', () => {
+  it('drains a growing tenant on its schedule, pauses and resumes, and stops cleanly on SIGTERM', async () => {
+    const tenant = await tenantWith({ count: 500 });
+    const env = exportEnv(tenant, receiver, { SCHEDULE: '* * * * * *', ADMIN_TOKEN: ADMIN });
+    const service = await startServe(env);
+
+    await receiver.waitForCount(500, 20_000);
+    tenant.append(300);
+    await receiver.waitForCount(800, 20_000);
+
+    expect((await service.api('POST', '/pause')).status).toBe(200);
+    // Let any run that had already started finish.
+    await until('the run in flight to end', async () => !((await (await fetch(`${service.url}/health`)).json()) as { running: boolean }).running);
+    const pausedAt = (await receiver.messages()).length;
+    tenant.append(200);
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect((await receiver.messages()).length).toBe(pausedAt);
+    expect(((await (await fetch(`${service.url}/health`)).json()) as { paused: boolean }).paused).toBe(true);
+
+    expect((await service.api('POST', '/resume')).status).toBe(200);
+    await receiver.waitForCount(1_000, 20_000);
+
+    service.child.kill('SIGTERM');
+    const [code] = (await once(service.child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+    expect(service.stderr()).toMatch(/SIGTERM: shutting down/);
+    const figures = checkDelivery(eventsOf(tenant), await receiver.messages());
+    expect(figures).toMatchObject({ expected: 1_000, delivered: 1_000, missing: 0, duplicates: 0, outOfOrder: 0 });
+    const runs = (JSON.parse(readFileSync(env.STORAGE_FILE, 'utf8')) as { runs: { trigger: string }[] }).runs;
+    expect(runs.every((r) => r.trigger === 'schedule')).toBe(true);
+  });
+
+  it('loses nothing when stopped with SIGTERM in the middle of a run', async () => {
+    const tenant = await tenantWith({ count: 20_000, latencyMs: 3 });
+    const env = exportEnv(tenant, receiver, { SCHEDULE: '* * * * * *' });
+    const service = await startServe(env);
+    await receiver.waitForCount(2_000, 20_000);
+    service.child.kill('SIGTERM');
+    await once(service.child, 'exit');
+    const state = JSON.parse(readFileSync(env.STORAGE_FILE, 'utf8')) as { checkpoint: string; lease: unknown; runs: { stoppedBy: string; status: string }[] };
+    expect(state.lease).toBeNull();
+    expect(state.runs.at(-1)).toMatchObject({ status: 'ok', stoppedBy: 'shutdown' });
+    const shippedBefore = (await receiver.messages()).length;
+    expect(shippedBefore).toBeLessThan(20_000);
+
+    // Everything up to the saved checkpoint arrived; the next run ships the rest.
+    const next = await runCli(['run'], env);
+    expect(next.code).toBe(0);
+    expect(next.report?.['startCheckpoint']).toBe(state.checkpoint);
+    const figures = checkDelivery(eventsOf(tenant), await receiver.messages());
+    expect(figures).toMatchObject({ delivered: 20_000, missing: 0, duplicates: 0, outOfOrder: 0 });
+  });
+
+  it('rejects an invalid SCHEDULE with exit 2 and a clear fix, alongside any other bad setting', async () => {
+    const tenant = await tenantWith({ count: 1 });
+    const result = await runCli(['serve'], { ...exportEnv(tenant, receiver), SCHEDULE: 'every five minutes', BATCH_SIZE: '0' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('SCHEDULE');
+    expect(result.stderr).toContain('BATCH_SIZE');
+    expect(result.stderr).toMatch(/e\.g\. "\*\/5 \* \* \* \*"/);
+    expect(tenant.stats().tokenRequests).toBe(0);
+  });
+
+  it('warns when it listens beyond loopback without an admin token', async () => {
+    const tenant = await tenantWith({ count: 1 });
+    const service = startCli(['serve'], { ...exportEnv(tenant, receiver), HOST: '0.0.0.0', PORT: '0', SCHEDULE: '0 0 1 1 *' });
+    let stderr = '';
+    service.child.stderr?.on('data', (c: string) => (stderr += c));
+    await until('the warning', () => /no ADMIN_TOKEN is set/.test(stderr));
+    service.child.kill('SIGTERM');
+    await service.done;
+  });
+});
+
+describe('the run lease in the file store', () => {
+  it('lets exactly one of two simultaneous CLI runs proceed, with nothing shipped twice', async () => {
+    const tenant = await tenantWith({ count: 5_000, latencyMs: 2 });
+    const env = exportEnv(tenant, receiver);
+    const [a, b] = await Promise.all([runCli(['run'], env), runCli(['run'], env)]);
+    const statuses = [a.report?.['status'], b.report?.['status']].sort();
+    expect(statuses).toEqual(['ok', 'skipped']);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    const figures = checkDelivery(eventsOf(tenant), await receiver.messages());
+    expect(figures).toMatchObject({ delivered: 5_000, missing: 0, duplicates: 0 });
+  });
+
+  it('is not blocked by a run killed with SIGKILL: its lease is stale at once', async () => {
+    const tenant = await tenantWith({ count: 20_000, latencyMs: 3 });
+    const env = exportEnv(tenant, receiver);
+    const victim = startCli(['run'], env);
+    await receiver.waitForCount(1_000, 20_000);
+    victim.child.kill('SIGKILL');
+    await victim.done;
+    const leased = JSON.parse(readFileSync(env.STORAGE_FILE, 'utf8')) as { lease: { pid: number } | null; checkpoint: string };
+    expect(leased.lease?.pid).toBe(victim.child.pid);
+
+    const next = await runCli(['run'], env);
+    expect(next.code).toBe(0);
+    expect(next.report).toMatchObject({ status: 'ok', startCheckpoint: leased.checkpoint });
+    const figures = checkDelivery(eventsOf(tenant), await receiver.messages());
+    expect(figures).toMatchObject({ delivered: 20_000, missing: 0 });
+    expect(figures.duplicates).toBeLessThanOrEqual(100);
+  });
+});
