@@ -157,3 +157,14 @@ describe('runOnce', () => {
     expect(lines.at(-1)).toMatch(/^info run finished: 15 exported/);
   });
 });
+
+describe('saveCheckpoint', () => {
+  it('never moves the checkpoint backwards, even when a slower writer saves an older page', async () => {
+    const { saveCheckpoint } = await import('../../src/stages/save-checkpoint');
+    const store = new MemoryStore({ ...emptyState(), checkpoint: logId(50) });
+    await saveCheckpoint(store, logId(40), null);
+    expect(store.state.checkpoint).toBe(logId(50));
+    await saveCheckpoint(store, logId(60), null);
+    expect(store.state.checkpoint).toBe(logId(60));
+  });
+});
