@@ -17,7 +17,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Config } from '../config';
+import { secretValues, type Config } from '../config';
 import { isConfigError, RunInProgressError, toErrorRecord, type ErrorRecord } from '../errors';
 import type { Logger, StateStore } from '../ports';
 import { runExport, type ExportResult, type RunOptions } from '../run-export';
@@ -121,6 +121,11 @@ export function createApp(options: AppOptions): express.Express {
       let config: Config;
       try {
         scope = options.scope(req);
+      } catch (error) {
+        next(error);
+        return;
+      }
+      try {
         config = scope.config();
       } catch (error) {
         if (!isConfigError(error)) {
@@ -128,12 +133,11 @@ export function createApp(options: AppOptions): express.Express {
           return;
         }
         // Values can be sensitive (a mistyped secret); callers see which settings, the logs say why.
-        options.scope(req).log.error(error.message);
+        scope.log.error(error.message);
         res.status(400).json({ status: 'failed', error: { code: error.code, settings: error.problems.map((p) => p.setting) } });
         return;
       }
-      const redact = createRedactor([config.auth0.clientSecret, config.adminToken ?? undefined]);
-      handler(req, res, scope, config, redact).catch(next);
+      handler(req, res, scope, config, createRedactor(secretValues(config))).catch(next);
     };
 
   const trigger = withConfig(async (req, res, scope, config, redact) => {
