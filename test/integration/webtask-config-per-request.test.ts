@@ -16,6 +16,8 @@ let secretsForNextRequest: Record<string, string> = {};
 const storageData: { value: unknown } = { value: undefined };
 
 beforeAll(async () => {
+  // The extension logs to the console (the platform's realtime logs); keep the test output clean.
+  jest.spyOn(console, 'log').mockImplementation(() => undefined);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const handler = require(join(__dirname, '..', '..', 'dist', 'webtask.js')) as Handler;
   const storage = {
@@ -34,6 +36,7 @@ beforeAll(async () => {
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(async () => {
+  jest.restoreAllMocks();
   await new Promise((resolve) => server.close(resolve));
 });
 
