@@ -51,8 +51,7 @@ function asReport(value: Record<string, unknown> | undefined): CliReport | undef
 
 function readUsage(file: string): { cpuMicros: number; peakRssBytes: number } | undefined {
   if (!existsSync(file)) return undefined;
-  const usage = JSON.parse(readFileSync(file, 'utf8')) as { userCPUTime: number; systemCPUTime: number; maxRSS: number };
-  return { cpuMicros: usage.userCPUTime + usage.systemCPUTime, peakRssBytes: usage.maxRSS * 1024 };
+  return JSON.parse(readFileSync(file, 'utf8')) as { cpuMicros: number; peakRssBytes: number };
 }
 
 export async function runMeasuredCli(tenant: FakeTenant, receiverPort: number, settings: Record<string, string>): Promise<CliRun> {

@@ -1,6 +1,6 @@
 /**
- * CPU time of another process (rsyslogd), from /proc/<pid>/stat. Linux only;
- * elsewhere the figures that need it are left out.
+ * Process figures from /proc (Linux; elsewhere they are left out or fall back):
+ * CPU time of another process (rsyslogd), and this process's own peak RSS.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -31,4 +31,20 @@ export function cpuMicrosOf(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * This process's peak RSS in bytes: VmHWM, the high-water mark of the address
+ * space exec created. Not process.resourceUsage().maxRSS: Linux carries a
+ * forked child's high-water mark (a copy of the parent's RSS at fork) across
+ * exec into ru_maxrss, so a child of a large parent would report the parent.
+ */
+export function peakRssBytes(): number {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (match) return Number(match[1]) * 1024;
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS * 1024;
 }

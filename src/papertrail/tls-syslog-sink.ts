@@ -54,9 +54,23 @@ export class TlsSyslogSink implements LogSink {
   private spare: Promise<Opened> | null = null;
   private closed = false;
   private readonly where: string;
+  /** Built once: creating a context per connection costs more than the rest of a handshake. */
+  private readonly secureContext: tls.SecureContext;
+  /**
+   * The last TLS session the receiver offered. Resuming it skips the certificate
+   * exchange, which Node verified (chain and host name) when the session was made.
+   * Dropped for good once a receiver declines to resume, since offering costs time too.
+   */
+  private session: Buffer | undefined;
+  private resumes = true;
 
   constructor(private readonly options: TlsSyslogSinkOptions) {
     this.where = `${options.host}:${options.port}`;
+    // Without `ca`, the context trusts Node's root store plus NODE_EXTRA_CA_CERTS.
+    this.secureContext = tls.createSecureContext({
+      minVersion: 'TLSv1.2',
+      ...(options.ca === undefined ? {} : { ca: [...tls.rootCertificates, options.ca.toString()] }),
+    });
   }
 
   async send(lines: readonly string[]): Promise<void> {
@@ -114,9 +128,13 @@ export class TlsSyslogSink implements LogSink {
         host,
         port,
         ...(isIP(host) === 0 ? { servername: host } : {}),
-        ...(this.options.ca === undefined ? {} : { ca: [...tls.rootCertificates, this.options.ca.toString()] }),
+        secureContext: this.secureContext,
         rejectUnauthorized: true,
-        minVersion: 'TLSv1.2',
+        ...(this.session === undefined ? {} : { session: this.session }),
+      });
+      const offered = this.session !== undefined;
+      socket.on('session', (session: Buffer) => {
+        if (this.resumes) this.session = session;
       });
       const timeoutMs = this.options.connectTimeoutMs ?? 10_000;
       const timer = setTimeout(() => {
@@ -125,6 +143,10 @@ export class TlsSyslogSink implements LogSink {
       }, timeoutMs);
       socket.once('secureConnect', () => {
         clearTimeout(timer);
+        if (offered && !socket.isSessionReused()) {
+          this.resumes = false;
+          this.session = undefined;
+        }
         socket.removeAllListeners('error');
         // Until the page is written, a failure is only recorded; the writer reports it.
         socket.on('error', () => undefined);

@@ -49,8 +49,12 @@ export function severityOf(type: string | undefined): number {
  * ES2019, lone surrogates. It leaves U+2028, U+2029 and U+0085 raw, which some
  * readers treat as line ends, so those are escaped too.
  */
+const RAW_LINE_SEPARATORS = /[\u0085\u2028\u2029]/;
+
 export function toSafeJson(value: unknown): string {
   const json = JSON.stringify(value) ?? 'null';
+  // Nearly every event has none; testing first avoids building a new string.
+  if (!RAW_LINE_SEPARATORS.test(json)) return json;
   return json.replace(/[\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 

@@ -30,6 +30,7 @@ export function isProcessAlive(pid: number): boolean {
 
 export class FileStateStore implements StateStore {
   private readonly lockFile: string;
+  private directoryReady = false;
 
   constructor(private readonly file: string) {
     this.lockFile = `${file}.lock`;
@@ -52,7 +53,10 @@ export class FileStateStore implements StateStore {
   }
 
   async update(change: (current: StateDocument) => StateDocument): Promise<StateDocument> {
-    await fs.mkdir(dirname(this.file), { recursive: true });
+    if (!this.directoryReady) {
+      await fs.mkdir(dirname(this.file), { recursive: true });
+      this.directoryReady = true;
+    }
     await this.lock();
     try {
       const next = change(await this.read());

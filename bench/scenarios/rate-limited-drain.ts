@@ -1,0 +1,99 @@
+/**
+ * Scenario 3, rate-limited drain: a tenant whose logs endpoint allows a burst
+ * of B requests and refills R per second, with more backlog than one run can
+ * fetch, and a CLI run with a time budget. The ceiling is what the rate limit
+ * lets through in the run's wall time: PAGE × (B + R × seconds) logs. A good
+ * exporter spends the whole bucket, meets no 429 it cannot handle, and has
+ * delivered every event up to the checkpoint it saved.
+ */
+import { checkDelivery } from '../../test/support/delivery';
+import { runMeasuredCli, type CliRun } from '../lib/cli';
+import { PAGE } from '../lib/options';
+import { withReceiver } from '../lib/receiver';
+import { row, type ScenarioResult } from '../lib/report';
+import { summarize } from '../lib/stats';
+import { eventsOf, withTenant } from '../lib/tenant';
+import type { Context } from './context';
+
+interface Measurement {
+  run: Omit<CliRun, 'stderrTail'>;
+  windowSeconds: number;
+  exported: number;
+  ceilingLogs: number;
+  percentOfCeiling: number;
+  /** Against the ceiling of the whole budget: also counts the time a run leaves unused at its end. */
+  percentOfBudgetCeiling: number;
+  logsPerMinute: number;
+  ceilingPerMinute: number;
+  logsRequests: number;
+  responses429: number;
+  failed: boolean;
+  /** Events at or before the checkpoint that were missing or arrived twice, plus any shipped past it. */
+  undelivered: number;
+}
+
+export async function rateLimitedDrain(ctx: Context): Promise<ScenarioResult> {
+  const { burst, refillPerSecond, budgetSeconds, backlog } = ctx.options.rateLimit;
+  const failures: string[] = [];
+  const runs: Measurement[] = [];
+
+  for (let r = 0; r < ctx.options.runs; r++) {
+    const label = `rate limit run ${r + 1}/${ctx.options.runs}`;
+    // A fresh tenant per run: every run starts with a full bucket.
+    const measured = await withTenant(ctx.cert, { count: backlog, rateLimit: { limit: burst, refillPerSecond } }, (tenant) =>
+      withReceiver(ctx.root, ctx.cert, async (receiver) => {
+        const run = await runMeasuredCli(tenant, receiver.port, { MAX_RUN_SECONDS: String(budgetSeconds) });
+        const stats = tenant.stats();
+        const report = run.report;
+        const failed = run.code !== 0 || report?.status !== 'ok';
+        if (failed) failures.push(`${label}: CLI exit ${run.code ?? run.signal}, report ${JSON.stringify(report)}; stderr: ${run.stderrTail.slice(-500)}`);
+        const exported = report?.exported ?? 0;
+
+        // The run starts at the oldest event, so the checkpoint must be the id of event `fetched - 1`.
+        const fetched = report?.fetched ?? 0;
+        const checkpointOk = fetched === 0 ? report?.checkpoint !== undefined : report?.checkpoint === tenant.idAt(fetched - 1);
+        const delivery = checkDelivery(eventsOf(tenant, fetched), await receiver.rsyslog.messages());
+        const undelivered = delivery.missing + delivery.duplicates + delivery.malformed;
+        if (!checkpointOk || undelivered > 0) {
+          failures.push(`${label}: checkpoint ${report?.checkpoint ?? 'none'} after ${fetched} fetched; ${delivery.missing} missing, ${delivery.duplicates} duplicates, ${delivery.malformed} malformed or past the checkpoint`);
+        }
+        if (report?.stoppedBy === 'caught-up') failures.push(`${label}: the backlog of ${backlog} was drained, so the rate limit was not the ceiling; raise the backlog`);
+
+        const windowSeconds = run.wallMs / 1000;
+        const ceilingLogs = PAGE * (burst + refillPerSecond * windowSeconds);
+        const responses429 = stats.logsResponses[429] ?? 0;
+        ctx.progress(`${label}: ${exported} exported in ${windowSeconds.toFixed(1)} s = ${((100 * exported) / ceilingLogs).toFixed(1)} % of the ceiling, ${responses429} × 429, stopped by ${report?.stoppedBy ?? '?'}`);
+        const { stderrTail: _stderr, ...kept } = run;
+        return {
+          run: kept,
+          windowSeconds,
+          exported,
+          ceilingLogs,
+          percentOfCeiling: (100 * exported) / ceilingLogs,
+          percentOfBudgetCeiling: (100 * exported) / (PAGE * (burst + refillPerSecond * budgetSeconds)),
+          logsPerMinute: (exported / windowSeconds) * 60,
+          ceilingPerMinute: (ceilingLogs / windowSeconds) * 60,
+          logsRequests: stats.logsRequests,
+          responses429,
+          failed,
+          undelivered,
+        };
+      }),
+    );
+    runs.push(measured);
+  }
+
+  const of = (pick: (m: Measurement) => number) => summarize(runs.map(pick));
+  const name = `rate-limited drain (burst ${burst}, ${refillPerSecond * 60} req/min, ${budgetSeconds} s runs, backlog ${backlog.toLocaleString('en-US')})`;
+  const rows = [
+    row(name, 'exported', 'logs/min', of((m) => m.logsPerMinute)),
+    row(name, `ceiling: ${PAGE} × (burst + refill × wall time)`, 'logs/min', of((m) => m.ceilingPerMinute)),
+    row(name, 'exported ÷ ceiling', '%', of((m) => m.percentOfCeiling), { op: '>=', value: 95, on: 'median' }),
+    row(name, `exported ÷ ceiling of the whole ${budgetSeconds} s budget`, '%', of((m) => m.percentOfBudgetCeiling)),
+    row(name, 'run wall time', 's', of((m) => m.windowSeconds)),
+    row(name, '429 responses (all retried)', 'count', of((m) => m.responses429)),
+    row(name, 'failed runs', 'count', of((m) => (m.failed ? 1 : 0)), { op: '<=', value: 0, on: 'worst' }),
+    row(name, 'events up to the checkpoint not delivered once', 'count', of((m) => m.undelivered), { op: '<=', value: 0, on: 'worst' }),
+  ];
+  return { name: 'ratelimit', rows, details: { runs }, failures };
+}
