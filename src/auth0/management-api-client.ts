@@ -59,6 +59,10 @@ export class ManagementApiClient implements Auth0LogsClient {
 
   async getLogs(query: { from: string; take: number; deadline: number }): Promise<LogsPage> {
     // Auth0 ignores q, sort, fields and per_page when `from` is given, so none are sent.
+    // Auth0's docs suggest following the `Link: rel="next"` URL; that URL is exactly
+    // this one with `from` = the last log_id of the page. We build it from the
+    // checkpoint instead, because the checkpoint must be a log id we can store,
+    // compare and resume from after a crash, and a header we did not check is not.
     const url = new URL('/api/v2/logs', this.base);
     url.searchParams.set('from', query.from);
     url.searchParams.set('take', String(query.take));
