@@ -4,7 +4,7 @@
  * document of at most 500 KB, so everything lives here and the history is a
  * bounded ring.
  */
-import type { ErrorRecord } from '../errors';
+import type { RunReport } from '../run-once';
 
 export const STATE_VERSION = 1;
 export const RUN_HISTORY_LIMIT = 100;
@@ -19,25 +19,13 @@ export interface Lease {
   host?: string;
 }
 
-export interface RunRecord {
+/** One entry of the run history: the run's report, less what only the caller needs. */
+export type RunRecord = Omit<RunReport, 'startSource' | 'stoppedBy'> & {
   id: string;
   trigger: string;
-  status: 'ok' | 'failed';
-  startedAt: string;
-  finishedAt: string;
-  durationMs: number;
-  startCheckpoint: string | null;
-  checkpoint: string | null;
-  fetched: number;
-  exported: number;
-  filteredOut: number;
-  truncated: number;
-  pages: number;
+  /** A run's StopReason, or `reset` for an administrator's checkpoint reset. */
   stoppedBy: string;
-  lagSeconds: number | null;
-  warnings: string[];
-  error?: ErrorRecord;
-}
+};
 
 export interface StateDocument {
   version: number;
