@@ -71,24 +71,12 @@ function failedReport(finished: number, started: number, error: unknown): RunRep
 }
 
 function toRunRecord(result: ExportResult): RunRecord {
+  const { runId, startSource: _startSource, error, warnings, ...report } = result;
   return {
-    id: result.runId,
-    trigger: result.trigger,
-    status: result.status,
-    startedAt: result.startedAt,
-    finishedAt: result.finishedAt,
-    durationMs: result.durationMs,
-    startCheckpoint: result.startCheckpoint,
-    checkpoint: result.checkpoint,
-    fetched: result.fetched,
-    exported: result.exported,
-    filteredOut: result.filteredOut,
-    truncated: result.truncated,
-    pages: result.pages,
-    stoppedBy: result.stoppedBy,
-    lagSeconds: result.lagSeconds,
+    id: runId,
+    ...report,
     // Bounded, so one noisy run cannot push the document past webtask's 500 KB.
-    warnings: result.warnings.slice(0, 10).map((w) => w.slice(0, 500)),
-    ...(result.error ? { error: { ...result.error, message: result.error.message.slice(0, 2000) } } : {}),
+    warnings: warnings.slice(0, 10).map((w) => w.slice(0, 500)),
+    ...(error ? { error: { ...error, message: error.message.slice(0, 2000) } } : {}),
   };
 }
