@@ -8,12 +8,12 @@
  * flight and never skips one.
  */
 import type { Config } from './config';
-import { OutOfTimeError, toErrorRecord, type ErrorRecord } from './errors';
+import { OutOfTimeError, SinkError, toErrorRecord, type ErrorRecord } from './errors';
 import type { Auth0LogsClient, Clock, LogSink, Logger, StateStore } from './ports';
 import { fetchLogs, type FetchedPage } from './stages/fetch-logs';
 import { filterLogs } from './stages/filter-logs';
 import { readCheckpoint, type StartSource } from './stages/read-checkpoint';
-import { applyStartFrom, saveCheckpoint } from './stages/save-checkpoint';
+import { applyStartFrom, rewindCheckpoint, saveCheckpoint } from './stages/save-checkpoint';
 import { shipLogs } from './stages/ship-logs';
 
 export interface RunDeps {
@@ -69,6 +69,18 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
   const fetchFrom = (from: string): Promise<FetchedPage> => fetchLogs(deps.auth0, from, config.batchSize, deadline);
 
   let pending: Promise<FetchedPage> | null = null;
+  /** The checkpoint before the last page shipped by this run, to take that page back if it is in doubt. */
+  let beforeLastPage: string | null = null;
+  const fail = async (error: unknown): Promise<void> => {
+    if (error instanceof SinkError && error.code === 'SINK_RECEIVER_GONE' && beforeLastPage !== null && report.checkpoint !== null) {
+      await rewindCheckpoint(deps.store, report.checkpoint, beforeLastPage);
+      report.warnings.push(`The last page (after log ${beforeLastPage}) is shipped again by the next run, in case the receiver read it without keeping it.`);
+      report.checkpoint = beforeLastPage;
+    }
+    report.status = 'failed';
+    report.stoppedBy = 'error';
+    report.error = toErrorRecord(error);
+  };
   try {
     const state = await deps.store.read();
     newestDate = state.newestExportedDate;
@@ -95,6 +107,7 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
       const exported = filterLogs(page.logs, config.filter);
       const shipped = await shipLogs(deps.sink, exported, config.papertrail);
       await saveCheckpoint(deps.store, page.lastId, shipped.newestDate);
+      if (exported.length > 0) beforeLastPage = report.checkpoint;
 
       report.pages++;
       report.fetched += page.logs.length;
@@ -121,12 +134,14 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
       report.stoppedBy = error.code === 'RATE_LIMITED' ? 'rate-limit' : 'deadline';
       report.warnings.push(error.message);
     } else {
-      report.status = 'failed';
-      report.stoppedBy = 'error';
-      report.error = toErrorRecord(error);
+      await fail(error);
     }
-  } finally {
-    await deps.sink.close().catch(() => undefined);
+  }
+  // Closing gives the sink its last word on the last page (SINK_RECEIVER_GONE), so it counts as part of the run.
+  try {
+    await deps.sink.close();
+  } catch (error) {
+    if (report.status === 'ok') await fail(error);
   }
 
   const finished = clock.now();

@@ -14,7 +14,7 @@ import { Auth0ApiError, OutOfTimeError } from '../errors';
 import type { Auth0LogsClient, Clock, LogsPage } from '../ports';
 import type { Auth0Log } from './auth0-log';
 import { logIdOf } from './auth0-log';
-import type { HttpResponse, HttpTransport } from './http';
+import { HttpTimeoutError, type HttpResponse, type HttpTransport } from './http';
 import { backoffMs, parseRateLimit, waitAfter429, type RateLimit } from './rate-limit';
 
 export interface ManagementApiClientOptions {
@@ -138,9 +138,14 @@ export class ManagementApiClient implements Auth0LogsClient {
   private async request(req: { method: 'GET' | 'POST'; url: URL; headers: Record<string, string>; body?: string }, deadline: number): Promise<HttpResponse | Error> {
     const left = deadline - this.options.clock.now();
     if (left <= 0) throw new OutOfTimeError('The run reached its deadline before Auth0 answered.', { code: 'DEADLINE' });
+    const timeoutMs = Math.min(this.requestTimeoutMs, left);
     try {
-      return await this.options.transport({ ...req, timeoutMs: Math.min(this.requestTimeoutMs, left) });
+      return await this.options.transport({ ...req, timeoutMs });
     } catch (error) {
+      if (error instanceof HttpTimeoutError && timeoutMs < this.requestTimeoutMs) {
+        // Cut short by the run's own deadline, not by a slow Auth0: stop cleanly.
+        throw new OutOfTimeError('The run reached its deadline while waiting for Auth0; the next run continues.', { code: 'DEADLINE' });
+      }
       const code = (error as NodeJS.ErrnoException).code ?? '';
       if (TLS_TRUST_CODES.has(code)) {
         // A certificate that fails verification will not pass on a retry.

@@ -34,7 +34,12 @@ export interface TlsSyslogSinkOptions {
 interface Opened {
   socket: tls.TLSSocket;
   openedAt: number;
+  /** Set when the receiver closed or reset this connection before we used it. */
+  peerGone: boolean;
 }
+
+/** A connection opened ahead and closed by the receiver within this long is evidence it went away. */
+const RECEIVER_GONE_WINDOW_MS = 60_000;
 
 const TLS_TRUST_CODES = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
@@ -63,6 +68,7 @@ export class TlsSyslogSink implements LogSink {
    */
   private session: Buffer | undefined;
   private resumes = true;
+  private confirmedPages = 0;
 
   constructor(private readonly options: TlsSyslogSinkOptions) {
     this.where = `${options.host}:${options.port}`;
@@ -84,41 +90,71 @@ export class TlsSyslogSink implements LogSink {
     try {
       await this.write(socket, lines.join('\n') + '\n');
       await this.closeConfirmed(socket);
+      this.confirmedPages++;
     } finally {
       socket.destroy();
     }
   }
 
+  /**
+   * Releases the connection opened ahead. Like `send`, it first checks that the
+   * receiver did not go away right after confirming the last page.
+   */
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     const spare = this.spare;
     this.spare = null;
     if (!spare) return;
-    try {
-      const { socket } = await spare;
-      socket.end();
-      socket.destroy();
-    } catch {
-      // The spare never connected; nothing to release.
+    const opened = await this.settle(spare);
+    if (opened) {
+      opened.socket.end();
+      opened.socket.destroy();
     }
   }
 
-  /** The pre-opened connection when it is still healthy, else a fresh one. */
+  /** The connection opened ahead when it is still healthy, else a fresh one. */
   private async takeConnection(): Promise<Opened> {
     const spare = this.spare;
     this.spare = null;
     if (spare) {
-      try {
-        const opened = await spare;
-        const fresh = Date.now() - opened.openedAt <= (this.options.maxIdleMs ?? 10_000);
-        if (fresh && !opened.socket.destroyed && opened.socket.readyState === 'open' && opened.socket.readableEnded === false) return opened;
-        opened.socket.destroy();
-      } catch (error) {
-        // A trust failure will not heal by retrying; anything else gets one fresh attempt below.
-        if (error instanceof SinkError && error.code === 'SINK_TLS_REJECTED') throw error;
-      }
+      const opened = await this.settle(spare);
+      if (opened && Date.now() - opened.openedAt <= (this.options.maxIdleMs ?? 10_000)) return opened;
+      opened?.socket.destroy();
     }
     return this.open();
+  }
+
+  /**
+   * Resolves the connection opened ahead, or undefined when it never connected.
+   *
+   * That connection was made while the previous page was in flight, to the same
+   * receiver. If the receiver has since closed or reset it, or it could not be
+   * made at all, the receiver went away around the time it confirmed that page,
+   * and may have read the page without keeping it (a receiver stopping or killed
+   * mid-processing still closes its connections). Syslog cannot tell, so the page
+   * is reported as in doubt (SINK_RECEIVER_GONE) and the run ships it again.
+   */
+  private async settle(spare: Promise<Opened>): Promise<Opened | undefined> {
+    let opened: Opened | undefined;
+    let failure: unknown;
+    try {
+      opened = await spare;
+      // Let a close or reset that has already arrived be processed before judging.
+      await new Promise((resolve) => setImmediate(resolve));
+    } catch (error) {
+      failure = error;
+    }
+    if (failure instanceof SinkError && failure.code === 'SINK_TLS_REJECTED') throw failure;
+    const gone = opened === undefined || (opened.peerGone && Date.now() - opened.openedAt <= RECEIVER_GONE_WINDOW_MS);
+    if (gone && this.confirmedPages > 0) {
+      opened?.socket.destroy();
+      throw new SinkError(
+        `Papertrail at ${this.where} went away right after confirming the last page; that page may have been read without being kept, so it is not counted as shipped.`,
+        { code: 'SINK_RECEIVER_GONE', cause: failure, host: this.options.host, port: this.options.port },
+      );
+    }
+    return opened?.peerGone ? undefined : opened;
   }
 
   private open(): Promise<Opened> {
@@ -147,10 +183,18 @@ export class TlsSyslogSink implements LogSink {
           this.resumes = false;
           this.session = undefined;
         }
+        const opened: Opened = { socket, openedAt: Date.now(), peerGone: false };
         socket.removeAllListeners('error');
-        // Until the page is written, a failure is only recorded; the writer reports it.
-        socket.on('error', () => undefined);
-        resolve({ socket, openedAt: Date.now() });
+        // Until a page is written on it, a failure is only recorded; whoever uses the connection reports it.
+        const gone = (): void => {
+          opened.peerGone = true;
+        };
+        socket.on('error', gone);
+        socket.once('end', gone);
+        socket.once('close', gone);
+        // Flowing, so that a close from the receiver is noticed while the connection waits.
+        socket.resume();
+        resolve(opened);
       });
       socket.once('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);

@@ -17,6 +17,7 @@ import type { StateStore } from '../ports';
 import { normalizeState, type StateDocument } from './state';
 
 const LOCK_WAIT_MS = 10_000;
+const STALE_UNREADABLE_LOCK_MS = 2_000;
 
 export function isProcessAlive(pid: number): boolean {
   try {
@@ -75,23 +76,31 @@ export class FileStateStore implements StateStore {
 
   private async lock(): Promise<void> {
     const started = Date.now();
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await fs.writeFile(this.lockFile, JSON.stringify({ pid: process.pid, host: hostname() }), { flag: 'wx' });
-        return;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-          throw new StorageError(`Cannot lock the state file ${this.file}: ${(error as Error).message}`, { cause: error });
+    // The lock appears with its owner already in it (written aside, then hard-linked
+    // into place, which fails if the lock exists): a kill can never leave it empty.
+    const claim = `${this.lockFile}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    await fs.writeFile(claim, JSON.stringify({ pid: process.pid, host: hostname() }));
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await fs.link(claim, this.lockFile);
+          return;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+            throw new StorageError(`Cannot lock the state file ${this.file}: ${(error as Error).message}`, { cause: error });
+          }
         }
+        if (await this.lockIsStale()) {
+          await fs.rm(this.lockFile, { force: true });
+          continue;
+        }
+        if (Date.now() - started > LOCK_WAIT_MS) {
+          throw new StorageError(`The state file ${this.file} stayed locked for ${LOCK_WAIT_MS / 1000} s (lock file ${this.lockFile}).`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(50, 2 + attempt * 2)));
       }
-      if (await this.lockIsStale()) {
-        await fs.rm(this.lockFile, { force: true });
-        continue;
-      }
-      if (Date.now() - started > LOCK_WAIT_MS) {
-        throw new StorageError(`The state file ${this.file} stayed locked for ${LOCK_WAIT_MS / 1000} s (lock file ${this.lockFile}).`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, Math.min(50, 2 + attempt * 2)));
+    } finally {
+      await fs.rm(claim, { force: true });
     }
   }
 
@@ -99,9 +108,15 @@ export class FileStateStore implements StateStore {
     try {
       const holder = JSON.parse(await fs.readFile(this.lockFile, 'utf8')) as { pid?: unknown; host?: unknown };
       return holder.host === hostname() && typeof holder.pid === 'number' && !isProcessAlive(holder.pid);
-    } catch {
-      // Unreadable: either mid-write by its owner (not stale) or gone already.
-      return false;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false; // released meanwhile: try again
+      // Unreadable, so not made by this version (which links complete files into place);
+      // a lock held for a read-modify-write lasts milliseconds, so an old one is abandoned.
+      try {
+        return Date.now() - (await fs.stat(this.lockFile)).mtimeMs > STALE_UNREADABLE_LOCK_MS;
+      } catch {
+        return false;
+      }
     }
   }
 }

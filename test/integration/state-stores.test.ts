@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StorageError } from '../../src/errors';
@@ -91,5 +91,17 @@ describe('FileStateStore', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'a0pt-fs-')), 'state.json');
     writeFileSync(file, JSON.stringify({ checkpointId: '90020200101000000000000000000000000000000000000000000042', logs: [] }));
     expect((await new FileStateStore(file).read()).checkpoint).toBe('90020200101000000000000000000000000000000000000000000042');
+  });
+});
+
+describe('FileStateStore after a kill during locking', () => {
+  it('is not blocked by an empty lock file that a kill left behind', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'a0pt-fs-')), 'state.json');
+    writeFileSync(`${file}.lock`, '');
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(`${file}.lock`, old, old);
+    const store = new FileStateStore(file);
+    await store.update((s) => ({ ...s, checkpoint: '901' }));
+    expect((await store.read()).checkpoint).toBe('901');
   });
 });

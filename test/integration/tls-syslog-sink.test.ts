@@ -9,7 +9,7 @@ import { SinkError } from '../../src/errors';
 import { TlsSyslogSink } from '../../src/papertrail/tls-syslog-sink';
 import { createTestPki, type ServerCert } from '../support/certs';
 
-type Behaviour = 'close-on-end' | 'never-close' | 'reset-on-data';
+type Behaviour = 'close-on-end' | 'never-close' | 'reset-on-data' | 'shut-down-after-first-page';
 
 interface Receiver {
   port: number;
@@ -22,6 +22,8 @@ interface Receiver {
 async function startReceiver(cert: ServerCert, behaviour: Behaviour = 'close-on-end', port = 0): Promise<Receiver> {
   const state = { received: [] as string[], connections: 0, servernames: [] as (string | false | null)[] };
   const raw = new Set<net.Socket>();
+  // A receiver that stopped after answering: it drops every connection, including later ones.
+  let shutDown = false;
   // allowHalfOpen: the receiver, not Node, decides whether to close after our end of stream.
   const server = tls.createServer({ cert: cert.cert, key: cert.key, allowHalfOpen: true }, (socket) => {
     state.servernames.push(socket.servername);
@@ -37,12 +39,21 @@ async function startReceiver(cert: ServerCert, behaviour: Behaviour = 'close-on-
     });
     socket.on('end', () => {
       state.received.push(...buffer.split('\n').filter((l) => l !== ''));
-      if (behaviour === 'close-on-end') socket.end();
+      if (behaviour !== 'never-close') socket.end();
+      // A receiver stopping right after it answered: every other connection is closed too.
+      if (behaviour === 'shut-down-after-first-page') {
+        shutDown = true;
+        for (const other of raw) if (other !== (socket as unknown as { _parent: net.Socket })._parent) other.destroy();
+      }
     });
     socket.on('error', () => undefined);
   });
   // Counted before the handshake, so connections opened and abandoned are seen too.
   server.on('connection', (socket: net.Socket) => {
+    if (shutDown) {
+      socket.destroy();
+      return;
+    }
     state.connections++;
     raw.add(socket);
     socket.on('close', () => raw.delete(socket));
@@ -157,7 +168,7 @@ describe('TlsSyslogSink', () => {
     expect(receiver.received).toEqual(['1', '2']);
   });
 
-  it('reconnects for the next page after the receiver restarted between pages', async () => {
+  it('after a receiver restart between pages, holds the last page in doubt, and the next run reaches the restarted receiver', async () => {
     const first = await startReceiver(pki.server);
     const sink = new TlsSyslogSink({ host: 'localhost', port: first.port, ca: pki.server.ca, connectTimeoutMs: 2_000 });
     sinks.push(sink);
@@ -165,9 +176,24 @@ describe('TlsSyslogSink', () => {
     await first.close(); // also kills the connection the sink opened ahead for the next page
     const second = await startReceiver(pki.server, 'close-on-end', first.port);
     receivers.push(second);
-    await sink.send(['after']);
-    expect(first.received).toEqual(['before']);
-    expect(second.received).toEqual(['after']);
+    await expect(sink.send(['after'])).rejects.toMatchObject({ code: 'SINK_RECEIVER_GONE' });
+    const nextRun = new TlsSyslogSink({ host: 'localhost', port: first.port, ca: pki.server.ca });
+    sinks.push(nextRun);
+    await nextRun.send(['before', 'after']);
+    expect(second.received).toEqual(['before', 'after']);
+  });
+
+  it('reports the page it just confirmed as in doubt when the receiver goes away right after confirming it', async () => {
+    const { sink } = await setup(pki.server, 'shut-down-after-first-page');
+    await sink.send(['first']);
+    const error = (await sink.send(['second']).catch((e: unknown) => e)) as SinkError;
+    expect(error.code).toBe('SINK_RECEIVER_GONE');
+  });
+
+  it('checks on closing too, so the last page of a run is not taken on trust', async () => {
+    const { sink } = await setup(pki.server, 'shut-down-after-first-page');
+    await sink.send(['only']);
+    await expect(sink.close()).rejects.toMatchObject({ code: 'SINK_RECEIVER_GONE' });
   });
 
   it('sends nothing for an empty page', async () => {

@@ -34,6 +34,7 @@ export class RecordingSink implements LogSink {
   pages: string[][] = [];
   closed = 0;
   failOnPage = new Map<number, Error>();
+  failOnClose: Error | undefined;
   private sends = 0;
   async send(lines: readonly string[]): Promise<void> {
     if (lines.length === 0) return;
@@ -44,6 +45,9 @@ export class RecordingSink implements LogSink {
   }
   async close(): Promise<void> {
     this.closed++;
+    const failure = this.failOnClose;
+    this.failOnClose = undefined;
+    if (failure) throw failure;
   }
   get lines(): string[] {
     return this.pages.flat();

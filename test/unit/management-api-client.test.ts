@@ -153,3 +153,17 @@ describe('ManagementApiClient', () => {
     expect(requests.every((r) => r.timeoutMs <= 4_000)).toBe(true);
   });
 });
+
+describe('ManagementApiClient at the deadline', () => {
+  it('stops cleanly when a request is cut short by the run\'s deadline', async () => {
+    const { HttpTimeoutError } = await import('../../src/auth0/http');
+    const { client, clock } = setup([() => token(), () => new HttpTimeoutError('no response within 3000 ms')]);
+    await expect(client.getLogs({ from: '1', take: 1, deadline: clock.now() + 3_000 })).rejects.toMatchObject({ name: 'OutOfTimeError', code: 'DEADLINE' });
+  });
+
+  it('retries a request that timed out on its own, well before the deadline', async () => {
+    const { HttpTimeoutError } = await import('../../src/auth0/http');
+    const { client, deadline } = setup([() => token(), () => new HttpTimeoutError('no response within 15000 ms'), () => page(['2'])]);
+    await expect(client.getLogs({ from: '1', take: 1, deadline: deadline() })).resolves.toEqual({ logs: [{ log_id: '2', type: 's' }] });
+  });
+});

@@ -88,6 +88,33 @@ describe('runOnce', () => {
     expect(deps.sink.closed).toBe(1);
   });
 
+  it('takes back the last page when the receiver went away right after confirming it', async () => {
+    const { deps, run } = setup(40);
+    deps.sink.failOnPage.set(3, new SinkError('receiver gone', { code: 'SINK_RECEIVER_GONE' }));
+    const report = await run();
+    expect(report).toMatchObject({ status: 'failed', error: { code: 'SINK_RECEIVER_GONE' }, checkpoint: logId(10) });
+    expect(deps.store.state.checkpoint).toBe(logId(10));
+    expect(report.warnings.join(' ')).toContain('shipped again');
+  });
+
+  it('takes back the last page when the sink finds the receiver gone as it closes', async () => {
+    const { deps, run } = setup(25);
+    deps.sink.failOnClose = new SinkError('receiver gone', { code: 'SINK_RECEIVER_GONE' });
+    const report = await run();
+    expect(report).toMatchObject({ status: 'failed', checkpoint: logId(20) });
+    expect(deps.store.state.checkpoint).toBe(logId(20));
+    const again = await run();
+    expect(again).toMatchObject({ status: 'ok', exported: 5 });
+    // Nothing lost; the page in doubt went out twice.
+    expect(new Set(deps.sink.lines.map(idOf)).size).toBe(25);
+  });
+
+  it('takes back nothing for other sink failures', async () => {
+    const { deps, run } = setup(40);
+    deps.sink.failOnPage.set(3, new SinkError('reset', { code: 'SINK_RESET' }));
+    expect((await run()).checkpoint).toBe(logId(20));
+  });
+
   it('delivers everything on the next run after a sink failure, with nothing skipped', async () => {
     const { deps, run } = setup(40);
     deps.sink.failOnPage.set(2, new SinkError('down'));
