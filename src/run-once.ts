@@ -48,6 +48,7 @@ export interface RunReport {
 
 /** Do not start a page unless this much time is left, or twice the slowest page so far. */
 const MIN_PAGE_BUDGET_MS = 1_000;
+const FINISH_MARGIN_MS = 1_000;
 
 /**
  * `signal` asks the run to stop early (service shutdown): the page in flight
@@ -56,7 +57,8 @@ const MIN_PAGE_BUDGET_MS = 1_000;
 export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSignal): Promise<RunReport> {
   const { clock, log } = deps;
   const started = clock.now();
-  const deadline = started + config.maxRunMs;
+  // Requests and waits stop this much before the budget, leaving time to save and report within it.
+  const deadline = started + config.maxRunMs - Math.min(FINISH_MARGIN_MS, config.maxRunMs / 20);
   const report: RunReport = {
     status: 'ok', startedAt: new Date(started).toISOString(), finishedAt: '', durationMs: 0,
     startSource: null, startCheckpoint: null, checkpoint: null,

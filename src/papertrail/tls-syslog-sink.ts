@@ -34,12 +34,16 @@ export interface TlsSyslogSinkOptions {
 interface Opened {
   socket: tls.TLSSocket;
   openedAt: number;
-  /** Set when the receiver closed or reset this connection before we used it. */
-  peerGone: boolean;
+  /** When the receiver closed or reset this connection before we used it. */
+  goneAt: number | undefined;
 }
 
-/** A connection opened ahead and closed by the receiver within this long is evidence it went away. */
-const RECEIVER_GONE_WINDOW_MS = 60_000;
+/**
+ * A connection opened ahead that the receiver closes this soon after confirming
+ * a page (or before) means the receiver went away around that confirmation.
+ * Later closures are idle timeouts, which some receivers and load balancers apply.
+ */
+const RECEIVER_GONE_WINDOW_MS = 20;
 
 const TLS_TRUST_CODES = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
@@ -68,7 +72,8 @@ export class TlsSyslogSink implements LogSink {
    */
   private session: Buffer | undefined;
   private resumes = true;
-  private confirmedPages = 0;
+  /** When the last page was confirmed; undefined before the first. */
+  private lastConfirmedAt: number | undefined;
 
   constructor(private readonly options: TlsSyslogSinkOptions) {
     this.where = `${options.host}:${options.port}`;
@@ -90,7 +95,7 @@ export class TlsSyslogSink implements LogSink {
     try {
       await this.write(socket, lines.join('\n') + '\n');
       await this.closeConfirmed(socket);
-      this.confirmedPages++;
+      this.lastConfirmedAt = Date.now();
     } finally {
       socket.destroy();
     }
@@ -120,41 +125,46 @@ export class TlsSyslogSink implements LogSink {
     if (spare) {
       const opened = await this.settle(spare);
       if (opened && Date.now() - opened.openedAt <= (this.options.maxIdleMs ?? 10_000)) return opened;
+      // Unusable or stale, but not evidence of anything: start afresh.
       opened?.socket.destroy();
     }
     return this.open();
   }
 
   /**
-   * Resolves the connection opened ahead, or undefined when it never connected.
+   * Resolves the connection opened ahead, or undefined when it is unusable.
    *
    * That connection was made while the previous page was in flight, to the same
-   * receiver. If the receiver has since closed or reset it, or it could not be
-   * made at all, the receiver went away around the time it confirmed that page,
+   * receiver. If the receiver closed or reset it, or it could not be made, at
+   * about the time the receiver confirmed that page, the receiver went away then,
    * and may have read the page without keeping it (a receiver stopping or killed
-   * mid-processing still closes its connections). Syslog cannot tell, so the page
-   * is reported as in doubt (SINK_RECEIVER_GONE) and the run ships it again.
+   * mid-processing still closes its connections, which looks like a
+   * confirmation). Syslog cannot tell, so the page is reported as in doubt
+   * (SINK_RECEIVER_GONE) and the run ships it again.
    */
   private async settle(spare: Promise<Opened>): Promise<Opened | undefined> {
     let opened: Opened | undefined;
     let failure: unknown;
+    let goneAt: number | undefined;
     try {
       opened = await spare;
       // Let a close or reset that has already arrived be processed before judging.
       await new Promise((resolve) => setImmediate(resolve));
+      goneAt = opened.goneAt;
     } catch (error) {
       failure = error;
+      goneAt = error instanceof SinkError ? error.at : Date.now();
     }
     if (failure instanceof SinkError && failure.code === 'SINK_TLS_REJECTED') throw failure;
-    const gone = opened === undefined || (opened.peerGone && Date.now() - opened.openedAt <= RECEIVER_GONE_WINDOW_MS);
-    if (gone && this.confirmedPages > 0) {
-      opened?.socket.destroy();
+    if (goneAt === undefined) return opened;
+    opened?.socket.destroy();
+    if (this.lastConfirmedAt !== undefined && goneAt - this.lastConfirmedAt <= RECEIVER_GONE_WINDOW_MS) {
       throw new SinkError(
         `Papertrail at ${this.where} went away right after confirming the last page; that page may have been read without being kept, so it is not counted as shipped.`,
         { code: 'SINK_RECEIVER_GONE', cause: failure, host: this.options.host, port: this.options.port },
       );
     }
-    return opened?.peerGone ? undefined : opened;
+    return undefined;
   }
 
   private open(): Promise<Opened> {
@@ -183,11 +193,11 @@ export class TlsSyslogSink implements LogSink {
           this.resumes = false;
           this.session = undefined;
         }
-        const opened: Opened = { socket, openedAt: Date.now(), peerGone: false };
+        const opened: Opened = { socket, openedAt: Date.now(), goneAt: undefined };
         socket.removeAllListeners('error');
         // Until a page is written on it, a failure is only recorded; whoever uses the connection reports it.
         const gone = (): void => {
-          opened.peerGone = true;
+          opened.goneAt ??= Date.now();
         };
         socket.on('error', gone);
         socket.once('end', gone);

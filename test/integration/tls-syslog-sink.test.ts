@@ -9,7 +9,7 @@ import { SinkError } from '../../src/errors';
 import { TlsSyslogSink } from '../../src/papertrail/tls-syslog-sink';
 import { createTestPki, type ServerCert } from '../support/certs';
 
-type Behaviour = 'close-on-end' | 'never-close' | 'reset-on-data' | 'shut-down-after-first-page';
+type Behaviour = 'close-on-end' | 'never-close' | 'reset-on-data' | 'shut-down-after-first-page' | 'close-idle-after-50ms';
 
 interface Receiver {
   port: number;
@@ -53,6 +53,12 @@ async function startReceiver(cert: ServerCert, behaviour: Behaviour = 'close-on-
     if (shutDown) {
       socket.destroy();
       return;
+    }
+    if (behaviour === 'close-idle-after-50ms') {
+      // Like a load balancer's idle timeout: a connection nothing arrives on is closed.
+      const idle = setTimeout(() => socket.destroy(), 50);
+      socket.once('data', () => clearTimeout(idle));
+      socket.once('close', () => clearTimeout(idle));
     }
     state.connections++;
     raw.add(socket);
@@ -194,6 +200,14 @@ describe('TlsSyslogSink', () => {
     const { sink } = await setup(pki.server, 'shut-down-after-first-page');
     await sink.send(['only']);
     await expect(sink.close()).rejects.toMatchObject({ code: 'SINK_RECEIVER_GONE' });
+  });
+
+  it('takes a receiver closing idle connections in its stride: a fresh connection, nothing in doubt', async () => {
+    const { receiver, sink } = await setup(pki.server, 'close-idle-after-50ms');
+    await sink.send(['first']);
+    await new Promise((resolve) => setTimeout(resolve, 150)); // the connection opened ahead is closed meanwhile
+    await sink.send(['second']);
+    expect(receiver.received).toEqual(['first', 'second']);
   });
 
   it('sends nothing for an empty page', async () => {
