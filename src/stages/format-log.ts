@@ -82,7 +82,7 @@ function header(log: Auth0Log, options: FormatOptions): string {
  * needs to find the event in Auth0 (ids, date, type, description, user and
  * client), each cut to a bounded length, plus a marker saying what was dropped.
  */
-export function truncateEvent(log: Auth0Log, originalBytes: number): Record<string, unknown> {
+export function truncateEvent(log: Auth0Log, originalBytes: number, reason = 'event larger than Papertrail accepts'): Record<string, unknown> {
   const kept: Record<string, unknown> = {};
   for (const key of KEPT_WHEN_TRUNCATED) {
     const value = log[key];
@@ -94,13 +94,20 @@ export function truncateEvent(log: Auth0Log, originalBytes: number): Record<stri
     if (id !== undefined) kept['log_id'] = id.slice(0, TRUNCATED_FIELD_CHARS);
   }
   const dropped = Object.keys(log).filter((key) => !(KEPT_WHEN_TRUNCATED as readonly string[]).includes(key));
-  kept['_truncated'] = { reason: 'event larger than Papertrail accepts', original_bytes: originalBytes, dropped_fields: dropped.slice(0, 50).map((key) => key.slice(0, 64)) };
+  kept['_truncated'] = { reason, ...(Number.isNaN(originalBytes) ? {} : { original_bytes: originalBytes }), dropped_fields: dropped.slice(0, 50).map((key) => key.slice(0, 64)) };
   return kept;
 }
 
 export function formatLog(log: Auth0Log, options: FormatOptions): FormattedLog {
   const head = header(log, options);
-  const json = toSafeJson(log);
+  let json: string;
+  try {
+    json = toSafeJson(log);
+  } catch {
+    // Nested deeper than the stack allows (JSON.parse accepts what stringify cannot):
+    // ship the identifying fields rather than block the export at this event forever.
+    return { line: head + toSafeJson(truncateEvent(log, Number.NaN, 'event nested too deeply to serialize')), truncated: true };
+  }
   // Fast path: a JS string of n UTF-16 units is at most 3n UTF-8 bytes.
   if ((head.length + json.length) * 3 + 1 <= MAX_FRAME_BYTES) return { line: head + json, truncated: false };
   const bytes = Buffer.byteLength(head) + Buffer.byteLength(json) + 1;

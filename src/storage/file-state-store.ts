@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { ShipperError, StorageError } from '../errors';
 import type { StateStore } from '../ports';
 import { normalizeState, type StateDocument } from './state';
@@ -56,6 +56,7 @@ export class FileStateStore implements StateStore {
   async update(change: (current: StateDocument) => StateDocument): Promise<StateDocument> {
     if (!this.directoryReady) {
       await fs.mkdir(dirname(this.file), { recursive: true });
+      await this.removeLeftovers();
       this.directoryReady = true;
     }
     await this.lock();
@@ -101,6 +102,16 @@ export class FileStateStore implements StateStore {
       }
     } finally {
       await fs.rm(claim, { force: true });
+    }
+  }
+
+  /** Temp and claim files of processes killed mid-write (their names carry the pid). */
+  private async removeLeftovers(): Promise<void> {
+    const base = basename(this.file);
+    const leftover = new RegExp(`^${base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?:\\.lock)?\\.(\\d+)\\.[0-9a-f]{8}(?:\\.tmp)?$`);
+    for (const name of await fs.readdir(dirname(this.file))) {
+      const pid = Number(leftover.exec(name)?.[1]);
+      if (Number.isInteger(pid) && pid !== process.pid && !isProcessAlive(pid)) await fs.rm(`${dirname(this.file)}/${name}`, { force: true });
     }
   }
 

@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StorageError } from '../../src/errors';
@@ -103,5 +103,18 @@ describe('FileStateStore after a kill during locking', () => {
     const store = new FileStateStore(file);
     await store.update((s) => ({ ...s, checkpoint: '901' }));
     expect((await store.read()).checkpoint).toBe('901');
+  });
+});
+
+describe('FileStateStore leftovers', () => {
+  it('removes temp and claim files that processes killed mid-write left beside the state file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'a0pt-fs-'));
+    const file = join(dir, 'state.json');
+    const dead = Number(execFileSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }));
+    writeFileSync(`${file}.${dead}.0123abcd.tmp`, '{}');
+    writeFileSync(`${file}.lock.${dead}.0123abcd`, '{}');
+    writeFileSync(join(dir, 'unrelated.txt'), 'keep');
+    await new FileStateStore(file).update((s) => s);
+    expect(readdirSync(dir).sort()).toEqual(['state.json', 'unrelated.txt']);
   });
 });

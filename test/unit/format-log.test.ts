@@ -55,6 +55,19 @@ describe('formatLog', () => {
     expect(msg._truncated.original_bytes).toBeGreaterThan(200_000);
   });
 
+  it('ships an event nested too deeply to serialize as its identifying fields, instead of failing the page', () => {
+    let deep: Record<string, unknown> = {};
+    const root = deep;
+    for (let i = 0; i < 20_000; i++) {
+      const next: Record<string, unknown> = {};
+      deep['d'] = next;
+      deep = next;
+    }
+    const formatted = formatLog({ log_id: '900', type: 'f', date: '2026-11-23T10:00:00.000Z', details: root }, options);
+    expect(formatted.truncated).toBe(true);
+    expect(JSON.parse(parse(formatted.line).msg)).toMatchObject({ log_id: '900', type: 'f', _truncated: { reason: 'event nested too deeply to serialize', dropped_fields: ['details'] } });
+  });
+
   it('truncates the same event the same way every time', () => {
     const big = { log_id: '1', type: 'f', description: '\u2028'.repeat(60_000) };
     expect(formatLog(big, options).line).toBe(formatLog(structuredClone(big), options).line);

@@ -1,0 +1,71 @@
+/**
+ * Promise: memory stays flat. The exporter holds at most a page or two at a
+ * time, so its peak resident memory does not depend on how much it drains:
+ * under 150 MB, and a drain of 300,000 (or, with FAULTS_PROFILE=full,
+ * 1,000,000) events peaks within 25% of a 100,000-event one.
+ *
+ * The peak is the kernel's high-water mark of the CLI process (VmHWM),
+ * polled while it runs. The receiver's output (gigabytes for a million
+ * events) is tallied by streaming it, and removed after each drain.
+ */
+import { recordFigures, RANK, stopwatch } from './support/figures';
+import { useHarness } from './support/harness';
+import { faultsProfile } from './support/profile';
+import { tallyOutput } from './support/received';
+import { watchPeakRss } from './support/rss';
+
+const LIMIT_MB = 150;
+const MAX_GROWTH = 1.25;
+const BASELINE = 100_000;
+const SIZES = faultsProfile() === 'full' ? [BASELINE, 300_000, 1_000_000] : [BASELINE, 300_000];
+const h = useHarness();
+const peakMb = new Map<number, number>();
+
+const mb = (kb: number): number => Math.round((kb / 1024) * 10) / 10;
+
+describe('memory stays flat', () => {
+  for (const size of SIZES) {
+    it(`drains ${size.toLocaleString('en-US')} events through the CLI with a peak RSS under ${LIMIT_MB} MB`, async () => {
+      const elapsed = stopwatch();
+      const tenant = await h.tenant({ count: size });
+      const receiver = await h.receiver();
+      const env = h.env(tenant, receiver);
+      const run = h.cli(['run'], env);
+      const pid = run.child.pid;
+      if (pid === undefined) throw new Error('the CLI did not start');
+      const rss = watchPeakRss(pid);
+      const result = await run.done;
+      const { peakKb, samples } = rss.stop();
+      const tally = await tallyOutput(receiver.dir, tenant);
+      const peak = mb(peakKb);
+      peakMb.set(size, peak);
+      const baseline = peakMb.get(BASELINE);
+      const durationMs = Number(result.report?.['durationMs']);
+      recordFigures({
+        scenario: `memory: drain ${size.toLocaleString('en-US')} events`,
+        rank: RANK.memory,
+        expected: tally.expected,
+        delivered: tally.delivered,
+        missing: tally.missing,
+        duplicates: tally.duplicates,
+        runs: 1,
+        wallMs: elapsed(),
+        notes: `peak RSS ${peak} MB${size !== BASELINE && baseline !== undefined ? ` (${(peak / baseline).toFixed(2)}× the ${BASELINE.toLocaleString('en-US')} peak)` : ''}, ` +
+          `${Math.round(size / (durationMs / 1000)).toLocaleString('en-US')} events/s, ${samples} samples`,
+      });
+
+      expect(result.code).toBe(0);
+      expect(result.report).toMatchObject({ status: 'ok', exported: size, stoppedBy: 'caught-up' });
+      expect(tally).toMatchObject({ expected: size, delivered: size, missing: 0, duplicates: 0, malformed: 0 });
+      // Enough samples that the last one was taken close to the end.
+      expect(samples).toBeGreaterThan(10);
+      expect(peak).toBeLessThan(LIMIT_MB);
+    }, size >= 1_000_000 ? 900_000 : 300_000);
+  }
+
+  it(`does not grow with the backlog: the ${SIZES.at(-1)?.toLocaleString('en-US')}-event peak is within ${Math.round((MAX_GROWTH - 1) * 100)}% of the ${BASELINE.toLocaleString('en-US')}-event peak`, () => {
+    const baseline = peakMb.get(BASELINE);
+    if (baseline === undefined || peakMb.size !== SIZES.length) throw new Error('a drain above did not finish, so there is nothing to compare');
+    for (const [size, peak] of peakMb) expect({ size, peak, withinGrowth: peak <= baseline * MAX_GROWTH }).toEqual({ size, peak, withinGrowth: true });
+  });
+});

@@ -1,0 +1,159 @@
+/**
+ * Promise: the client secret and the admin token never leave the process
+ * they were given to: not on stdout or stderr, not in an HTTP answer, not in
+ * the run history, not in stored state, whether the run succeeds or fails.
+ *
+ * Distinctive values are given to the CLI, the service and the extension,
+ * which then succeed and fail in every way a caller can provoke; everything
+ * they print, answer or store is collected and searched for each secret and
+ * for a distinctive fragment of it (a leak of half a secret is still a leak).
+ */
+import { readFileSync } from 'node:fs';
+import { checkDelivery } from '../support/delivery';
+import type { CliResult } from '../support/cli';
+import type { FakeTenant } from '../support/fake-tenant';
+import type { RsyslogReceiver } from '../support/rsyslog-receiver';
+import { recordFigures, RANK, stopwatch } from './support/figures';
+import { httpCall, useHarness, type HttpAnswer } from './support/harness';
+import { eventsOf } from './support/received';
+import { readState, tryReadState } from './support/state';
+
+const CLIENT_SECRET = 'cs-Quokka7Distinctive-ClientSecret-X3v9';
+const WRONG_SECRET = 'cs-Wombat4Mistyped-ClientSecret-P8k2';
+const ADMIN_TOKEN = 'adm-Numbat5Distinctive-AdminToken-Q7m4';
+/** Each secret, and the fragment that would betray it if only part leaked. */
+const NEEDLES: ReadonlyArray<readonly [string, string]> = [
+  [CLIENT_SECRET, 'Quokka7Distinctive'],
+  [WRONG_SECRET, 'Wombat4Mistyped'],
+  [ADMIN_TOKEN, 'Numbat5Distinctive'],
+];
+const CRON_RECORD = { schedule: '0 */5 * * * *', state: 'active' };
+const EVENTS = 50;
+
+const h = useHarness();
+
+interface Exhibit {
+  where: string;
+  text: string;
+}
+
+function leaks(exhibits: readonly Exhibit[]): string[] {
+  const found: string[] = [];
+  for (const { where, text } of exhibits) {
+    for (const [secret, fragment] of NEEDLES) {
+      if (text.includes(fragment)) found.push(`${where} contains ${text.includes(secret) ? 'the secret' : 'part of the secret'} ${fragment}…`);
+    }
+  }
+  return found;
+}
+
+const ofCli = (name: string, r: CliResult): Exhibit[] => [
+  { where: `${name}: stdout`, text: r.stdout },
+  { where: `${name}: stderr`, text: r.stderr },
+];
+const ofAnswer = (name: string, a: HttpAnswer): Exhibit => ({ where: `${name}: HTTP ${a.status} answer`, text: a.text });
+
+async function withDeliveryOf(tenant: FakeTenant, receiver: RsyslogReceiver) {
+  return checkDelivery(eventsOf(tenant), await receiver.messages());
+}
+
+describe('secrets', () => {
+  it('never shows the client secret or the admin token in any output, answer, run history or stored state, in success or failure', async () => {
+    const elapsed = stopwatch();
+    const exhibits: Exhibit[] = [];
+    const expectations: Array<[string, unknown, unknown]> = [];
+    const check = (what: string, actual: unknown, expected: unknown): void => {
+      expectations.push([what, actual, expected]);
+    };
+
+    // --- the CLI
+    const cliTenant = await h.tenant({ count: EVENTS, clientSecret: CLIENT_SECRET });
+    const cliReceiver = await h.receiver();
+    const env = h.env(cliTenant, cliReceiver, { ADMIN_TOKEN });
+    const ok = await h.run(env);
+    const wrongSecret = await h.run({ ...env, AUTH0_CLIENT_SECRET: WRONG_SECRET });
+    const down = await h.receiver();
+    await down.stop();
+    cliTenant.append(10);
+    const sinkDown = await h.run({ ...env, PAPERTRAIL_PORT: String(down.port) });
+    cliTenant.setFault('forbidden');
+    const forbidden = await h.run(env);
+    cliTenant.setFault(null);
+    const badConfig = await h.run({ ...env, BATCH_SIZE: '0' });
+    const finalCli = await h.run(env);
+    check('CLI exit codes', [ok, wrongSecret, sinkDown, forbidden, badConfig, finalCli].map((r) => r.code), [0, 1, 1, 1, 2, 0]);
+    check('CLI wrong secret refused', wrongSecret.report?.['error'], expect.objectContaining({ code: 'AUTH0_UNAUTHORIZED' }));
+    exhibits.push(
+      ...ofCli('CLI ok', ok), ...ofCli('CLI wrong secret', wrongSecret), ...ofCli('CLI receiver down', sinkDown),
+      ...ofCli('CLI 403', forbidden), ...ofCli('CLI bad config', badConfig), ...ofCli('CLI final', finalCli),
+      { where: 'CLI state file', text: readFileSync(env.STORAGE_FILE, 'utf8') },
+    );
+
+    // --- the service
+    const serveTenant = await h.tenant({ count: EVENTS, clientSecret: CLIENT_SECRET });
+    const serveReceiver = await h.receiver();
+    const serveEnv = h.env(serveTenant, serveReceiver, { ADMIN_TOKEN, SCHEDULE: '0 0 1 1 *' });
+    const service = await h.serve(serveEnv);
+    const manual = await service.call('POST', '/run', { body: {}, token: ADMIN_TOKEN });
+    const answers: Array<[string, HttpAnswer]> = [
+      ['serve manual run', manual],
+      ['serve cron run', await service.call('POST', '/', { body: CRON_RECORD })],
+      ['serve run without token', await service.call('POST', '/run', { body: {} })],
+      ['serve run with wrong token', await service.call('POST', '/run', { body: {}, token: WRONG_SECRET })],
+      ['serve health', await service.call('GET', '/health')],
+      ['serve history', await service.call('GET', '/runs', { token: ADMIN_TOKEN })],
+      ['serve history without token', await service.call('GET', '/runs')],
+    ];
+    serveTenant.setFault('forbidden');
+    const serveFailed = await service.call('POST', '/run', { body: {}, token: ADMIN_TOKEN });
+    answers.push(['serve failed run', serveFailed], ['serve history after failure', await service.call('GET', '/runs', { token: ADMIN_TOKEN })]);
+    const serveExit = await service.stop();
+    check('serve answers', [manual.status, serveFailed.status, serveExit.code], [200, 502, 0]);
+    exhibits.push(...answers.map(([name, a]) => ofAnswer(name, a)), ...ofCli('serve', serveExit), { where: 'serve state file', text: readFileSync(serveEnv.STORAGE_FILE, 'utf8') });
+
+    // --- the extension
+    const wtTenant = await h.tenant({ count: EVENTS, clientSecret: CLIENT_SECRET });
+    const wtReceiver = await h.receiver();
+    const { NODE_EXTRA_CA_CERTS: _ca, STORAGE_FILE: _file, ...secrets } = h.env(wtTenant, wtReceiver, { ADMIN_TOKEN });
+    const host = await h.webtask(secrets);
+    const cron = await httpCall(`${host.url}/`, 'POST', { body: CRON_RECORD });
+    const wtAnswers: Array<[string, HttpAnswer]> = [
+      ['webtask cron run', cron],
+      ['webtask manual run', await httpCall(`${host.url}/run`, 'POST', { body: {}, token: ADMIN_TOKEN })],
+      ['webtask history', await httpCall(`${host.url}/runs`, 'GET', { token: ADMIN_TOKEN })],
+    ];
+    wtTenant.setFault('forbidden');
+    const wtFailed = await httpCall(`${host.url}/run`, 'POST', { body: {}, token: ADMIN_TOKEN });
+    wtAnswers.push(['webtask failed run', wtFailed], ['webtask history after failure', await httpCall(`${host.url}/runs`, 'GET', { token: ADMIN_TOKEN })]);
+    const badHost = await h.webtask({ ...secrets, BATCH_SIZE: '0' });
+    const wtBadConfig = await httpCall(`${badHost.url}/`, 'POST', { body: CRON_RECORD });
+    wtAnswers.push(['webtask bad config', wtBadConfig]);
+    check('webtask answers', [cron.status, wtFailed.status, wtBadConfig.status], [200, 502, 400]);
+    exhibits.push(
+      ...wtAnswers.map(([name, a]) => ofAnswer(name, a)),
+      { where: 'webtask storage', text: readFileSync(host.storageFile, 'utf8') },
+      { where: 'webtask logs', text: host.output() },
+      { where: 'webtask logs (bad config)', text: badHost.output() },
+    );
+
+    const deliveries = [await withDeliveryOf(cliTenant, cliReceiver), await withDeliveryOf(serveTenant, serveReceiver), await withDeliveryOf(wtTenant, wtReceiver)];
+    const found = leaks(exhibits);
+    const sum = (key: 'expected' | 'delivered' | 'missing' | 'duplicates'): number => deliveries.reduce((n, d) => n + d[key], 0);
+    recordFigures({
+      scenario: 'secrets scan: CLI, serve, webtask; success and failure',
+      rank: RANK.secrets,
+      expected: sum('expected'),
+      delivered: sum('delivered'),
+      missing: sum('missing'),
+      duplicates: sum('duplicates'),
+      runs: 6 + readState(serveEnv.STORAGE_FILE).runs.length + (tryReadState(host.storageFile)?.runs.length ?? 0),
+      wallMs: elapsed(),
+      notes: `${exhibits.length} outputs scanned (${exhibits.reduce((n, e) => n + e.text.length, 0).toLocaleString('en-US')} chars), ${found.length} leaks`,
+    });
+
+    // The runs really succeeded and failed as intended, so every path was scanned.
+    for (const [what, actual, expected] of expectations) expect({ what, actual }).toEqual({ what, actual: expected });
+    expect(found).toEqual([]);
+    expect(sum('missing')).toBe(0);
+  }, 120_000);
+});

@@ -1,0 +1,71 @@
+/**
+ * Reading the exporter's stored state from outside, while it runs: the file
+ * store's state.json (written whole and renamed, so a read sees one version)
+ * and the webtask host's storage file (rewritten in place, so a read may see
+ * it half-written; such reads are skipped).
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { compareLogIds, normalizeState, type StateDocument } from '../../../src/storage/state';
+
+/** The state document, or undefined when the file does not exist or is mid-write. */
+export function tryReadState(file: string): StateDocument | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    return normalizeState(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
+}
+
+export function readState(file: string): StateDocument {
+  const state = tryReadState(file);
+  if (state === undefined) throw new Error(`no readable state in ${file}`);
+  return state;
+}
+
+/** Content and modification time: equal fingerprints mean the file was not touched. */
+export function fingerprint(file: string): string | null {
+  try {
+    return `${statSync(file).mtimeMs}:${readFileSync(file, 'utf8')}`;
+  } catch {
+    return null;
+  }
+}
+
+export interface CheckpointHistory {
+  samples: number;
+  /** Distinct checkpoints seen, in the order seen. */
+  seen: string[];
+  /** "a -> b" for every sample whose checkpoint was older than the previous one. */
+  regressions: string[];
+}
+
+/**
+ * Samples the stored checkpoint every `everyMs` until stopped. A checkpoint
+ * that ever moves backwards is recorded as a regression.
+ */
+export function sampleCheckpoints(file: string, everyMs = 10): { stop(): CheckpointHistory } {
+  const history: CheckpointHistory = { samples: 0, seen: [], regressions: [] };
+  let last: string | null = null;
+  const sample = (): void => {
+    const checkpoint = tryReadState(file)?.checkpoint ?? null;
+    if (checkpoint === null) return;
+    history.samples++;
+    if (last !== null && compareLogIds(checkpoint, last) < 0) history.regressions.push(`${last} -> ${checkpoint}`);
+    if (checkpoint !== last) history.seen.push(checkpoint);
+    last = checkpoint;
+  };
+  const timer = setInterval(sample, everyMs);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      sample();
+      return history;
+    },
+  };
+}
