@@ -104,14 +104,15 @@ export function createApp(options: AppOptions): express.Express {
   app.disable('x-powered-by');
 
   // Under webtask the runtime may already have parsed the body into the context.
-  app.use((req: Request, _res: Response, next: NextFunction) => {
+  const parseJson = express.json({ limit: '64kb' });
+  app.use((req: Request, res: Response, next: NextFunction) => {
     const preParsed = (req as Request & { webtaskContext?: { body?: unknown } }).webtaskContext?.body;
     if (preParsed !== undefined && preParsed !== null) {
       req.body = preParsed;
       next();
       return;
     }
-    express.json({ limit: '64kb' })(req, _res, next);
+    parseJson(req, res, next);
   });
 
   /** Resolves the scope and config, answering 400 for bad settings. */

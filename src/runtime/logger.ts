@@ -21,6 +21,3 @@ export function createLogger(options: { redact: Redactor; level?: string; stream
   const at = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string) => logger.log(level, options.redact(message));
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
-
-/** For tests and for callers that want silence. */
-export const silentLogger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
