@@ -10,7 +10,11 @@
  * within the timeout fails the page, and the checkpoint stays where it was.
  *
  * To keep the handshake off the critical path, the connection for the next page
- * is opened while the current one is being written and closed.
+ * is opened while the current one is being written and closed. It doubles as a
+ * witness: a receiver that stops or dies while processing a page still closes
+ * its connections, which looks like a confirmation, but it closes the witness
+ * at the same moment. A witness lost around a confirmation puts that page in
+ * doubt (see `settle`), and the run ships it again.
  *
  * Certificates and host names are always verified (system trust store, plus
  * NODE_EXTRA_CA_CERTS, plus `ca` for tests); SNI is sent for host names.
