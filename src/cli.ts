@@ -7,7 +7,6 @@
  * 2 configuration error.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { parse as parseDotenv } from 'dotenv';
 import { loadConfig, secretValues, type Environment } from './config';
 import { isConfigError, toErrorRecord } from './errors';
@@ -15,7 +14,7 @@ import { runExport } from './run-export';
 import { createAdapters } from './runtime/compose';
 import { createLogger } from './runtime/logger';
 import { createRedactor } from './runtime/redact';
-import { FileStateStore, isProcessAlive } from './storage/file-state-store';
+import { fileLeaseOwnership, FileStateStore } from './storage/file-state-store';
 
 const HELP = `Usage: auth0-logs-to-papertrail <command> [--env-file <path>]
 
@@ -106,8 +105,7 @@ async function run(env: Environment): Promise<number> {
     const result = await runExport(adapters.deps, config, {
       trigger: 'cli',
       redact,
-      holder: { pid: process.pid, host: hostname() },
-      isStale: (lease) => lease.host === hostname() && typeof lease.pid === 'number' && !isProcessAlive(lease.pid),
+      ...fileLeaseOwnership(),
     });
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return result.status === 'ok' ? 0 : 1;

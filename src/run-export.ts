@@ -9,7 +9,7 @@ import type { Config } from './config';
 import { RunInProgressError, toErrorRecord } from './errors';
 import { runOnce, type RunDeps, type RunReport } from './run-once';
 import type { Redactor } from './runtime/redact';
-import { RUN_HISTORY_LIMIT, type Lease, type RunRecord } from './storage/state';
+import { isLeaseHeld, RUN_HISTORY_LIMIT, type Lease, type RunRecord } from './storage/state';
 
 export interface RunOptions {
   trigger: string;
@@ -34,7 +34,7 @@ export async function runExport(deps: RunDeps, config: Config, options: RunOptio
   const now = deps.clock.now();
   await deps.store.update((state) => {
     const lease = state.lease;
-    if (lease && lease.owner !== runId && lease.expiresAt > now && !(options.isStale?.(lease) ?? false)) {
+    if (isLeaseHeld(lease, now, options.isStale) && lease.owner !== runId) {
       throw new RunInProgressError(`Another run holds the lease until ${new Date(lease.expiresAt).toISOString()}; this trigger did nothing.`);
     }
     return { ...state, lease: { owner: runId, expiresAt: now + config.maxRunMs + LEASE_SLACK_MS, ...options.holder } };

@@ -4,7 +4,6 @@
  * shutdown that finishes the page in flight and starts no other.
  */
 import type { Server } from 'node:http';
-import { hostname } from 'node:os';
 import { Cron } from 'croner';
 import { loadConfig, secretValues, type Config, type Environment } from './config';
 import { ConfigError, isConfigError, RunInProgressError, type SettingProblem } from './errors';
@@ -13,8 +12,7 @@ import { runExport } from './run-export';
 import { createAdapters } from './runtime/compose';
 import { createLogger } from './runtime/logger';
 import { createRedactor } from './runtime/redact';
-import { FileStateStore, isProcessAlive } from './storage/file-state-store';
-import type { Lease } from './storage/state';
+import { fileLeaseOwnership, FileStateStore } from './storage/file-state-store';
 
 export interface ServiceSettings {
   schedule: string;
@@ -88,12 +86,7 @@ export async function serve(env: Environment): Promise<number> {
     inFlight.add(run);
     run.finally(() => inFlight.delete(run)).catch(() => undefined);
   };
-  const host = hostname();
-  const runOptions = {
-    holder: { pid: process.pid, host },
-    isStale: (lease: Lease) => lease.host === host && typeof lease.pid === 'number' && !isProcessAlive(lease.pid),
-    signal: shutdown.signal,
-  };
+  const runOptions = { ...fileLeaseOwnership(), signal: shutdown.signal };
 
   const app = createApp({
     scope: () => ({ config: () => config, store, log, createDeps: (c) => createAdapters(c, { store, log }), runOptions }),

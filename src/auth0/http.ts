@@ -1,7 +1,7 @@
 /**
  * A minimal HTTPS client over node:https: one keep-alive agent, a hard
- * timeout per request, and an optional extra CA (tests) on top of the
- * system's trust store. TLS verification is never switched off.
+ * timeout per request, and the system's trust store (plus NODE_EXTRA_CA_CERTS).
+ * TLS verification is never switched off.
  */
 import https from 'node:https';
 
@@ -28,8 +28,8 @@ export class HttpTimeoutError extends Error {
 /** Largest body accepted: 100 logs of Papertrail-sized events, with room to spare. */
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
-export function createHttpsTransport(options: { ca?: string | Buffer } = {}): HttpTransport & { close(): void } {
-  const agent = new https.Agent({ keepAlive: true, maxSockets: 4, ...(options.ca === undefined ? {} : { ca: options.ca }) });
+export function createHttpsTransport(): HttpTransport & { close(): void } {
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 4 });
   const transport = (request: HttpRequest): Promise<HttpResponse> =>
     new Promise<HttpResponse>((resolve, reject) => {
       const req = https.request(

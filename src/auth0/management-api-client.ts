@@ -11,6 +11,7 @@
  * - Any other 4xx fails at once with Auth0's own message.
  */
 import { Auth0ApiError, OutOfTimeError } from '../errors';
+import { isCertificateFailure } from '../tls-trust';
 import type { Auth0LogsClient, Clock, LogsPage } from '../ports';
 import type { Auth0Log } from './auth0-log';
 import { logIdOf } from './auth0-log';
@@ -36,10 +37,6 @@ interface CachedToken {
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
-const TLS_TRUST_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_REVOKED', 'CERT_UNTRUSTED', 'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
 const DEFAULT_MAX_ATTEMPTS = 8;
 
 export class ManagementApiClient implements Auth0LogsClient {
@@ -147,7 +144,7 @@ export class ManagementApiClient implements Auth0LogsClient {
         throw new OutOfTimeError('The run reached its deadline while waiting for Auth0; the next run continues.', { code: 'DEADLINE' });
       }
       const code = (error as NodeJS.ErrnoException).code ?? '';
-      if (TLS_TRUST_CODES.has(code)) {
+      if (isCertificateFailure(code)) {
         // A certificate that fails verification will not pass on a retry.
         throw new Auth0ApiError(`Refused to talk to Auth0 at ${this.options.domain}: its TLS certificate failed verification (${code}). Check AUTH0_DOMAIN.`, {
           cause: error, code: 'AUTH0_TLS_REJECTED', retriable: false, endpoint: req.url.pathname,

@@ -23,7 +23,7 @@ import type { Logger, StateStore } from '../ports';
 import { runExport, type ExportResult, type RunOptions } from '../run-export';
 import type { RunDeps } from '../run-once';
 import { createRedactor, type Redactor } from '../runtime/redact';
-import { RUN_HISTORY_LIMIT, type Lease, type RunRecord, type StateDocument } from '../storage/state';
+import { isLeaseHeld, RUN_HISTORY_LIMIT, type RunRecord, type StateDocument } from '../storage/state';
 
 /** What one request works with. The webtask builds it from that request's secrets and storage. */
 export interface RequestScope {
@@ -68,10 +68,6 @@ function sameSecret(a: string, b: string): boolean {
 function accessOf(req: Request, config: Config): Access {
   const token = bearer(req);
   return config.adminToken !== null && token !== undefined && sameSecret(token, config.adminToken) ? 'admin' : 'open';
-}
-
-function leaseActive(lease: Lease | null, now: number, isStale?: (lease: Lease) => boolean): boolean {
-  return lease !== null && lease.expiresAt > now && !(isStale?.(lease) ?? false);
 }
 
 /** What an unauthenticated caller may see of a run: status and counts. */
@@ -193,7 +189,7 @@ export function createApp(options: AppOptions): express.Express {
     const t = now();
     res.json({
       status: last === undefined ? 'idle' : last.status === 'ok' ? 'ok' : 'failing',
-      running: leaseActive(state.lease, t, scope.runOptions.isStale),
+      running: isLeaseHeld(state.lease, t, scope.runOptions.isStale),
       paused: state.paused,
       lastRunAt: last?.startedAt ?? null,
       lastSuccessAt: state.lastSuccessAt,
@@ -235,7 +231,7 @@ export function createApp(options: AppOptions): express.Express {
     const t = now();
     let refused = false;
     const state = await scope.store.update((current) => {
-      if (leaseActive(current.lease, t, scope.runOptions.isStale)) {
+      if (isLeaseHeld(current.lease, t, scope.runOptions.isStale)) {
         refused = true;
         return current;
       }

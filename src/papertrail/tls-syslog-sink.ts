@@ -23,6 +23,7 @@ import { isIP } from 'node:net';
 import tls from 'node:tls';
 import { SinkError } from '../errors';
 import type { LogSink } from '../ports';
+import { isCertificateFailure } from '../tls-trust';
 
 export interface TlsSyslogSinkOptions {
   host: string;
@@ -48,20 +49,6 @@ interface Opened {
  * Later closures are idle timeouts, which some receivers and load balancers apply.
  */
 const RECEIVER_GONE_WINDOW_MS = 20;
-
-const TLS_TRUST_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_REVOKED',
-  'CERT_UNTRUSTED',
-  'CERT_SIGNATURE_FAILURE',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
 
 export class TlsSyslogSink implements LogSink {
   private spare: Promise<Opened> | null = null;
@@ -221,7 +208,7 @@ export class TlsSyslogSink implements LogSink {
   private connectError(error: NodeJS.ErrnoException): SinkError {
     const { host, port } = this.options;
     const code = error.code ?? '';
-    if (TLS_TRUST_CODES.has(code)) {
+    if (isCertificateFailure(code)) {
       return new SinkError(
         `Refused to send to Papertrail at ${this.where}: its TLS certificate failed verification (${code}: ${error.message}). Nothing was sent. ` +
           'Check PAPERTRAIL_HOST; for a receiver with a private CA, add the CA with NODE_EXTRA_CA_CERTS.',

@@ -14,12 +14,12 @@ import { hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { ShipperError, StorageError } from '../errors';
 import type { StateStore } from '../ports';
-import { normalizeState, type StateDocument } from './state';
+import { normalizeState, type Lease, type StateDocument } from './state';
 
 const LOCK_WAIT_MS = 10_000;
 const STALE_UNREADABLE_LOCK_MS = 2_000;
 
-export function isProcessAlive(pid: number): boolean {
+function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -27,6 +27,19 @@ export function isProcessAlive(pid: number): boolean {
     // EPERM: it exists but belongs to someone else.
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** A holder recorded as a process on this host that no longer exists. */
+function isGoneFromThisHost(holder: { pid?: unknown; host?: unknown }): boolean {
+  return holder.host === hostname() && typeof holder.pid === 'number' && !isProcessAlive(holder.pid);
+}
+
+/**
+ * How runs sharing a file store mark their lease, and when one is void: a run
+ * killed with `kill -9` on this host never blocks the next, whatever its expiry.
+ */
+export function fileLeaseOwnership(): { holder: Pick<Lease, 'pid' | 'host'>; isStale: (lease: Lease) => boolean } {
+  return { holder: { pid: process.pid, host: hostname() }, isStale: isGoneFromThisHost };
 }
 
 export class FileStateStore implements StateStore {
@@ -118,7 +131,7 @@ export class FileStateStore implements StateStore {
   private async lockIsStale(): Promise<boolean> {
     try {
       const holder = JSON.parse(await fs.readFile(this.lockFile, 'utf8')) as { pid?: unknown; host?: unknown };
-      return holder.host === hostname() && typeof holder.pid === 'number' && !isProcessAlive(holder.pid);
+      return isGoneFromThisHost(holder);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false; // released meanwhile: try again
       // Unreadable, so not made by this version (which links complete files into place);

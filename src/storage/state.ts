@@ -45,6 +45,11 @@ export interface StateDocument {
   lastOpenTriggerAt: number | null;
 }
 
+/** Whether a lease still excludes other runs: not expired, and not void because its holder is gone. */
+export function isLeaseHeld(lease: Lease | null, now: number, isStale?: (lease: Lease) => boolean): lease is Lease {
+  return lease !== null && lease.expiresAt > now && !(isStale?.(lease) ?? false);
+}
+
 export function emptyState(): StateDocument {
   return {
     version: STATE_VERSION,
