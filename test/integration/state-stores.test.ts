@@ -15,7 +15,7 @@ import { emptyState, RUN_HISTORY_LIMIT, type RunRecord } from '../../src/storage
 import { fitDocument, MAX_DOCUMENT_BYTES, WebtaskStateStore, type WebtaskStorage } from '../../src/storage/webtask-state-store';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const Runtime = require('webtask-runtime') as { createStorage(data?: unknown, options?: { storageFile?: string }): WebtaskStorage };
+const { createDurableStorage } = require('../support/durable-webtask-storage') as { createDurableStorage(file: string): WebtaskStorage };
 
 /** Each update appends one marker; a lost update would lose a marker. */
 async function hammer(store: StateStore, writers: number): Promise<string[]> {
@@ -30,7 +30,7 @@ async function hammer(store: StateStore, writers: number): Promise<string[]> {
 describe('WebtaskStateStore', () => {
   it('loses no update when writers interleave: conflicts are detected by etag and retried', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'a0pt-wt-'));
-    const storage = Runtime.createStorage(undefined, { storageFile: join(dir, 'storage.json') });
+    const storage = createDurableStorage(join(dir, 'storage.json'));
     const store = new WebtaskStateStore(storage);
     const ids = await hammer(store, 20);
     expect(ids.sort()).toEqual(Array.from({ length: 20 }, (_, i) => `w${i}`).sort());

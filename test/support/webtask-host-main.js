@@ -3,6 +3,7 @@
 //   node webtask-host-main.js <bundle> <storage-file>   (secrets as JSON on stdin)
 // Prints {"port": N} once listening; stops on SIGTERM.
 const Runtime = require('webtask-runtime');
+const { createDurableStorage } = require('./durable-webtask-storage');
 
 const [bundle, storageFile] = process.argv.slice(2);
 let input = '';
@@ -10,7 +11,7 @@ process.stdin.setEncoding('utf8').on('data', (c) => (input += c)).on('end', () =
   const secrets = JSON.parse(input);
   const handler = require(bundle);
   const quiet = { info: () => {}, warn: () => {}, error: () => {}, log: () => {} };
-  const server = Runtime.createServer(handler, { secrets, storageFile, parseBody: Runtime.PARSE_ALWAYS, logger: quiet });
+  const server = Runtime.createServer(handler, { secrets, storage: createDurableStorage(storageFile), parseBody: Runtime.PARSE_ALWAYS, logger: quiet });
   server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`));
   process.once('SIGTERM', () => {
     server.closeAllConnections();
