@@ -71,9 +71,6 @@ export class SinkError extends ShipperError {
     this.code = options.code ?? 'SINK_ERROR';
     Object.defineProperty(this, 'retriable', { value: options.retriable ?? true });
   }
-
-  /** When it happened (epoch ms): the sink judges a receiver by the timing of its failures. */
-  readonly at = Date.now();
 }
 
 /** Reading or writing the state document failed. */

@@ -22,7 +22,8 @@
 import { isIP } from 'node:net';
 import tls from 'node:tls';
 import { SinkError } from '../errors';
-import type { LogSink } from '../ports';
+import { systemClock } from '../clock';
+import type { Clock, LogSink } from '../ports';
 import { isCertificateFailure } from '../tls-trust';
 
 export interface TlsSyslogSinkOptions {
@@ -34,6 +35,8 @@ export interface TlsSyslogSinkOptions {
   closeTimeoutMs?: number;
   /** A pre-opened connection idle for longer than this is replaced rather than trusted. */
   maxIdleMs?: number;
+  /** Judges when a receiver went away relative to a confirmation; tests pin it. */
+  clock?: Pick<Clock, 'now'>;
 }
 
 interface Opened {
@@ -43,6 +46,9 @@ interface Opened {
   goneAt: number | undefined;
 }
 
+/** The connection opened ahead, or why and when it could not be made. */
+type Spare = { opened: Opened } | { failure: unknown; failedAt: number };
+
 /**
  * A connection opened ahead that the receiver closes this soon after confirming
  * a page (or before) means the receiver went away around that confirmation.
@@ -51,7 +57,7 @@ interface Opened {
 const RECEIVER_GONE_WINDOW_MS = 20;
 
 export class TlsSyslogSink implements LogSink {
-  private spare: Promise<Opened> | null = null;
+  private spare: Promise<Spare> | null = null;
   private closed = false;
   private readonly where: string;
   /** Built once: creating a context per connection costs more than the rest of a handshake. */
@@ -65,9 +71,11 @@ export class TlsSyslogSink implements LogSink {
   private resumes = true;
   /** When the last page was confirmed; undefined before the first. */
   private lastConfirmedAt: number | undefined;
+  private readonly clock: Pick<Clock, 'now'>;
 
   constructor(private readonly options: TlsSyslogSinkOptions) {
     this.where = `${options.host}:${options.port}`;
+    this.clock = options.clock ?? systemClock;
     // Without `ca`, the context trusts Node's root store plus NODE_EXTRA_CA_CERTS.
     this.secureContext = tls.createSecureContext({
       minVersion: 'TLSv1.2',
@@ -80,13 +88,12 @@ export class TlsSyslogSink implements LogSink {
     if (this.closed) throw new SinkError('The Papertrail sink is closed.', { code: 'SINK_CLOSED', host: this.options.host, port: this.options.port });
     const opened = await this.takeConnection();
     // Open the next page's connection now, so its handshake overlaps this page.
-    this.spare = this.open();
-    this.spare.catch(() => undefined);
+    this.spare = this.openAhead();
     const { socket } = opened;
     try {
       await this.write(socket, lines.join('\n') + '\n');
       await this.closeConfirmed(socket);
-      this.lastConfirmedAt = Date.now();
+      this.lastConfirmedAt = this.clock.now();
     } finally {
       socket.destroy();
     }
@@ -115,7 +122,7 @@ export class TlsSyslogSink implements LogSink {
     this.spare = null;
     if (spare) {
       const opened = await this.settle(spare);
-      if (opened && Date.now() - opened.openedAt <= (this.options.maxIdleMs ?? 10_000)) return opened;
+      if (opened && this.clock.now() - opened.openedAt <= (this.options.maxIdleMs ?? 10_000)) return opened;
       // Unusable or stale, but not evidence of anything: start afresh.
       opened?.socket.destroy();
     }
@@ -133,20 +140,20 @@ export class TlsSyslogSink implements LogSink {
    * confirmation). Syslog cannot tell, so the page is reported as in doubt
    * (SINK_RECEIVER_GONE) and the run ships it again.
    */
-  private async settle(spare: Promise<Opened>): Promise<Opened | undefined> {
+  private async settle(spare: Promise<Spare>): Promise<Opened | undefined> {
+    const result = await spare;
     let opened: Opened | undefined;
     let failure: unknown;
     let goneAt: number | undefined;
-    try {
-      opened = await spare;
+    if ('opened' in result) {
+      opened = result.opened;
       // Let a close or reset that has already arrived be processed before judging.
       await new Promise((resolve) => setImmediate(resolve));
       goneAt = opened.goneAt;
-    } catch (error) {
-      failure = error;
-      goneAt = error instanceof SinkError ? error.at : Date.now();
+    } else {
+      ({ failure, failedAt: goneAt } = result);
+      if (failure instanceof SinkError && failure.code === 'SINK_TLS_REJECTED') throw failure;
     }
-    if (failure instanceof SinkError && failure.code === 'SINK_TLS_REJECTED') throw failure;
     if (goneAt === undefined) return opened;
     opened?.socket.destroy();
     if (this.lastConfirmedAt !== undefined && goneAt - this.lastConfirmedAt <= RECEIVER_GONE_WINDOW_MS) {
@@ -156,6 +163,14 @@ export class TlsSyslogSink implements LogSink {
       );
     }
     return undefined;
+  }
+
+  /** Opens a connection for the next page; never rejects, so an unused failure is not left unhandled. */
+  private openAhead(): Promise<Spare> {
+    return this.open().then(
+      (opened) => ({ opened }),
+      (failure: unknown) => ({ failure, failedAt: this.clock.now() }),
+    );
   }
 
   private open(): Promise<Opened> {
@@ -184,11 +199,11 @@ export class TlsSyslogSink implements LogSink {
           this.resumes = false;
           this.session = undefined;
         }
-        const opened: Opened = { socket, openedAt: Date.now(), goneAt: undefined };
+        const opened: Opened = { socket, openedAt: this.clock.now(), goneAt: undefined };
         socket.removeAllListeners('error');
         // Until a page is written on it, a failure is only recorded; whoever uses the connection reports it.
         const gone = (): void => {
-          opened.goneAt ??= Date.now();
+          opened.goneAt ??= this.clock.now();
         };
         socket.on('error', gone);
         socket.once('end', gone);

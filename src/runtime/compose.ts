@@ -26,7 +26,7 @@ export function createAdapters(config: Config, options: { store: StateStore; log
     clock,
     onWait: (reason, ms) => options.log.info(`waiting ${Math.round(ms)} ms: ${reason}`),
   });
-  const sink = new TlsSyslogSink({ host: config.papertrail.host, port: config.papertrail.port });
+  const sink = new TlsSyslogSink({ host: config.papertrail.host, port: config.papertrail.port, clock });
   return {
     deps: { store: options.store, auth0, sink, clock, log: options.log },
     dispose: () => transport.close(),

@@ -9,27 +9,33 @@ import { SinkError } from '../../src/errors';
 import { TlsSyslogSink } from '../../src/papertrail/tls-syslog-sink';
 import { createTestPki, type ServerCert } from '../support/certs';
 
-type Behaviour = 'close-on-end' | 'never-close' | 'reset-on-data' | 'shut-down-after-first-page' | 'close-idle-after-50ms';
+type Behaviour = 'close-on-end' | 'never-close' | 'reset-on-data' | 'shut-down-after-first-page' | 'close-idle-on-request';
 
 interface Receiver {
   port: number;
   received: string[];
   connections: number;
   servernames: (string | false | null)[];
+  /** Closes every connection nothing has arrived on (at least one), like a load balancer's idle timeout. */
+  closeIdle(): Promise<void>;
   close(): Promise<void>;
 }
 
 async function startReceiver(cert: ServerCert, behaviour: Behaviour = 'close-on-end', port = 0): Promise<Receiver> {
   const state = { received: [] as string[], connections: 0, servernames: [] as (string | false | null)[] };
   const raw = new Set<net.Socket>();
+  const idle = new Set<tls.TLSSocket>();
   // A receiver that stopped after answering: it drops every connection, including later ones.
   let shutDown = false;
   // allowHalfOpen: the receiver, not Node, decides whether to close after our end of stream.
   const server = tls.createServer({ cert: cert.cert, key: cert.key, allowHalfOpen: true }, (socket) => {
     state.servernames.push(socket.servername);
+    idle.add(socket);
+    socket.on('close', () => idle.delete(socket));
     let buffer = '';
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
+      idle.delete(socket);
       if (behaviour === 'reset-on-data') {
         // A TCP RST, as when a receiver process dies with unread data.
         (socket as unknown as { _parent: net.Socket })._parent.resetAndDestroy();
@@ -54,14 +60,9 @@ async function startReceiver(cert: ServerCert, behaviour: Behaviour = 'close-on-
       socket.destroy();
       return;
     }
-    if (behaviour === 'close-idle-after-50ms') {
-      // Like a load balancer's idle timeout: a connection nothing arrives on is closed.
-      const idle = setTimeout(() => socket.destroy(), 50);
-      socket.once('data', () => clearTimeout(idle));
-      socket.once('close', () => clearTimeout(idle));
-    }
     state.connections++;
     raw.add(socket);
+
     socket.on('close', () => raw.delete(socket));
   });
   server.on('tlsClientError', () => undefined);
@@ -72,11 +73,24 @@ async function startReceiver(cert: ServerCert, behaviour: Behaviour = 'close-on-
     get received() { return state.received; },
     get connections() { return state.connections; },
     get servernames() { return state.servernames; },
+    closeIdle: async () => {
+      if (behaviour !== 'close-idle-on-request') throw new Error(`a ${behaviour} receiver does not close idle connections`);
+      // The client may see its handshake done before this side does.
+      await until(() => idle.size > 0, 'an idle connection to close');
+      for (const s of idle) s.destroy();
+    },
     close: async () => {
       for (const s of raw) s.destroy();
       await new Promise((resolve) => server.close(resolve));
     },
   };
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let waited = 0; !condition(); waited += 5) {
+    if (waited > 2_000) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 const pki = createTestPki();
@@ -174,11 +188,15 @@ describe('TlsSyslogSink', () => {
     expect(receiver.received).toEqual(['1', '2']);
   });
 
-  it('after a receiver restart between pages, holds the last page in doubt, and the next run reaches the restarted receiver', async () => {
+  it('after a receiver restart right after a page, holds that page in doubt, and the next run reaches the restarted receiver', async () => {
     const first = await startReceiver(pki.server);
-    const sink = new TlsSyslogSink({ host: 'localhost', port: first.port, ca: pki.server.ca, connectTimeoutMs: 2_000 });
+    // A stopped clock: the restart lands within the window however slow this machine is right now.
+    const clock = { now: () => 0 };
+    const sink = new TlsSyslogSink({ host: 'localhost', port: first.port, ca: pki.server.ca, connectTimeoutMs: 2_000, clock });
     sinks.push(sink);
     await sink.send(['before']);
+    // The connection opened ahead resolves "localhost" first; on a busy machine it could otherwise reach the second receiver.
+    await until(() => first.connections === 2, 'the connection opened ahead');
     await first.close(); // also kills the connection the sink opened ahead for the next page
     const second = await startReceiver(pki.server, 'close-on-end', first.port);
     receivers.push(second);
@@ -203,9 +221,15 @@ describe('TlsSyslogSink', () => {
   });
 
   it('takes a receiver closing idle connections in its stride: a fresh connection, nothing in doubt', async () => {
-    const { receiver, sink } = await setup(pki.server, 'close-idle-after-50ms');
+    const clock = { time: 0, now: () => clock.time };
+    const receiver = await startReceiver(pki.server, 'close-idle-on-request');
+    receivers.push(receiver);
+    const sink = new TlsSyslogSink({ host: 'localhost', port: receiver.port, ca: pki.server.ca, clock });
+    sinks.push(sink);
     await sink.send(['first']);
-    await new Promise((resolve) => setTimeout(resolve, 150)); // the connection opened ahead is closed meanwhile
+    clock.time += 1_000;
+    await receiver.closeIdle(); // the connection opened ahead, long after the confirmation
+    await new Promise((resolve) => setTimeout(resolve, 100)); // for the sink to see it closed
     await sink.send(['second']);
     expect(receiver.received).toEqual(['first', 'second']);
   });
