@@ -3,5 +3,13 @@ import type { Clock } from './ports';
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms) => delay(Math.max(0, ms)).then(() => undefined),
+  sleep: async (ms, signal) => {
+    try {
+      await delay(Math.max(0, ms), undefined, signal ? { signal } : {});
+    } catch (error) {
+      // Node rejects with its own AbortError; callers expect the reason they aborted with.
+      signal?.throwIfAborted();
+      throw error;
+    }
+  },
 };

@@ -11,12 +11,18 @@ export interface LogsPage {
   logs: Auth0Log[];
 }
 
+export interface LogsQuery {
+  from: string;
+  take: number;
+  /** Epoch ms; bounds every retry and rate-limit wait. */
+  deadline: number;
+  /** Abandons the call: no request, retry or wait starts after it fires. */
+  signal?: AbortSignal;
+}
+
 export interface Auth0LogsClient {
-  /**
-   * One page in checkpoint mode: the logs strictly after `from`, in `log_id`
-   * order. `deadline` (epoch ms) bounds every retry and rate-limit wait.
-   */
-  getLogs(query: { from: string; take: number; deadline: number }): Promise<LogsPage>;
+  /** One page in checkpoint mode: the logs strictly after `from`, in `log_id` order. */
+  getLogs(query: LogsQuery): Promise<LogsPage>;
 }
 
 export interface LogSink {
@@ -41,7 +47,8 @@ export interface StateStore {
 
 export interface Clock {
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /** Rejects with the signal's reason as soon as it fires. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export interface Logger {

@@ -68,7 +68,10 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
   let newestDate: string | null = null;
   let slowestPageMs = 0;
   const hasTimeFor = (): boolean => clock.now() + Math.max(MIN_PAGE_BUDGET_MS, 2 * slowestPageMs) < deadline;
-  const fetchFrom = (from: string): Promise<FetchedPage> => fetchLogs(deps.auth0, from, config.batchSize, deadline);
+  // Aborted when the run ends, so that a page fetched ahead and no longer wanted
+  // (the run failed, or stopped) does not go on retrying after the run is over.
+  const fetching = new AbortController();
+  const fetchFrom = (from: string): Promise<FetchedPage> => fetchLogs(deps.auth0, { from, take: config.batchSize, deadline, signal: fetching.signal });
 
   let pending: Promise<FetchedPage> | null = null;
   /** The checkpoint before the last page shipped by this run, to take that page back if it is in doubt. */
@@ -139,6 +142,7 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
       await fail(error);
     }
   }
+  fetching.abort();
   // Closing gives the sink its last word on the last page (SINK_RECEIVER_GONE), so it counts as part of the run.
   try {
     await deps.sink.close();

@@ -17,6 +17,7 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   body?: string;
   timeoutMs: number;
+  signal?: AbortSignal;
 }
 
 export type HttpTransport = (request: HttpRequest) => Promise<HttpResponse>;
@@ -34,7 +35,7 @@ export function createHttpsTransport(): HttpTransport & { close(): void } {
     new Promise<HttpResponse>((resolve, reject) => {
       const req = https.request(
         request.url,
-        { method: request.method, agent, headers: request.headers ?? {}, timeout: request.timeoutMs },
+        { method: request.method, agent, headers: request.headers ?? {}, timeout: request.timeoutMs, ...(request.signal ? { signal: request.signal } : {}) },
         (res) => {
           const chunks: Buffer[] = [];
           let size = 0;

@@ -12,7 +12,10 @@
  */
 import { Auth0ApiError, OutOfTimeError } from '../errors';
 import { isCertificateFailure } from '../tls-trust';
-import type { Auth0LogsClient, Clock, LogsPage } from '../ports';
+import type { Auth0LogsClient, Clock, LogsPage, LogsQuery } from '../ports';
+
+/** What bounds every request, retry and wait of one call. */
+type Bounds = Pick<LogsQuery, 'deadline' | 'signal'>;
 import type { Auth0Log } from './auth0-log';
 import { logIdOf } from './auth0-log';
 import { HttpTimeoutError, type HttpResponse, type HttpTransport } from './http';
@@ -54,7 +57,7 @@ export class ManagementApiClient implements Auth0LogsClient {
     this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   }
 
-  async getLogs(query: { from: string; take: number; deadline: number }): Promise<LogsPage> {
+  async getLogs(query: LogsQuery): Promise<LogsPage> {
     // Auth0 ignores q, sort, fields and per_page when `from` is given, so none are sent.
     // Auth0's docs suggest following the `Link: rel="next"` URL; that URL is exactly
     // this one with `from` = the last log_id of the page. We build it from the
@@ -66,11 +69,11 @@ export class ManagementApiClient implements Auth0LogsClient {
 
     let refreshedAfter401 = false;
     for (let attempt = 0; ; ) {
-      await this.waitForBucket(query.deadline);
-      const token = await this.accessToken(query.deadline);
-      const outcome = await this.request({ method: 'GET', url, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } }, query.deadline);
+      await this.waitForBucket(query);
+      const token = await this.accessToken(query);
+      const outcome = await this.request({ method: 'GET', url, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } }, query);
       if (outcome instanceof Error) {
-        attempt = await this.backoff(attempt, outcome, query.deadline);
+        attempt = await this.backoff(attempt, outcome, query);
         continue;
       }
       const res = outcome;
@@ -85,16 +88,16 @@ export class ManagementApiClient implements Auth0LogsClient {
       if (res.status === 429) {
         const now = this.options.clock.now();
         const wait = waitAfter429(this.rateLimit, res.headers, now, backoffMs(attempt, this.random, 1_000));
-        await this.sleepWithin(wait, query.deadline, 'Auth0 rate limit (429)');
+        await this.sleepWithin(wait, query, 'Auth0 rate limit (429)');
         continue;
       }
       const error = apiError(res, url.pathname);
       if (!error.retriable) throw error;
-      attempt = await this.backoff(attempt, error, query.deadline);
+      attempt = await this.backoff(attempt, error, query);
     }
   }
 
-  private async accessToken(deadline: number): Promise<string> {
+  private async accessToken(bounds: Bounds): Promise<string> {
     if (this.token && this.options.clock.now() < this.token.refreshAt) return this.token.value;
     const url = new URL('/oauth/token', this.base);
     const body = JSON.stringify({
@@ -104,9 +107,9 @@ export class ManagementApiClient implements Auth0LogsClient {
       audience: `${this.base}/api/v2/`,
     });
     for (let attempt = 0; ; ) {
-      const outcome = await this.request({ method: 'POST', url, headers: { 'content-type': 'application/json', accept: 'application/json' }, body }, deadline);
+      const outcome = await this.request({ method: 'POST', url, headers: { 'content-type': 'application/json', accept: 'application/json' }, body }, bounds);
       if (outcome instanceof Error) {
-        attempt = await this.backoff(attempt, outcome, deadline);
+        attempt = await this.backoff(attempt, outcome, bounds);
         continue;
       }
       if (outcome.status === 200) {
@@ -128,17 +131,20 @@ export class ManagementApiClient implements Auth0LogsClient {
         );
       }
       if (!error.retriable) throw error;
-      attempt = await this.backoff(attempt, error, deadline);
+      attempt = await this.backoff(attempt, error, bounds);
     }
   }
 
-  private async request(req: { method: 'GET' | 'POST'; url: URL; headers: Record<string, string>; body?: string }, deadline: number): Promise<HttpResponse | Error> {
+  private async request(req: { method: 'GET' | 'POST'; url: URL; headers: Record<string, string>; body?: string }, { deadline, signal }: Bounds): Promise<HttpResponse | Error> {
+    signal?.throwIfAborted();
     const left = deadline - this.options.clock.now();
     if (left <= 0) throw new OutOfTimeError('The run reached its deadline before Auth0 answered.', { code: 'DEADLINE' });
     const timeoutMs = Math.min(this.requestTimeoutMs, left);
     try {
-      return await this.options.transport({ ...req, timeoutMs });
+      return await this.options.transport({ ...req, timeoutMs, ...(signal ? { signal } : {}) });
     } catch (error) {
+      // Abandoned by the run: not a failure of Auth0's, and not to be retried.
+      signal?.throwIfAborted();
       if (error instanceof HttpTimeoutError && timeoutMs < this.requestTimeoutMs) {
         // Cut short by the run's own deadline, not by a slow Auth0: stop cleanly.
         throw new OutOfTimeError('The run reached its deadline while waiting for Auth0; the next run continues.', { code: 'DEADLINE' });
@@ -155,30 +161,30 @@ export class ManagementApiClient implements Auth0LogsClient {
   }
 
   /** Counts a failed attempt and sleeps before the next one, or throws when out of attempts or time. */
-  private async backoff(attempt: number, error: Error, deadline: number): Promise<number> {
+  private async backoff(attempt: number, error: Error, { deadline, signal }: Bounds): Promise<number> {
     const next = attempt + 1;
     if (next >= this.maxAttempts) throw error;
     const wait = backoffMs(attempt, this.random);
     if (this.options.clock.now() + wait >= deadline) throw error;
     this.options.onWait?.(`retrying after: ${error.message}`, wait);
-    await this.options.clock.sleep(wait);
+    await this.options.clock.sleep(wait, signal);
     return next;
   }
 
-  private async waitForBucket(deadline: number): Promise<void> {
+  private async waitForBucket(bounds: Bounds): Promise<void> {
     const { remaining, resetAt } = this.rateLimit;
     const now = this.options.clock.now();
     if (remaining === 0 && resetAt !== null && resetAt > now) {
-      await this.sleepWithin(resetAt - now, deadline, 'Auth0 rate limit bucket is empty');
+      await this.sleepWithin(resetAt - now, bounds, 'Auth0 rate limit bucket is empty');
     }
   }
 
-  private async sleepWithin(ms: number, deadline: number, reason: string): Promise<void> {
+  private async sleepWithin(ms: number, { deadline, signal }: Bounds, reason: string): Promise<void> {
     if (this.options.clock.now() + ms >= deadline) {
       throw new OutOfTimeError(`${reason}; it resets after this run's deadline, so the run stops here and the next run continues.`);
     }
     this.options.onWait?.(reason, ms);
-    await this.options.clock.sleep(ms);
+    await this.options.clock.sleep(ms, signal);
     // The bucket refilled (or we assume so); forget the stale reading.
     this.rateLimit = { ...this.rateLimit, remaining: null };
   }

@@ -1,6 +1,6 @@
 import { logIdOf, type Auth0Log } from '../auth0/auth0-log';
 import { Auth0ApiError } from '../errors';
-import type { Auth0LogsClient } from '../ports';
+import type { Auth0LogsClient, LogsQuery } from '../ports';
 import { compareLogIds } from '../storage/state';
 
 export interface FetchedPage {
@@ -9,8 +9,9 @@ export interface FetchedPage {
   lastId: string;
 }
 
-export async function fetchLogs(client: Auth0LogsClient, from: string, take: number, deadline: number): Promise<FetchedPage> {
-  const { logs } = await client.getLogs({ from, take, deadline });
+export async function fetchLogs(client: Auth0LogsClient, query: LogsQuery): Promise<FetchedPage> {
+  const { from } = query;
+  const { logs } = await client.getLogs(query);
   let lastId = from;
   for (const log of logs) {
     const id = logIdOf(log) as string; // the client guarantees every entry has one

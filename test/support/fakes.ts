@@ -1,6 +1,6 @@
 /** In-memory fakes of the ports, for testing the core without I/O. */
 import type { Auth0Log } from '../../src/auth0/auth0-log';
-import type { Auth0LogsClient, Clock, LogSink, LogsPage, Logger, StateStore } from '../../src/ports';
+import type { Auth0LogsClient, Clock, LogSink, LogsPage, LogsQuery, Logger, StateStore } from '../../src/ports';
 import { compareLogIds, emptyState, type StateDocument } from '../../src/storage/state';
 
 export class MemoryStore implements StateStore {
@@ -19,10 +19,13 @@ export class MemoryStore implements StateStore {
 /** Serves a fixed, id-ordered list in checkpoint mode, like the Management API. */
 export class FakeAuth0 implements Auth0LogsClient {
   requests: { from: string; take: number }[] = [];
+  /** The signal each request was made with, by request. */
+  signals: (AbortSignal | undefined)[] = [];
   failOnRequest = new Map<number, Error>();
   constructor(public logs: Auth0Log[]) {}
-  async getLogs(query: { from: string; take: number; deadline: number }): Promise<LogsPage> {
+  async getLogs(query: LogsQuery): Promise<LogsPage> {
     this.requests.push({ from: query.from, take: query.take });
+    this.signals.push(query.signal);
     const failure = this.failOnRequest.get(this.requests.length);
     if (failure) throw failure;
     const newer = this.logs.filter((log) => compareLogIds(String(log.log_id), query.from) > 0);

@@ -111,6 +111,28 @@ describe('ManagementApiClient', () => {
     expect(delays).toEqual([250, 500, 1000]); // random() = 1: the top of each jitter window
   });
 
+  it('stops at once when its signal fires: the request in flight is not retried', async () => {
+    const abandoned = new Error('run over');
+    const controller = new AbortController();
+    const { client, requests, waits, deadline } = setup([
+      () => token(),
+      (req) => {
+        expect(req.signal).toBe(controller.signal);
+        controller.abort(abandoned);
+        return new Error('socket hang up');
+      },
+    ]);
+    await expect(client.getLogs({ from: '1', take: 1, deadline: deadline(), signal: controller.signal })).rejects.toBe(abandoned);
+    expect(requests).toHaveLength(2);
+    expect(waits).toEqual([]); // not even a "retrying" line after the run is over
+  });
+
+  it('makes no request at all for a signal that has already fired', async () => {
+    const { client, requests, deadline } = setup([() => token(), () => page(['2'])]);
+    await expect(client.getLogs({ from: '1', take: 1, deadline: deadline(), signal: AbortSignal.abort(new Error('run over')) })).rejects.toThrow('run over');
+    expect(requests).toHaveLength(0);
+  });
+
   it('gives up on 5xx after its attempts, with the last error', async () => {
     const script: Responder[] = [() => token(), ...Array.from({ length: 8 }, () => () => json(500, { message: 'boom' }))];
     const { client, deadline } = setup(script);

@@ -88,6 +88,16 @@ describe('runOnce', () => {
     expect(deps.sink.closed).toBe(1);
   });
 
+  it('abandons the page it fetched ahead when the run fails, so no request outlives the run', async () => {
+    const { deps, run } = setup(40);
+    deps.sink.failOnPage.set(1, new SinkError('down', { code: 'SINK_UNREACHABLE' }));
+    const report = await run();
+    expect(report.status).toBe('failed');
+    // The first page, and the second fetched ahead while the first was shipping.
+    expect(deps.auth0.signals).toHaveLength(2);
+    expect(deps.auth0.signals.every((signal) => signal?.aborted === true)).toBe(true);
+  });
+
   it('takes back the last page when the receiver went away right after confirming it', async () => {
     const { deps, run } = setup(40);
     deps.sink.failOnPage.set(3, new SinkError('receiver gone', { code: 'SINK_RECEIVER_GONE' }));
