@@ -8,23 +8,13 @@
  * section would be measured as shipping time. So timing only counts LF bytes,
  * and verification streams the files once, afterwards.
  */
-import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync, createReadStream } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fstatSync, openSync, readSync, createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { compareIds } from '../../test/support/events';
+import { logIdOfRecord, outputFilesIn } from '../../test/support/rsyslog-receiver';
 
 const CHUNK_BYTES = 4 * 1024 * 1024;
-
-function outputFiles(outDir: string): string[] {
-  if (!existsSync(outDir)) return [];
-  // messages.<generation>.jsonl: numeric order is arrival order.
-  const generation = (name: string): number => Number(/^messages\.(\d+)\.jsonl$/.exec(name)?.[1] ?? Number.NaN);
-  return readdirSync(outDir)
-    .filter((name) => !Number.isNaN(generation(name)))
-    .sort((a, b) => generation(a) - generation(b))
-    .map((name) => join(outDir, name));
-}
 
 /** Counts complete lines in the output files, reading only bytes it has not seen yet. */
 export class LineCounter {
@@ -35,7 +25,7 @@ export class LineCounter {
   constructor(private readonly outDir: string) {}
 
   count(): number {
-    for (const file of outputFiles(this.outDir)) {
+    for (const file of outputFilesIn(this.outDir)) {
       const fd = openSync(file, 'r');
       try {
         let offset = this.offsets.get(file) ?? 0;
@@ -90,22 +80,6 @@ export function deliveredExactlyOnce(check: OutputCheck): boolean {
   return check.missing === 0 && check.duplicates === 0 && check.unexpected === 0 && check.unreadable === 0;
 }
 
-// The product writes the event as JSON with log_id first (it is the generator's first key).
-const LEADING_LOG_ID = /^\{"log_id":"([^"\\]+)"/;
-
-function logIdOfRecord(line: string): string | undefined {
-  try {
-    const record = JSON.parse(line) as { msg?: unknown };
-    if (typeof record.msg !== 'string') return undefined;
-    const fast = LEADING_LOG_ID.exec(record.msg)?.[1];
-    if (fast !== undefined) return fast;
-    const id = (JSON.parse(record.msg) as { log_id?: unknown }).log_id;
-    return typeof id === 'string' ? id : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Checks that the output holds events 0..expected-1 (ids from `idAt`, in
  * log_id order) exactly once each. One pass, constant memory apart from a
@@ -132,7 +106,7 @@ export async function checkOutput(outDir: string, expected: number, idAt: (posit
     return -1;
   };
 
-  for (const file of outputFiles(outDir)) {
+  for (const file of outputFilesIn(outDir)) {
     const lines = createInterface({ input: createReadStream(file, { highWaterMark: 1024 * 1024 }), crlfDelay: Infinity });
     for await (const line of lines) {
       check.lines++;

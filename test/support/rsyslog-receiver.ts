@@ -36,6 +36,44 @@ export interface ReceivedMessage {
   msg: string;
 }
 
+/**
+ * Where the receiver writes: one JSON record per message, in one file per
+ * rsyslogd start, `<dir>/out/messages.<generation>.jsonl`.
+ */
+const OUTPUT_FILE = /^messages\.(\d+)\.jsonl$/;
+const outputFileName = (generation: number): string => `messages.${generation}.jsonl`;
+
+/** The output files in `outDir` (the receiver's `<dir>/out`), in start order, which is arrival order. */
+export function outputFilesIn(outDir: string): string[] {
+  if (!existsSync(outDir)) return [];
+  const generation = (name: string): number => Number(OUTPUT_FILE.exec(name)?.[1] ?? Number.NaN);
+  return readdirSync(outDir)
+    .filter((name) => !Number.isNaN(generation(name)))
+    .sort((a, b) => generation(a) - generation(b))
+    .map((name) => join(outDir, name));
+}
+
+/** The exporter writes the event as given, and Auth0 (and the simulated tenant) put log_id first. */
+const LEADING_LOG_ID = /^\{"log_id":"([^"\\]+)"/;
+
+/**
+ * The log_id of the event in one output record (a line of an output file),
+ * without parsing the event when it starts with its log_id; undefined for a
+ * record that is not one of our events.
+ */
+export function logIdOfRecord(line: string): string | undefined {
+  try {
+    const record = JSON.parse(line) as { msg?: unknown };
+    if (typeof record.msg !== 'string') return undefined;
+    const fast = LEADING_LOG_ID.exec(record.msg)?.[1];
+    if (fast !== undefined) return fast;
+    const id = (JSON.parse(record.msg) as { log_id?: unknown }).log_id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface RsyslogReceiver {
   host: '127.0.0.1';
   port: number;
@@ -402,7 +440,7 @@ class Receiver implements RsyslogReceiver {
     const confFile = join(this.dir, `rsyslog.${gen}.conf`);
     const pidFile = join(this.dir, 'rsyslogd.pid');
     const portFile = join(this.dir, 'port');
-    const outFile = join(this.dir, 'out', `messages.${gen}.jsonl`);
+    const outFile = join(this.dir, 'out', outputFileName(gen));
     mkdirSync(join(this.dir, 'work'), { recursive: true });
     mkdirSync(join(this.dir, 'out'), { recursive: true });
     rmSync(pidFile, { force: true });

@@ -4,14 +4,14 @@
  * drains (up to a million events, gigabytes of receiver output) are tallied
  * by streaming the output files instead of holding them in memory.
  */
-import { createReadStream, readdirSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { compareLogIds } from '../../../src/storage/state';
 import type { DeliveryFigures } from '../../support/delivery';
 import type { TenantEvent } from '../../support/events';
 import type { FakeTenant } from '../../support/fake-tenant';
-import type { ReceivedMessage } from '../../support/rsyslog-receiver';
+import { logIdOfRecord, outputFilesIn, type ReceivedMessage } from '../../support/rsyslog-receiver';
 
 export function eventsOf(tenant: FakeTenant): TenantEvent[] {
   return Array.from({ length: tenant.size() }, (_, i) => tenant.eventAt(i));
@@ -67,8 +67,6 @@ export interface StreamedTally {
   lines: number;
 }
 
-const LEADING_LOG_ID = /^\{"log_id":"([0-9A-Za-z]+)"/;
-
 /**
  * Streams the receiver's output files and compares them with the tenant's
  * ids in order. Valid for a drain without faults, which the exporter ships
@@ -76,19 +74,14 @@ const LEADING_LOG_ID = /^\{"log_id":"([0-9A-Za-z]+)"/;
  * an id ahead of it counts the ids skipped as missing.
  */
 export async function tallyOutput(receiverDir: string, tenant: FakeTenant): Promise<StreamedTally> {
-  const outDir = join(receiverDir, 'out');
-  // One file per rsyslogd start (messages.<generation>.jsonl), in start order.
-  const files = readdirSync(outDir)
-    .filter((f) => /^messages\.\d+\.jsonl$/.test(f))
-    .sort((a, b) => Number(a.split('.')[1]) - Number(b.split('.')[1]));
   const size = tenant.size();
   const tally: StreamedTally = { expected: size, delivered: 0, missing: 0, duplicates: 0, malformed: 0, lines: 0 };
   let next = 0;
-  for (const file of files) {
-    const lines = createInterface({ input: createReadStream(join(outDir, file), { encoding: 'utf8' }), crlfDelay: Infinity });
+  for (const file of outputFilesIn(join(receiverDir, 'out'))) {
+    const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
     for await (const line of lines) {
       tally.lines++;
-      const id = idOfLine(line);
+      const id = logIdOfRecord(line);
       if (id === undefined) {
         tally.malformed++;
         continue;
@@ -109,23 +102,4 @@ export async function tallyOutput(receiverDir: string, tenant: FakeTenant): Prom
   }
   tally.missing += size - next;
   return tally;
-}
-
-function idOfLine(line: string): string | undefined {
-  let msg: unknown;
-  try {
-    msg = (JSON.parse(line) as { msg?: unknown }).msg;
-  } catch {
-    return undefined;
-  }
-  if (typeof msg !== 'string') return undefined;
-  // The exporter writes the event as given, and Auth0 (and the simulated tenant) put log_id first.
-  const quick = LEADING_LOG_ID.exec(msg)?.[1];
-  if (quick !== undefined) return quick;
-  try {
-    const id = (JSON.parse(msg) as { log_id?: unknown }).log_id;
-    return typeof id === 'string' ? id : undefined;
-  } catch {
-    return undefined;
-  }
 }
