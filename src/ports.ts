@@ -45,6 +45,21 @@ export interface StateStore {
   update(change: (current: StateDocument) => StateDocument): Promise<StateDocument>;
 }
 
+/**
+ * The record of recently shipped `log_id`s, shared by every path that ships
+ * (the poller's pages, log-stream deliveries) so that each can skip what
+ * another already delivered. Standalone stores keep it in a table indexed by
+ * id; the extension has no stream and no such record.
+ */
+export interface ShippedIds {
+  /** Records `ids` as shipped at `at` (epoch ms). Recording an id twice keeps it once. */
+  record(ids: readonly string[], at: number): Promise<void>;
+  /** Which of `ids` are already recorded. */
+  alreadyShipped(ids: readonly string[]): Promise<Set<string>>;
+  /** Forgets ids shipped before `before` (epoch ms); returns how many were forgotten. */
+  prune(before: number): Promise<number>;
+}
+
 export interface Clock {
   now(): number;
   /** Rejects with the signal's reason as soon as it fires. */

@@ -1,6 +1,6 @@
 /** In-memory fakes of the ports, for testing the core without I/O. */
 import type { Auth0Log } from '../../src/auth0/auth0-log';
-import type { Auth0LogsClient, Clock, LogSink, LogsPage, LogsQuery, Logger, StateStore } from '../../src/ports';
+import type { Auth0LogsClient, Clock, LogSink, LogsPage, LogsQuery, Logger, ShippedIds, StateStore } from '../../src/ports';
 import { compareLogIds, emptyState, type StateDocument } from '../../src/storage/state';
 
 export class MemoryStore implements StateStore {
@@ -13,6 +13,26 @@ export class MemoryStore implements StateStore {
     this.state = change(structuredClone(this.state));
     this.writes++;
     return structuredClone(this.state);
+  }
+}
+
+export class MemoryShippedIds implements ShippedIds {
+  readonly shippedAt = new Map<string, number>();
+  async record(ids: readonly string[], at: number): Promise<void> {
+    for (const id of ids) if (!this.shippedAt.has(id)) this.shippedAt.set(id, at);
+  }
+  async alreadyShipped(ids: readonly string[]): Promise<Set<string>> {
+    return new Set(ids.filter((id) => this.shippedAt.has(id)));
+  }
+  async prune(before: number): Promise<number> {
+    let forgotten = 0;
+    for (const [id, at] of this.shippedAt) {
+      if (at < before) {
+        this.shippedAt.delete(id);
+        forgotten++;
+      }
+    }
+    return forgotten;
   }
 }
 
