@@ -1,0 +1,65 @@
+/**
+ * GET /runs (the run history; open unless ADMIN_TOKEN is set, and then only
+ * to admins; open callers see summaries) and the admin's controls:
+ * POST /reset (move the checkpoint on purpose, recorded in the history) and
+ * POST /pause, /resume (the service's equivalent of the extension's State switch).
+ */
+import { Router } from 'express';
+import { isLeaseHeld, RUN_HISTORY_LIMIT, type RunRecord, type StateDocument } from '../storage/state';
+import { accessOf, type ScopedHandlers } from './access';
+import { summary } from './run-summary';
+
+export function controlRoutes({ withConfig, adminOnly }: ScopedHandlers, now: () => number): Router {
+  const router = Router();
+
+  router.get('/runs', withConfig(async (req, res, scope, config) => {
+    const access = accessOf(req, config);
+    if (config.adminToken !== null && access !== 'admin') {
+      res.status(401).json({ status: 'unauthorized' });
+      return;
+    }
+    const state = await scope.store.read();
+    const runs = [...state.runs].reverse();
+    if (access === 'admin') res.json({ checkpoint: state.checkpoint, paused: state.paused, runs });
+    else res.json({ runs: runs.map((r) => ({ id: r.id, trigger: r.trigger, startedAt: r.startedAt, ...summary(r) })) });
+  }));
+
+  router.post('/reset', adminOnly(async (req, res, scope) => {
+    const to = (req.body as { checkpoint?: unknown } | undefined)?.checkpoint;
+    if (to !== null && (typeof to !== 'string' || !/^[A-Za-z0-9]{1,128}$/.test(to))) {
+      res.status(400).json({ status: 'failed', error: { code: 'BAD_REQUEST', message: 'Send {"checkpoint": "<log_id>"} to continue after that log, or {"checkpoint": null} to restart from the oldest retained log.' } });
+      return;
+    }
+    const t = now();
+    let refused = false;
+    const state = await scope.store.update((current) => {
+      if (isLeaseHeld(current.lease, t, scope.runOptions.isStale)) {
+        refused = true;
+        return current;
+      }
+      const record: RunRecord = {
+        id: `reset-${t}`, trigger: 'reset', status: 'ok', startedAt: new Date(t).toISOString(), finishedAt: new Date(t).toISOString(), durationMs: 0,
+        startCheckpoint: current.checkpoint, checkpoint: to, fetched: 0, exported: 0, filteredOut: 0, truncated: 0, pages: 0,
+        stoppedBy: 'reset', lagSeconds: null,
+        warnings: [`checkpoint reset by an administrator from ${current.checkpoint ?? 'none'} to ${to ?? 'the oldest retained log'}`],
+      };
+      return { ...current, checkpoint: to, runs: [...current.runs, record].slice(-RUN_HISTORY_LIMIT) };
+    });
+    if (refused) {
+      res.status(409).json({ status: 'skipped', reason: 'a run is in progress; reset when it has finished' });
+      return;
+    }
+    scope.log.warn(`checkpoint reset to ${to ?? 'the oldest retained log'}`);
+    res.json({ status: 'ok', checkpoint: state.checkpoint });
+  }));
+
+  const setPaused = (paused: boolean) =>
+    adminOnly(async (_req, res, scope) => {
+      await scope.store.update((current: StateDocument) => ({ ...current, paused }));
+      scope.log.info(paused ? 'paused: scheduled and manual runs are off' : 'resumed');
+      res.json({ status: 'ok', paused });
+    });
+  router.post('/pause', setPaused(true));
+  router.post('/resume', setPaused(false));
+  return router;
+}

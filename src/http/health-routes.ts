@@ -1,0 +1,28 @@
+/** GET /health (public: last success, lag, whether a run is active, paused) and GET / (what is here). */
+import { Router } from 'express';
+import { isLeaseHeld } from '../storage/state';
+import type { ScopedHandlers } from './access';
+
+export const ENDPOINTS = ['POST /', 'POST /run', 'GET /health', 'GET /runs', 'POST /reset', 'POST /pause', 'POST /resume'];
+
+export function healthRoutes({ withConfig }: ScopedHandlers, now: () => number): Router {
+  const router = Router();
+  router.get('/health', withConfig(async (_req, res, scope) => {
+    const state = await scope.store.read();
+    const last = state.runs.at(-1);
+    const t = now();
+    res.json({
+      status: last === undefined ? 'idle' : last.status === 'ok' ? 'ok' : 'failing',
+      running: isLeaseHeld(state.lease, t, scope.runOptions.isStale),
+      paused: state.paused,
+      lastRunAt: last?.startedAt ?? null,
+      lastSuccessAt: state.lastSuccessAt,
+      lagSeconds: state.newestExportedDate === null ? null : Math.max(0, Math.round((t - Date.parse(state.newestExportedDate)) / 1000)),
+    });
+  }));
+
+  router.get('/', (_req, res) => {
+    res.json({ name: 'auth0-logs-to-papertrail', endpoints: ENDPOINTS });
+  });
+  return router;
+}
