@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const outfile = join(root, 'dist', `auth0-logs-to-papertrail.extension.${version}.js`);
+// The dashboard page, compiled by build/dashboard.mjs: inlined, so the extension stays one file.
+const dashboardAssets = readFileSync(join(root, 'dist', 'dashboard', 'dashboard-assets.json'), 'utf8');
 
 await build({
   entryPoints: [join(root, 'src', 'webtask.ts')],
@@ -23,6 +25,7 @@ await build({
   keepNames: true,
   sourcemap: false,
   legalComments: 'none',
+  define: { DASHBOARD_ASSETS: dashboardAssets },
   // webtask-tools requires these only inside features this extension never
   // calls (its Auth0 login, pug/edge rendering, Hapi/Request helpers). Left
   // out, they stay off the runtime path; test/integration/webtask.test.ts

@@ -50,6 +50,8 @@ export function manifest() {
     repository: pkg.repository.url,
     keywords: ['auth0', 'extension', 'papertrail', 'logs'],
     schedule: '0 */5 * * * *',
+    // Clicking the installed extension opens its dashboard (GET / for a browser).
+    initialUrlPath: '/',
     auth0: { scopes: 'read:logs' },
     secrets: Object.fromEntries(SETTINGS.filter((s) => s.scope === 'all').map((s) => [s.name, secret(s)])),
   };

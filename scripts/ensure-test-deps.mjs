@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Runs before jest (`npm test`). The integration tests start a real rsyslogd
-// with its GnuTLS network driver as a local Papertrail, and make certificates
-// with the openssl CLI. A fresh CI machine usually has neither rsyslog-gnutls
-// nor (sometimes) openssl, so install what is missing with apt-get.
+// with its GnuTLS network driver as a local Papertrail, make certificates
+// with the openssl CLI, and drive the dashboard in Debian's headless
+// Chromium (through playwright-core, which downloads no browser of its own).
+// A fresh CI machine usually has neither rsyslog-gnutls nor chromium (nor,
+// sometimes, openssl), so install what is missing with apt-get.
 // Plain Node ESM with no dependencies: it must run before anything else works.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
@@ -70,11 +72,17 @@ function check() {
   const gtlsFile = findGtlsModule();
   const gtlsPkg = dpkgInstalled('rsyslog-gnutls');
   const openssl = which('openssl');
+  // The path test/support/browser.ts launches (CHROMIUM_PATH overrides it there).
+  const chromium = existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined;
+  // Without a font the screenshots show boxes for text.
+  const fonts = dpkgInstalled('fonts-liberation') !== false || existsSync('/usr/share/fonts/truetype/liberation');
   return {
     rsyslogd,
     gtls: gtlsFile !== undefined || gtlsPkg === true,
     gtlsWhere: gtlsFile ?? (gtlsPkg === true ? 'rsyslog-gnutls' : undefined),
     openssl,
+    chromium,
+    fonts,
   };
 }
 
@@ -83,6 +91,8 @@ function describe(state) {
   parts.push(state.rsyslogd ? `rsyslogd ${rsyslogVersion(state.rsyslogd)} (${state.rsyslogd})` : 'rsyslogd MISSING');
   parts.push(state.gtls ? `gtls driver (${state.gtlsWhere})` : 'gtls driver MISSING');
   parts.push(state.openssl ? `${firstLine(run(state.openssl, ['version']).stdout) || 'openssl'} (${state.openssl})` : 'openssl MISSING');
+  parts.push(state.chromium ? `${firstLine(run(state.chromium, ['--version']).stdout) || 'chromium'} (${state.chromium})` : 'chromium MISSING');
+  if (!state.fonts) parts.push('fonts-liberation MISSING');
   return parts.join(', ');
 }
 
@@ -91,7 +101,7 @@ function fail(message, detail) {
   if (detail) console.error(detail.trimEnd());
   console.error(
     `${PREFIX} install them by hand: apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ` +
-      '--no-install-recommends rsyslog rsyslog-gnutls openssl',
+      '--no-install-recommends rsyslog rsyslog-gnutls openssl chromium fonts-liberation',
   );
   process.exit(1);
 }
@@ -100,6 +110,8 @@ const before = check();
 const packages = [];
 if (!before.rsyslogd || !before.gtls) packages.push('rsyslog', 'rsyslog-gnutls');
 if (!before.openssl) packages.push('openssl');
+if (!before.chromium) packages.push('chromium');
+if (!before.fonts) packages.push('fonts-liberation');
 
 if (packages.length === 0) {
   console.log(`${PREFIX} found ${describe(before)}`);
@@ -136,7 +148,7 @@ apt(['update']);
 apt(['install', '-y', '--no-install-recommends', ...packages]);
 
 const after = check();
-if (!after.rsyslogd || !after.gtls || !after.openssl) {
+if (!after.rsyslogd || !after.gtls || !after.openssl || !after.chromium) {
   fail(`installed ${packages.join(' ')} but still missing something: ${describe(after)}`);
 }
 console.log(

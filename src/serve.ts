@@ -91,6 +91,7 @@ export async function serve(env: Environment): Promise<number> {
   const app = createApp({
     scope: () => ({ config: () => config, store, log, createDeps: (c) => createAdapters(c, { store, log }), runOptions }),
     track,
+    nextRunAt: () => cron.nextRun()?.toISOString() ?? null,
   });
 
   const scheduled = async (): Promise<void> => {

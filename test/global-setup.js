@@ -8,5 +8,6 @@ module.exports = async () => {
   const root = path.join(__dirname, '..');
   const run = (...args) => execFileSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
   run(require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json');
+  run(path.join(root, 'build', 'dashboard.mjs'));
   run(path.join(root, 'build', 'bundle.mjs'));
 };

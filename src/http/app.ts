@@ -3,7 +3,8 @@
  * from one file per route group:
  *
  *   trigger-routes   POST /, POST /run     cron or manual trigger
- *   health-routes    GET /health, GET /    public status, what is here
+ *   dashboard-routes GET / (browsers)      the dashboard page, and its script and stylesheet
+ *   health-routes    GET /health, GET /    public status, what is here (JSON)
  *   control-routes   GET /runs             run history
  *                    POST /reset           move the checkpoint on purpose (recorded in the history)
  *                    POST /pause, /resume  the service's equivalent of the extension's State switch
@@ -19,6 +20,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { toErrorRecord } from '../errors';
 import { scopedHandlers, type RequestScope } from './access';
 import { controlRoutes } from './control-routes';
+import { dashboardRoutes } from './dashboard-routes';
 import { healthRoutes } from './health-routes';
 import { triggerRoutes } from './trigger-routes';
 
@@ -31,6 +33,8 @@ export interface AppOptions {
   /** Lets the service wait for runs in flight on shutdown. */
   track?: (run: Promise<unknown>) => void;
   clock?: () => number;
+  /** The service's next scheduled run (ISO time), shown by /health and the dashboard; absent under webtask. */
+  nextRunAt?: () => string | null;
 }
 
 export const DEFAULT_MIN_OPEN_TRIGGER_INTERVAL_MS = 30_000;
@@ -58,7 +62,8 @@ export function createApp(options: AppOptions): express.Express {
     track: options.track,
     now,
   }));
-  app.use(healthRoutes(handlers, now));
+  app.use(dashboardRoutes());
+  app.use(healthRoutes(handlers, now, options.nextRunAt));
   app.use(controlRoutes(handlers, now));
 
   // Never leak a stack or an internal message to a caller.

@@ -21,7 +21,7 @@ export function controlRoutes({ withConfig, adminOnly }: ScopedHandlers, now: ()
     const state = await scope.store.read();
     const runs = [...state.runs].reverse();
     if (access === 'admin') res.json({ checkpoint: state.checkpoint, paused: state.paused, runs });
-    else res.json({ runs: runs.map((r) => ({ id: r.id, trigger: r.trigger, startedAt: r.startedAt, ...summary(r) })) });
+    else res.json({ runs: runs.map((r) => ({ id: r.id, trigger: r.trigger, startedAt: r.startedAt, ...summary(r), lagSeconds: r.lagSeconds })) });
   }));
 
   router.post('/reset', adminOnly(async (req, res, scope) => {

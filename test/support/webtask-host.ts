@@ -17,6 +17,7 @@ export function bundlePath(): string {
 }
 
 export interface WebtaskHost {
+  /** The extension's URL: the server's root, or the platform's prefix when one was asked for (no trailing slash). */
   url: string;
   storageFile: string;
   /** What the extension printed: the realtime logs. */
@@ -24,12 +25,20 @@ export interface WebtaskHost {
   close(): Promise<void>;
 }
 
-export async function startWebtaskHost(secrets: Record<string, string>, options: { caFile?: string; storageFile?: string } = {}): Promise<WebtaskHost> {
+export interface WebtaskHostOptions {
+  caFile?: string;
+  storageFile?: string;
+  /** Serve below /api/run/<container>/<name>, as the platform's shared domain does. */
+  prefix?: { container: string; name: string };
+}
+
+export async function startWebtaskHost(secrets: Record<string, string>, options: WebtaskHostOptions = {}): Promise<WebtaskHost> {
   const dir = mkdtempSync(join(tmpdir(), 'a0pt-webtask-'));
   const isolated = join(dir, 'extension.js');
   copyFileSync(bundlePath(), isolated);
   const storageFile = options.storageFile ?? join(dir, 'storage.json');
-  const child = spawn(process.execPath, [join(__dirname, 'webtask-host-main.js'), isolated, storageFile], {
+  const prefixArgs = options.prefix ? [options.prefix.container, options.prefix.name] : [];
+  const child = spawn(process.execPath, [join(__dirname, 'webtask-host-main.js'), isolated, storageFile, ...prefixArgs], {
     env: { PATH: process.env['PATH'] ?? '', ...(options.caFile ? { NODE_EXTRA_CA_CERTS: options.caFile } : {}) },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -54,7 +63,7 @@ export async function startWebtaskHost(secrets: Record<string, string>, options:
     child.on('exit', (code) => reject(new Error(`webtask host exited with ${String(code)}: ${output}`)));
   });
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}${options.prefix ? `/api/run/${options.prefix.container}/${options.prefix.name}` : ''}`,
     storageFile,
     output: () => output,
     close: () =>

@@ -1,0 +1,37 @@
+/**
+ * The dashboard page's three files (HTML, stylesheet, script), served by
+ * src/http/dashboard-routes.ts. `npm run build` compiles them into one JSON
+ * document (build/dashboard.mjs); the extension bundle inlines that document
+ * (build/bundle.mjs defines DASHBOARD_ASSETS) so the extension stays one file,
+ * and the CLI reads it from beside this module in dist/.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface DashboardAssets {
+  html: string;
+  css: string;
+  js: string;
+}
+
+/** The file build/dashboard.mjs writes next to the compiled form of this module. */
+export const ASSETS_FILE = 'dashboard-assets.json';
+
+// Replaced by the assets themselves in the extension bundle; an undeclared global anywhere else.
+declare const DASHBOARD_ASSETS: DashboardAssets;
+
+let cached: DashboardAssets | undefined;
+
+function inlined(): DashboardAssets | undefined {
+  try {
+    return DASHBOARD_ASSETS;
+  } catch {
+    return undefined; // ReferenceError: not the bundle
+  }
+}
+
+/** Throws when the page was not built (running from src/ without `npm run build`). */
+export function dashboardAssets(): DashboardAssets {
+  cached ??= inlined() ?? (JSON.parse(readFileSync(join(__dirname, ASSETS_FILE), 'utf8')) as DashboardAssets);
+  return cached;
+}

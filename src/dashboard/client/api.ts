@@ -1,0 +1,104 @@
+/**
+ * The service's JSON endpoints, at URLs relative to the page (under webtask
+ * the page lives below a path prefix). The admin token is kept for this tab
+ * only (sessionStorage) and sent as a bearer header: never in a URL, a
+ * cookie or anything the server logs.
+ */
+const TOKEN_KEY = 'auth0-logs-to-papertrail:admin-token';
+
+export interface ErrorInfo {
+  code: string;
+  name?: string;
+  message?: string;
+  settings?: string[];
+}
+
+export interface Health {
+  status: 'ok' | 'failing' | 'idle';
+  running: boolean;
+  paused: boolean;
+  lastRunAt: string | null;
+  lastSuccessAt: string | null;
+  lagSeconds: number | null;
+  /** Only the service has a schedule of its own. */
+  nextRunAt?: string | null;
+  [field: string]: unknown;
+}
+
+/** A run as /runs lists it: admins get the whole record, others a summary. */
+export interface Run {
+  id: string;
+  trigger: string;
+  status: string;
+  startedAt: string;
+  finishedAt?: string;
+  durationMs: number;
+  fetched: number;
+  exported: number;
+  filteredOut: number;
+  truncated: number;
+  pages: number;
+  stoppedBy: string;
+  lagSeconds?: number | null;
+  startCheckpoint?: string | null;
+  checkpoint?: string | null;
+  warnings?: string[];
+  error?: ErrorInfo;
+}
+
+export interface Runs {
+  runs: Run[];
+  /** Present only in an admin's answer. */
+  checkpoint?: string | null;
+  paused?: boolean;
+}
+
+export interface Answer<T> {
+  status: number;
+  body: T | undefined;
+}
+
+export const token = {
+  get(): string | null {
+    try {
+      return sessionStorage.getItem(TOKEN_KEY);
+    } catch {
+      return null; // storage disabled: the visitor stays a visitor
+    }
+  },
+  set(value: string): void {
+    try {
+      sessionStorage.setItem(TOKEN_KEY, value);
+    } catch {
+      // storage disabled: the token lives only as long as this page
+    }
+  },
+  clear(): void {
+    try {
+      sessionStorage.removeItem(TOKEN_KEY);
+    } catch {
+      // nothing stored
+    }
+  },
+};
+
+export async function call<T>(method: 'GET' | 'POST', path: string, options: { body?: unknown; token?: string | null } = {}): Promise<Answer<T>> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (options.token) headers['authorization'] = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(path, {
+    method,
+    headers,
+    cache: 'no-store',
+    credentials: 'omit',
+    redirect: 'error',
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+  });
+  let body: T | undefined;
+  try {
+    body = (await res.json()) as T;
+  } catch {
+    body = undefined;
+  }
+  return { status: res.status, body };
+}

@@ -1,0 +1,238 @@
+/**
+ * The dashboard: reads ./health and ./runs, draws the status cards, the
+ * chart and the runs table, and refreshes itself. Without the admin token it
+ * shows exactly what those endpoints give anyone; with it, the full run
+ * records and the controls.
+ */
+import { createAdminPanel, type MessageKind } from './admin';
+import { call, token, type Health, type Run, type Runs } from './api';
+import { renderChart } from './chart';
+import { ago, count, duration, h, replace, time, when } from './dom';
+import { renderRuns } from './runs-table';
+
+const REFRESH_MS = 10_000;
+const REFRESH_RUNNING_MS = 2_000;
+
+interface View {
+  health: Health | undefined;
+  runs: Run[] | undefined;
+  /** Why there are no runs to show, when there are none. */
+  runsLocked: boolean;
+  isAdmin: boolean;
+  checkpoint: string | null | undefined;
+}
+
+const view: View = { health: undefined, runs: undefined, runsLocked: false, isAdmin: false, checkpoint: undefined };
+const openDetails = new Set<string>();
+let timer: ReturnType<typeof setTimeout> | undefined;
+let lastChartWidth = 0;
+
+const $ = (id: string): HTMLElement => {
+  const node = document.getElementById(id);
+  if (!node) throw new Error(`the page has no #${id}`);
+  return node;
+};
+
+function notice(kind: MessageKind | 'hidden', text = ''): void {
+  const node = $('notice');
+  node.hidden = kind === 'hidden';
+  node.className = `notice notice-${kind}`;
+  node.textContent = text;
+}
+
+function card(label: string, value: Node | string, sub: Node | string | null, attributes: Record<string, string> = {}): HTMLElement {
+  return h('div', { class: 'card', ...attributes }, h('p', { class: 'card-label' }, label), h('p', { class: 'card-value' }, value), sub === null ? null : h('p', { class: 'card-sub' }, sub));
+}
+
+const STATUS_TEXT: Record<Health['status'], string> = { ok: 'Healthy', failing: 'Failing', idle: 'Idle' };
+
+function renderStatus(health: Health | undefined): void {
+  const pill = $('status');
+  if (!health) {
+    pill.className = 'pill pill-unknown';
+    pill.textContent = 'Unknown';
+    return;
+  }
+  const label = health.paused ? 'Paused' : health.running ? 'Running' : STATUS_TEXT[health.status];
+  pill.className = `pill pill-${health.paused ? 'paused' : health.running ? 'running' : health.status}`;
+  pill.textContent = label;
+  pill.title = `${STATUS_TEXT[health.status]}${health.paused ? ', paused' : ''}${health.running ? ', a run is in progress' : ''}`;
+}
+
+/**
+ * The log stream's state, once /health reports one. Log streams are being
+ * added separately; this slot shows whatever /health puts under `logStream`
+ * (a string, or an object with `state` or `status`) and stays hidden until then.
+ */
+function logStreamCard(health: Health): HTMLElement | null {
+  const stream = health['logStream'];
+  if (stream === undefined || stream === null) return null;
+  const fields = typeof stream === 'object' ? (stream as Record<string, unknown>) : { state: stream };
+  const state = fields['state'] ?? fields['status'] ?? fields['enabled'];
+  const last = fields['lastReceivedAt'] ?? fields['lastEventAt'] ?? fields['lastDeliveredAt'];
+  return card('Log stream', String(state ?? 'on'), typeof last === 'string' ? h('span', {}, 'last event ', time(last)) : null, { 'data-card': 'log-stream' });
+}
+
+function renderCards(health: Health | undefined): void {
+  const cards = $('cards');
+  if (!health) {
+    cards.replaceChildren();
+    return;
+  }
+  const now = Date.now();
+  const list: (HTMLElement | null)[] = [
+    card('Status', STATUS_TEXT[health.status], health.running ? 'a run is in progress' : health.status === 'idle' ? 'no run yet' : health.status === 'ok' ? 'the last run succeeded' : 'the last run failed', { 'data-card': 'status', class: `card card-${health.status}` }),
+    card('Lag', health.lagSeconds === null ? '—' : duration(health.lagSeconds), health.lagSeconds === null ? 'nothing exported yet' : 'age of the newest log exported', { 'data-card': 'lag', 'data-seconds': String(health.lagSeconds ?? '') }),
+    card('Last success', when(health.lastSuccessAt), health.lastSuccessAt ? ago(health.lastSuccessAt, now) : null, { 'data-card': 'last-success' }),
+    card('Last run', when(health.lastRunAt), health.lastRunAt ? ago(health.lastRunAt, now) : null, { 'data-card': 'last-run' }),
+    card('Runs', health.paused ? 'Paused' : 'Active', health.paused ? 'scheduled and manual runs are off' : 'running on schedule', { 'data-card': 'paused', class: `card ${health.paused ? 'card-paused' : ''}` }),
+    'nextRunAt' in health
+      ? card('Next run', health.paused ? 'Paused' : when(health.nextRunAt ?? null), !health.paused && health.nextRunAt ? ago(health.nextRunAt, now) : null, { 'data-card': 'next-run' })
+      : null,
+    logStreamCard(health),
+  ];
+  replace(cards, ...list);
+}
+
+function renderHistory(): void {
+  const chart = $('chart');
+  const runs = $('runs');
+  if (view.runs === undefined) {
+    const text = view.runsLocked ? 'The run history is for administrators: sign in below to see it.' : 'Loading…';
+    replace(chart, h('p', { class: 'empty' }, text));
+    replace(runs, h('p', { class: 'empty' }, text));
+    return;
+  }
+  lastChartWidth = chart.clientWidth;
+  renderChart(chart, view.runs);
+  renderRuns(runs, view.runs, view.isAdmin, openDetails);
+}
+
+function render(): void {
+  renderStatus(view.health);
+  renderCards(view.health);
+  renderHistory();
+  admin.update({ signedIn: view.isAdmin, paused: view.health?.paused ?? false, checkpoint: view.checkpoint });
+  $('updated').textContent = `Updated ${new Date().toLocaleTimeString()}`;
+}
+
+async function loadHealth(): Promise<void> {
+  const answer = await call<Health & { error?: { code: string; settings?: string[] } }>('GET', 'health');
+  if (answer.status === 200 && answer.body) {
+    view.health = answer.body;
+    notice('hidden');
+    return;
+  }
+  view.health = undefined;
+  const settings = answer.body?.error?.settings;
+  notice('error', settings && settings.length > 0
+    ? `The settings are invalid: ${settings.join(', ')}. Runs cannot start until they are fixed; the logs say why.`
+    : `The service answered /health with ${answer.status}.`);
+}
+
+/** Loads the history; with a token, also decides whether it is an admin's. */
+async function loadRuns(): Promise<{ rejected: boolean; noAdminToken: boolean }> {
+  const bearer = token.get();
+  const answer = await call<Runs>('GET', 'runs', { token: bearer });
+  if (answer.status === 200 && answer.body) {
+    view.runs = answer.body.runs;
+    view.runsLocked = false;
+    // Only an admin's answer carries the checkpoint.
+    view.isAdmin = bearer !== null && 'checkpoint' in answer.body;
+    view.checkpoint = answer.body.checkpoint;
+    return { rejected: false, noAdminToken: bearer !== null && !view.isAdmin };
+  }
+  view.runs = undefined;
+  view.isAdmin = false;
+  view.checkpoint = undefined;
+  view.runsLocked = answer.status === 401;
+  return { rejected: bearer !== null && answer.status === 401, noAdminToken: false };
+}
+
+async function refresh(): Promise<void> {
+  if (timer !== undefined) clearTimeout(timer);
+  try {
+    const [, runs] = await Promise.all([loadHealth(), loadRuns()]);
+    if (runs.rejected) {
+      token.clear();
+      admin.show('error', 'The admin token is no longer accepted (ADMIN_TOKEN changed?). Sign in again.');
+    } else if (runs.noAdminToken) {
+      token.clear();
+      admin.show('error', 'This deployment has no ADMIN_TOKEN set, so there is nothing to sign in to. Set ADMIN_TOKEN to enable the controls.');
+    }
+  } catch {
+    notice('error', 'Could not reach the service. Retrying…');
+  }
+  render();
+  timer = setTimeout(() => void refresh(), view.health?.running ? REFRESH_RUNNING_MS : REFRESH_MS);
+}
+
+function describeRun(body: Partial<Run> & { status?: string; reason?: string } | undefined, status: number): [MessageKind, string] {
+  if (status === 200 && body?.status === 'ok') return ['ok', `Run finished: ${count(body.exported ?? 0)} exported, ${count(body.filteredOut ?? 0)} filtered out in ${count(body.pages ?? 0)} pages (stopped by ${body.stoppedBy ?? '?'}).`];
+  if (status === 409 && body?.status === 'paused') return ['error', 'Runs are paused: resume first.'];
+  if (status === 409) return ['error', `Not started: ${body?.reason ?? 'another run is in progress'}.`];
+  if (body?.status === 'failed') return ['error', `The run failed: ${body.error?.code ?? status}. See its details in the table.`];
+  return ['error', `The service answered ${status}.`];
+}
+
+const admin = createAdminPanel($('admin'), {
+  async signIn(value) {
+    const answer = await call<Runs>('GET', 'runs', { token: value });
+    if (answer.status === 401) {
+      admin.show('error', 'That token was not accepted. It must be the value of the ADMIN_TOKEN setting, exactly.');
+      admin.focusToken();
+      return;
+    }
+    if (answer.status === 200 && answer.body && !('checkpoint' in answer.body)) {
+      admin.show('error', 'This deployment has no ADMIN_TOKEN set, so there is nothing to sign in to. Set ADMIN_TOKEN to enable the controls.');
+      return;
+    }
+    if (answer.status !== 200) {
+      admin.show('error', `The service answered ${answer.status}.`);
+      return;
+    }
+    token.set(value);
+    admin.show('ok', 'Signed in.');
+    await refresh();
+  },
+  signOut() {
+    token.clear();
+    view.isAdmin = false;
+    admin.show('info', 'Signed out.');
+    void refresh();
+  },
+  async runNow() {
+    admin.show('info', 'Running… this takes as long as the run does.');
+    const answer = await call<Partial<Run> & { reason?: string }>('POST', 'run', { token: token.get(), body: {} });
+    const [kind, text] = describeRun(answer.body, answer.status);
+    admin.show(kind, text);
+    await refresh();
+  },
+  async setPaused(paused) {
+    const answer = await call<{ status: string }>('POST', paused ? 'pause' : 'resume', { token: token.get(), body: {} });
+    admin.show(answer.status === 200 ? 'ok' : 'error', answer.status === 200 ? (paused ? 'Paused: scheduled and manual runs are off.' : 'Resumed.') : `The service answered ${answer.status}.`);
+    await refresh();
+  },
+  async reset(checkpoint) {
+    const answer = await call<{ status: string; reason?: string }>('POST', 'reset', { token: token.get(), body: { checkpoint } });
+    if (answer.status === 200) admin.show('ok', `Checkpoint reset to ${checkpoint ?? 'none: the next run starts at the oldest retained log'}.`);
+    else admin.show('error', answer.status === 409 ? `Not reset: ${answer.body?.reason ?? 'a run is in progress'}.` : `The service answered ${answer.status}.`);
+    await refresh();
+  },
+});
+
+// Redraw the chart for a new width (phone rotation, window resize).
+window.addEventListener('resize', () => {
+  if (view.runs !== undefined && Math.abs($('chart').clientWidth - lastChartWidth) > 8) {
+    lastChartWidth = $('chart').clientWidth;
+    renderChart($('chart'), view.runs);
+  }
+});
+// No polling in a background tab; catch up when it is shown again.
+document.addEventListener('visibilitychange', () => {
+  if (document.hidden) {
+    if (timer !== undefined) clearTimeout(timer);
+  } else void refresh();
+});
+
+void refresh();

@@ -1,0 +1,331 @@
+/**
+ * The dashboard in a real headless Chromium, against `serve` and the built
+ * extension under webtask-runtime, after real runs against the simulated
+ * tenant and rsyslogd: what it shows, the admin's controls, hostile text,
+ * and that it loads nothing from anywhere else.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { closeAllBrowsers, launchBrowser, screenshot } from '../support/browser';
+import { createTestPki } from '../support/certs';
+import { killAllClis, runCli } from '../support/cli';
+import { makeLogId, type TenantEvent } from '../support/events';
+import { exportEnv } from '../support/export-env';
+import { startFakeTenant, type FakeTenant, type FakeTenantOptions } from '../support/fake-tenant';
+import { startRsyslogReceiver, stopAllReceivers, type RsyslogReceiver } from '../support/rsyslog-receiver';
+import { startServe, until } from '../support/serve';
+import { startWebtaskHost } from '../support/webtask-host';
+
+const pki = createTestPki();
+const ADMIN = 'dashboard-admin-token-0123456789abcdef';
+/** A schedule that never comes during a test: runs happen only when a test starts them. */
+const NEVER = '0 0 1 1 *';
+
+interface StoredRun { id: string; trigger: string; status: string; fetched: number; exported: number; filteredOut: number; lagSeconds: number | null; startedAt: string; error?: { code: string; message: string } }
+const stateOf = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as { checkpoint: string | null; paused: boolean; newestExportedDate: string | null; runs: StoredRun[] };
+
+let receiver: RsyslogReceiver;
+const cleanups: (() => Promise<void>)[] = [];
+beforeAll(async () => {
+  receiver = await startRsyslogReceiver({ cert: pki.server });
+});
+afterEach(async () => {
+  await closeAllBrowsers();
+  killAllClis();
+  await Promise.all(cleanups.splice(0).map((c) => c()));
+});
+afterAll(async () => {
+  await stopAllReceivers();
+});
+
+async function tenantWith(options: FakeTenantOptions): Promise<FakeTenant> {
+  const tenant = await startFakeTenant({ start: new Date(Date.now() - 3_600_000), cert: pki.server.cert, key: pki.server.key, ca: pki.server.ca, caFile: pki.server.caFile, ...options });
+  cleanups.push(() => tenant.stop());
+  return tenant;
+}
+
+const rows = (page: Page) => page.locator('#runs tr.run');
+const cell = (page: Page, row: number, field: string) => rows(page).nth(row).locator(`td[data-field="${field}"]`).innerText();
+
+async function signIn(page: Page, token: string): Promise<void> {
+  await page.locator('#admin-token').fill(token);
+  await page.locator('#admin-token').press('Enter');
+}
+
+/** Only the page's own origin, and only the page's own files and endpoints. */
+function expectOnlyOwnRequests(requests: string[], base: string): void {
+  const origin = new URL(base).origin;
+  expect(requests.length).toBeGreaterThan(0);
+  expect(requests.filter((u) => new URL(u).origin !== origin)).toEqual([]);
+}
+
+describe('the dashboard (serve)', () => {
+  it('shows the status, lag and counts of real runs, one chart point per run, times in the viewer\'s zone, loading nothing from elsewhere', async () => {
+    const tenant = await tenantWith({ count: 250 });
+    const env = exportEnv(tenant, receiver);
+    expect((await runCli(['run'], env)).code).toBe(0);
+    tenant.append(120);
+    expect((await runCli(['run'], env)).code).toBe(0);
+    tenant.setFault('forbidden');
+    expect((await runCli(['run'], env)).code).toBe(1);
+    tenant.setFault(null);
+    tenant.append(30);
+    expect((await runCli(['run'], env)).code).toBe(0);
+    const service = await startServe({ ...env, SCHEDULE: NEVER });
+    cleanups.push(async () => {
+      service.child.kill('SIGTERM');
+      await service.done;
+    });
+
+    // JSON callers keep the JSON answer; a browser gets the page, with a strict policy.
+    const json = await fetch(`${service.url}/`);
+    expect(json.headers.get('content-type')).toMatch(/application\/json/);
+    expect(((await json.json()) as { endpoints: string[] }).endpoints).toContain('GET /health');
+    expect((await (await fetch(`${service.url}/`, { headers: { accept: 'application/json, text/html' } })).json()) as object).toHaveProperty('endpoints');
+
+    const browser = await launchBrowser();
+    const { page } = browser;
+    const response = await page.goto(`${service.url}/`);
+    const csp = response?.headers()['content-security-policy'] ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    await until('the four runs', async () => (await rows(page).count()) === 4);
+
+    const state = stateOf(env.STORAGE_FILE);
+    const health = (await (await fetch(`${service.url}/health`)).json()) as { status: string; lagSeconds: number; nextRunAt: string | null };
+    expect(health.status).toBe('ok');
+    expect(await page.locator('#status').innerText()).toBe('Healthy');
+    expect(await page.locator('[data-card="status"] .card-value').innerText()).toBe('Healthy');
+    // Lag: what /health says, to within the seconds between the two reads.
+    const shownLag = Number(await page.locator('[data-card="lag"]').getAttribute('data-seconds'));
+    expect(Math.abs(shownLag - health.lagSeconds)).toBeLessThanOrEqual(5);
+    expect(shownLag).toBeGreaterThan(0);
+    expect(await page.locator('[data-card="lag"] .card-value').innerText()).toMatch(/^\d+ (s|min)|^\d+ min \d+ s$/);
+    expect(await page.locator('[data-card="paused"] .card-value').innerText()).toBe('Active');
+    // The service's next scheduled run (1 January, 00:00 in the server's zone).
+    expect(health.nextRunAt).toMatch(/-01-01T/);
+    expect(await page.locator('[data-card="next-run"] time').getAttribute('datetime')).toBe(new Date(health.nextRunAt ?? '').toISOString());
+
+    // The table: newest first, the stored counts, the failed run's code.
+    const newestFirst = [...state.runs].reverse();
+    expect(newestFirst.map((r) => r.status)).toEqual(['ok', 'failed', 'ok', 'ok']);
+    for (const [i, run] of newestFirst.entries()) {
+      expect(await cell(page, i, 'fetched')).toBe(run.fetched.toLocaleString('en-GB'));
+      expect(await cell(page, i, 'exported')).toBe(run.exported.toLocaleString('en-GB'));
+      expect(await cell(page, i, 'filteredOut')).toBe(run.filteredOut.toLocaleString('en-GB'));
+    }
+    expect(newestFirst.map((r) => r.exported)).toEqual([30, 0, 120, 250]);
+    expect(await rows(page).nth(1).innerText()).toContain('AUTH0_FORBIDDEN');
+    // Without the admin token (none is set) no one sees a full error.
+    expect(await page.locator('#runs').innerText()).not.toContain('read:logs');
+
+    // The chart: one point per run, oldest first, the failed one marked.
+    const points = page.locator('#chart .point');
+    expect(await points.count()).toBe(4);
+    expect(await points.evaluateAll((ps) => ps.map((p) => Number(p.getAttribute('data-exported'))))).toEqual([250, 120, 0, 30]);
+    expect(await page.locator('#chart .point-failed').count()).toBe(1);
+    expect(await page.locator('#chart .point-failed .fail-mark').count()).toBe(1);
+
+    // Times in the viewer's zone (the browser runs in Europe/Paris), UTC on hover.
+    const first = rows(page).nth(0).locator('time');
+    const started = newestFirst[0]?.startedAt ?? '';
+    expect(await first.getAttribute('title')).toBe(`${started.replace('T', ' ').replace(/\.\d+Z$/, '')} UTC`);
+    const paris = new Date(started).toLocaleTimeString('en-GB', { timeZone: 'Europe/Paris' });
+    expect(await first.innerText()).toContain(paris);
+
+    expectOnlyOwnRequests(browser.requests, service.url);
+    expect(browser.requests.map((u) => new URL(u).pathname).sort()).toEqual(expect.arrayContaining(['/', '/dashboard.css', '/dashboard.js', '/health', '/runs']));
+
+    await screenshot(page, 'dashboard-open', { width: 1280, height: 800 });
+    await screenshot(page, 'dashboard-open', { width: 390, height: 844 });
+    expect(await page.locator('#chart .point').count()).toBe(4);
+  });
+
+  it('lets an admin sign in, run now, pause, resume and reset the checkpoint after a confirmation, without a reload', async () => {
+    const tenant = await tenantWith({ count: 150 });
+    const env = exportEnv(tenant, receiver, { ADMIN_TOKEN: ADMIN });
+    expect((await runCli(['run'], env)).code).toBe(0);
+    tenant.setFault('html');
+    expect((await runCli(['run'], env)).code).toBe(1);
+    tenant.setFault(null);
+    const service = await startServe({ ...env, SCHEDULE: NEVER });
+    cleanups.push(async () => {
+      service.child.kill('SIGTERM');
+      await service.done;
+    });
+    const browser = await launchBrowser();
+    const { page } = browser;
+    await page.goto(`${service.url}/`);
+    await page.evaluate('window.marker = 42');
+
+    // A visitor sees /health, and that the history is for admins.
+    await until('the status', async () => (await page.locator('#status').innerText()) === 'Failing');
+    expect(await page.locator('#runs').innerText()).toMatch(/for administrators/);
+    expect(await rows(page).count()).toBe(0);
+
+    // A wrong token: a clear message, nothing kept.
+    await signIn(page, 'not-the-admin-token-at-all-000000');
+    await page.locator('#admin-message', { hasText: 'not accepted' }).waitFor();
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
+
+    // The right one: the history, the full error, the controls.
+    await signIn(page, ADMIN);
+    await page.locator('#run-now').waitFor();
+    await until('the history', async () => (await rows(page).count()) === 2);
+    await rows(page).nth(0).getByRole('button', { name: 'Details' }).click();
+    expect(await page.locator('.error-message').first().innerText()).toMatch(/Auth0 \/api\/v2\/logs answered 200 with a body that is not JSON \(text\/html/);
+
+    // Run now: the new run shows without a reload.
+    tenant.append(40);
+    await page.locator('#run-now').click();
+    await until('the new run', async () => (await rows(page).count()) === 3);
+    expect(await cell(page, 0, 'exported')).toBe('40');
+    await page.locator('#admin-message', { hasText: 'Run finished: 40 exported' }).waitFor();
+    expect(await page.locator('#status').innerText()).toBe('Healthy');
+
+    // Pause and resume change the status.
+    await page.locator('#pause-toggle').click();
+    await until('paused', async () => (await page.locator('#status').innerText()) === 'Paused');
+    expect(stateOf(env.STORAGE_FILE).paused).toBe(true);
+    expect(await page.locator('#pause-toggle').innerText()).toBe('Resume');
+    expect(await page.locator('[data-card="next-run"] .card-value').innerText()).toBe('Paused');
+    await page.locator('#run-now').click();
+    await page.locator('#admin-message', { hasText: 'paused' }).waitFor();
+    await page.locator('#pause-toggle').click();
+    await until('resumed', async () => (await page.locator('#status').innerText()) === 'Healthy');
+    expect(stateOf(env.STORAGE_FILE).paused).toBe(false);
+
+    // Reset: choose, review (nothing changes yet), confirm; keyboard only.
+    const before = stateOf(env.STORAGE_FILE).checkpoint;
+    await page.locator('#reset-open').focus();
+    await page.keyboard.press('Enter');
+    await page.locator('#reset-to').fill(tenant.idAt(99));
+    await page.locator('#reset-to').press('Enter');
+    const confirmText = await page.locator('#reset-confirm-text').innerText();
+    expect(confirmText).toContain(before ?? '');
+    expect(confirmText).toContain(tenant.idAt(99));
+    expect(stateOf(env.STORAGE_FILE).checkpoint).toBe(before);
+    await page.keyboard.press('Enter'); // focus is on Confirm reset
+    await until('the reset in the history', async () => (await rows(page).count()) === 4);
+    expect(stateOf(env.STORAGE_FILE).checkpoint).toBe(tenant.idAt(99));
+    expect(stateOf(env.STORAGE_FILE).runs.at(-1)?.trigger).toBe('reset');
+    expect(await rows(page).nth(0).innerText()).toContain('Reset');
+
+    // Cancelled reviews change nothing.
+    await page.locator('#reset-open').click();
+    await page.locator('#reset-choice-oldest').check();
+    await page.locator('#reset-review').click();
+    await page.locator('#reset-back').click();
+    await page.locator('#reset-cancel').click();
+    expect(stateOf(env.STORAGE_FILE).checkpoint).toBe(tenant.idAt(99));
+
+    await screenshot(page, 'dashboard-admin', { width: 1280, height: 800 });
+    await screenshot(page, 'dashboard-admin', { width: 390, height: 844 });
+
+    // No reload happened; the token stayed in this tab's storage and headers only.
+    expect(await page.evaluate('window.marker')).toBe(42);
+    expect(browser.requests.filter((u) => u.includes(ADMIN))).toEqual([]);
+    expect(await browser.context.cookies()).toEqual([]);
+    expect(service.stderr()).not.toContain(ADMIN);
+    expectOnlyOwnRequests(browser.requests, service.url);
+
+    await page.locator('#sign-out').click();
+    await page.locator('#admin-token').waitFor();
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
+    await until('the history to close', async () => (await rows(page).count()) === 0);
+  });
+
+  it('shows errors and events that hold markup as text: nothing executes, nothing is injected', async () => {
+    const start = Date.now() - 600_000;
+    const hostile = '<img src=x onerror=alert(1)>';
+    const events: TenantEvent[] = Array.from({ length: 60 }, (_, i) => ({
+      log_id: makeLogId(new Date(start + i * 1000), i),
+      // First, so that it is inside the excerpt of the body an error message quotes.
+      description: i === 0 ? hostile : `<script>alert(${i})</script>`,
+      date: new Date(start + i * 1000).toISOString(),
+      type: 's',
+      user_name: '"><svg onload=alert(2)>',
+    }));
+    const tenant = await tenantWith({ events });
+    const env = exportEnv(tenant, receiver, { ADMIN_TOKEN: ADMIN });
+    tenant.setFault('missing-log-id');
+    expect((await runCli(['run'], env)).code).toBe(1);
+    tenant.setFault('html');
+    expect((await runCli(['run'], env)).code).toBe(1);
+    tenant.setFault(null);
+    expect((await runCli(['run'], env)).code).toBe(0);
+    await receiver.waitForCount(60, 10_000);
+    const runs = stateOf(env.STORAGE_FILE).runs;
+    // The test means something only if the markup really is in the stored errors.
+    expect(runs[0]?.error?.message).toContain(hostile);
+    expect(runs[1]?.error?.message).toContain('<!DOCTYPE html>');
+
+    const service = await startServe({ ...env, SCHEDULE: NEVER });
+    cleanups.push(async () => {
+      service.child.kill('SIGTERM');
+      await service.done;
+    });
+    const browser = await launchBrowser();
+    const { page } = browser;
+    await page.goto(`${service.url}/`);
+    await signIn(page, ADMIN);
+    await until('the history', async () => (await rows(page).count()) === 3);
+    const details = page.getByRole('button', { name: 'Details' });
+    expect(await details.count()).toBe(2);
+    // Each opened one is renamed Hide, so always open the first left.
+    while ((await details.count()) > 0) await details.first().click();
+    const messages = await page.locator('.error-message').allInnerTexts();
+    expect(messages.join('\n')).toContain(hostile);
+    expect(messages.join('\n')).toContain('<h1>Please wait');
+    await page.waitForTimeout(500);
+
+    expect(browser.dialogs).toEqual([]);
+    expect(await page.locator('img, iframe, object, embed, svg[onload], h1 + h1').count()).toBe(0);
+    expect(await page.locator('script').count()).toBe(1);
+    expect(await page.locator('main h1').count()).toBe(0);
+    expectOnlyOwnRequests(browser.requests, service.url);
+    expect(browser.requests.some((u) => new URL(u).pathname === '/x')).toBe(false);
+  });
+});
+
+describe('the dashboard (extension under webtask-runtime)', () => {
+  it('opens at the extension URL prefix and its controls work there', async () => {
+    const manifest = JSON.parse(readFileSync(join(__dirname, '..', '..', 'webtask.json'), 'utf8')) as { initialUrlPath?: string };
+    expect(manifest.initialUrlPath).toBe('/');
+
+    const tenant = await tenantWith({ count: 120 });
+    const { NODE_EXTRA_CA_CERTS: _ca, STORAGE_FILE: _file, ...secrets } = exportEnv(tenant, receiver, { ADMIN_TOKEN: ADMIN });
+    const host = await startWebtaskHost(secrets, { caFile: pki.server.caFile, prefix: { container: 'example-tenant', name: 'auth0-logs-to-papertrail' } });
+    cleanups.push(() => host.close());
+    expect(host.url).toMatch(/\/api\/run\/example-tenant\/auth0-logs-to-papertrail$/);
+
+    const browser = await launchBrowser();
+    const { page } = browser;
+    // The platform links to the prefix without a slash; the page needs one for its relative URLs.
+    await page.goto(host.url);
+    expect(page.url()).toBe(`${host.url}/`);
+    await until('the status', async () => (await page.locator('#status').innerText()) === 'Idle');
+    expect(await page.locator('[data-card="next-run"]').count()).toBe(0);
+
+    await signIn(page, ADMIN);
+    await page.locator('#run-now').waitFor();
+    expect(await page.locator('#runs').innerText()).toMatch(/No runs yet/);
+    await page.locator('#run-now').click();
+    await until('the run', async () => (await rows(page).count()) === 1);
+    expect(await cell(page, 0, 'exported')).toBe('120');
+    expect(await page.locator('#chart .point').count()).toBe(1);
+    expect(await page.locator('#status').innerText()).toBe('Healthy');
+    await page.locator('#pause-toggle').click();
+    await until('paused', async () => (await page.locator('#status').innerText()) === 'Paused');
+    await page.locator('#pause-toggle').click();
+    await until('resumed', async () => (await page.locator('#status').innerText()) === 'Healthy');
+
+    const paths = browser.requests.map((u) => new URL(u).pathname);
+    expectOnlyOwnRequests(browser.requests, host.url);
+    expect(paths.filter((p) => !p.startsWith('/api/run/example-tenant/auth0-logs-to-papertrail'))).toEqual([]);
+    expect(paths).toEqual(expect.arrayContaining(['/api/run/example-tenant/auth0-logs-to-papertrail/dashboard.js', '/api/run/example-tenant/auth0-logs-to-papertrail/run', '/api/run/example-tenant/auth0-logs-to-papertrail/pause']));
+    await screenshot(page, 'dashboard-extension', { width: 1280, height: 800 });
+  });
+});
