@@ -1,5 +1,5 @@
 // Compiles the dashboard page (src/dashboard/page/*, src/dashboard/client/*.ts)
-// into one JSON document of {html, css, js}, written beside the compiled
+// into one JSON document of {html, css, js, icon}, written beside the compiled
 // src/dashboard/assets.ts in dist/. The CLI reads it from there; the extension
 // bundle inlines it (build/bundle.mjs), so the page needs no file of its own.
 import { build } from 'esbuild';
@@ -26,6 +26,7 @@ const script = await build({
 const assets = {
   html: readFileSync(join(page, 'index.html'), 'utf8'),
   css: readFileSync(join(page, 'dashboard.css'), 'utf8'),
+  icon: readFileSync(join(page, 'favicon.svg'), 'utf8'),
   js: script.outputFiles[0].text,
 };
 const out = join(root, 'dist', 'dashboard', 'dashboard-assets.json');

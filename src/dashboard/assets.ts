@@ -1,5 +1,5 @@
 /**
- * The dashboard page's three files (HTML, stylesheet, script), served by
+ * The dashboard page's files (HTML, stylesheet, script, icon), served by
  * src/http/dashboard-routes.ts. `npm run build` compiles them into one JSON
  * document (build/dashboard.mjs); the extension bundle inlines that document
  * (build/bundle.mjs defines DASHBOARD_ASSETS) so the extension stays one file,
@@ -12,6 +12,8 @@ export interface DashboardAssets {
   html: string;
   css: string;
   js: string;
+  /** The tab's icon, SVG. */
+  icon: string;
 }
 
 /** The file build/dashboard.mjs writes next to the compiled form of this module. */

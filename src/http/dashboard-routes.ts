@@ -1,5 +1,6 @@
 /**
- * GET / for a browser: the dashboard page, and GET /dashboard.js, /dashboard.css.
+ * GET / for a browser: the dashboard page, and GET /dashboard.js, /dashboard.css
+ * and /favicon.svg.
  * Anything else asking for GET / (no text/html in Accept, or JSON preferred)
  * falls through to health-routes' JSON answer.
  *
@@ -76,6 +77,10 @@ export function dashboardRoutes(): Router {
   router.get('/dashboard.css', (_req, res) => {
     secureHeaders(res);
     res.type('text/css').send(dashboardAssets().css);
+  });
+  router.get('/favicon.svg', (_req, res) => {
+    secureHeaders(res);
+    res.type('image/svg+xml').send(dashboardAssets().icon);
   });
   return router;
 }

@@ -141,6 +141,12 @@ describe('the dashboard (serve)', () => {
     await screenshot(page, 'dashboard-open', { width: 1280, height: 800 });
     await screenshot(page, 'dashboard-open', { width: 390, height: 844 });
     expect(await page.locator('#chart .point').count()).toBe(4);
+
+    // With no ADMIN_TOKEN configured there is nothing to sign in to, and the page says so.
+    await signIn(page, 'any-token-at-all-0123456789');
+    await page.locator('#admin-message', { hasText: 'no ADMIN_TOKEN set' }).waitFor();
+    expect(await page.locator('#run-now').count()).toBe(0);
+    expect(browser.errors).toEqual([]);
   });
 
   it('lets an admin sign in, run now, pause, resume and reset the checkpoint after a confirmation, without a reload', async () => {
@@ -230,6 +236,7 @@ describe('the dashboard (serve)', () => {
     expect(await browser.context.cookies()).toEqual([]);
     expect(service.stderr()).not.toContain(ADMIN);
     expectOnlyOwnRequests(browser.requests, service.url);
+    expect(browser.errors).toEqual([]);
 
     await page.locator('#sign-out').click();
     await page.locator('#admin-token').waitFor();
@@ -282,6 +289,7 @@ describe('the dashboard (serve)', () => {
     await page.waitForTimeout(500);
 
     expect(browser.dialogs).toEqual([]);
+    expect(browser.errors).toEqual([]);
     expect(await page.locator('img, iframe, object, embed, svg[onload], h1 + h1').count()).toBe(0);
     expect(await page.locator('script').count()).toBe(1);
     expect(await page.locator('main h1').count()).toBe(0);
@@ -326,6 +334,7 @@ describe('the dashboard (extension under webtask-runtime)', () => {
     expectOnlyOwnRequests(browser.requests, host.url);
     expect(paths.filter((p) => !p.startsWith('/api/run/example-tenant/auth0-logs-to-papertrail'))).toEqual([]);
     expect(paths).toEqual(expect.arrayContaining(['/api/run/example-tenant/auth0-logs-to-papertrail/dashboard.js', '/api/run/example-tenant/auth0-logs-to-papertrail/run', '/api/run/example-tenant/auth0-logs-to-papertrail/pause']));
+    expect(browser.errors).toEqual([]);
     await screenshot(page, 'dashboard-extension', { width: 1280, height: 800 });
   });
 });

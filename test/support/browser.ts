@@ -23,6 +23,12 @@ export interface Browser {
   requests: string[];
   /** Every dialog (alert, confirm, prompt) a page opened. */
   dialogs: string[];
+  /**
+   * Console errors (a Content-Security-Policy violation is one), uncaught
+   * exceptions and missing files; not the API's refusals (401, 409, ...),
+   * which the page expects and shows.
+   */
+  errors: string[];
   close(): Promise<void>;
 }
 
@@ -33,17 +39,23 @@ export async function launchBrowser(viewport = { width: 1280, height: 800 }): Pr
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport, timezoneId: 'Europe/Paris', locale: 'en-GB' });
   const requests: string[] = [];
   const dialogs: string[] = [];
+  const errors: string[] = [];
   context.on('request', (r) => requests.push(r.url()));
   const page = context.pages()[0] ?? (await context.newPage());
   page.on('dialog', (d) => {
     dialogs.push(`${d.type()}: ${d.message()}`);
     void d.dismiss();
   });
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of (?!404)\d{3}/.test(m.text())) errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
   const browser: Browser = {
     context,
     page,
     requests,
     dialogs,
+    errors,
     close: async () => {
       open.delete(browser);
       await context.close();
