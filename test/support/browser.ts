@@ -78,5 +78,7 @@ export async function screenshot(page: Page, name: string, viewport: { width: nu
   await page.waitForTimeout(300);
   const file = join(ARTIFACTS, `${name}-${viewport.width}x${viewport.height}.png`);
   await page.screenshot({ path: file });
+  // And the whole page, to see what is below the fold.
+  await page.screenshot({ path: file.replace(/\.png$/, '-full.png'), fullPage: true });
   return file;
 }

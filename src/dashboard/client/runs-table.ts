@@ -73,6 +73,7 @@ export function renderRuns(container: HTMLElement, runs: Run[], isAdmin: boolean
       errorCell.append(' ', button);
     }
     errorCell.setAttribute('data-label', 'Error');
+    if (!run.error && !hasDetails) errorCell.className = 'no-error';
     // data-label: the column's name, shown beside each value when a phone stacks the row.
     body.appendChild(h('tr', { class: run.status === 'ok' ? 'run run-ok' : 'run run-failed', 'data-run': run.id },
       h('td', { class: 'started', 'data-label': 'Started' }, time(run.startedAt)),
