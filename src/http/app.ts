@@ -3,7 +3,7 @@
  * from one file per route group:
  *
  *   trigger-routes   POST /, POST /run     cron or manual trigger
- *   dashboard-routes GET / (browsers)      the dashboard page, and its script and stylesheet
+ *   dashboard-routes GET / (browsers)      the dashboard page, its script, stylesheet and icon
  *   health-routes    GET /health, GET /    public status, what is here (JSON)
  *   control-routes   GET /runs             run history
  *                    POST /reset           move the checkpoint on purpose (recorded in the history)

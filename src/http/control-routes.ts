@@ -1,6 +1,7 @@
 /**
  * GET /runs (the run history; open unless ADMIN_TOKEN is set, and then only
- * to admins; open callers see summaries) and the admin's controls:
+ * to admins; open callers see summaries, with each run's lag as /health shows
+ * the current one, for the dashboard's chart) and the admin's controls:
  * POST /reset (move the checkpoint on purpose, recorded in the history) and
  * POST /pause, /resume (the service's equivalent of the extension's State switch).
  */

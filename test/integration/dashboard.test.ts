@@ -234,6 +234,7 @@ describe('the dashboard (serve)', () => {
     expect(await page.evaluate('window.marker')).toBe(42);
     expect(browser.requests.filter((u) => u.includes(ADMIN))).toEqual([]);
     expect(await browser.context.cookies()).toEqual([]);
+    expect(await page.content()).not.toContain(ADMIN);
     expect(service.stderr()).not.toContain(ADMIN);
     expectOnlyOwnRequests(browser.requests, service.url);
     expect(browser.errors).toEqual([]);
