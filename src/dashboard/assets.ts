@@ -32,8 +32,16 @@ function inlined(): DashboardAssets | undefined {
   }
 }
 
+function fromFile(): DashboardAssets {
+  try {
+    return JSON.parse(readFileSync(join(__dirname, ASSETS_FILE), 'utf8')) as DashboardAssets;
+  } catch (error) {
+    throw new Error(`The dashboard page is not built (${(error as Error).message}): run npm run build.`, { cause: error });
+  }
+}
+
 /** Throws when the page was not built (running from src/ without `npm run build`). */
 export function dashboardAssets(): DashboardAssets {
-  cached ??= inlined() ?? (JSON.parse(readFileSync(join(__dirname, ASSETS_FILE), 'utf8')) as DashboardAssets);
+  cached ??= inlined() ?? fromFile();
   return cached;
 }

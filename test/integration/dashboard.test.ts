@@ -338,4 +338,16 @@ describe('the dashboard (extension under webtask-runtime)', () => {
     expect(browser.errors).toEqual([]);
     await screenshot(page, 'dashboard-extension', { width: 1280, height: 800 });
   });
+
+  it('still opens when the settings are invalid, and names the settings to fix', async () => {
+    const tenant = await tenantWith({ count: 1 });
+    const { NODE_EXTRA_CA_CERTS: _ca, STORAGE_FILE: _file, ...secrets } = exportEnv(tenant, receiver, { BATCH_SIZE: '1000', ADMIN_TOKEN: ADMIN });
+    const host = await startWebtaskHost(secrets, { caFile: pki.server.caFile });
+    cleanups.push(() => host.close());
+    const browser = await launchBrowser({ width: 390, height: 844 });
+    await browser.page.goto(`${host.url}/`);
+    await browser.page.locator('#notice', { hasText: 'The settings are invalid: BATCH_SIZE' }).waitFor();
+    expect(await browser.page.locator('#status').innerText()).toBe('Unknown');
+    expect(tenant.stats().tokenRequests).toBe(0);
+  });
 });
