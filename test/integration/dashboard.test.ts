@@ -152,10 +152,13 @@ describe('the dashboard (serve)', () => {
   it('lets an admin sign in, run now, pause, resume and reset the checkpoint after a confirmation, without a reload', async () => {
     const tenant = await tenantWith({ count: 150 });
     const env = exportEnv(tenant, receiver, { ADMIN_TOKEN: ADMIN });
-    expect((await runCli(['run'], env)).code).toBe(0);
-    tenant.setFault('html');
-    expect((await runCli(['run'], env)).code).toBe(1);
-    tenant.setFault(null);
+    // A history of seven runs, the fourth failed.
+    for (const [i, more] of [0, 60, 90, 0, 30, 120, 45].entries()) {
+      tenant.append(more);
+      if (i === 3) tenant.setFault('html');
+      expect((await runCli(['run'], env)).code).toBe(i === 3 ? 1 : 0);
+      tenant.setFault(null);
+    }
     const service = await startServe({ ...env, SCHEDULE: NEVER });
     cleanups.push(async () => {
       service.child.kill('SIGTERM');
@@ -167,7 +170,7 @@ describe('the dashboard (serve)', () => {
     await page.evaluate('window.marker = 42');
 
     // A visitor sees /health, and that the history is for admins.
-    await until('the status', async () => (await page.locator('#status').innerText()) === 'Failing');
+    await until('the status', async () => (await page.locator('#status').innerText()) === 'Healthy');
     expect(await page.locator('#runs').innerText()).toMatch(/for administrators/);
     expect(await rows(page).count()).toBe(0);
 
@@ -179,14 +182,15 @@ describe('the dashboard (serve)', () => {
     // The right one: the history, the full error, the controls.
     await signIn(page, ADMIN);
     await page.locator('#run-now').waitFor();
-    await until('the history', async () => (await rows(page).count()) === 2);
-    await rows(page).nth(0).getByRole('button', { name: 'Details' }).click();
+    await until('the history', async () => (await rows(page).count()) === 7);
+    expect(await page.locator('#chart .point').count()).toBe(7);
+    await page.locator('tr.run-failed').getByRole('button', { name: 'Details' }).click();
     expect(await page.locator('.error-message').first().innerText()).toMatch(/Auth0 \/api\/v2\/logs answered 200 with a body that is not JSON \(text\/html/);
 
     // Run now: the new run shows without a reload.
     tenant.append(40);
     await page.locator('#run-now').click();
-    await until('the new run', async () => (await rows(page).count()) === 3);
+    await until('the new run', async () => (await rows(page).count()) === 8);
     expect(await cell(page, 0, 'exported')).toBe('40');
     await page.locator('#admin-message', { hasText: 'Run finished: 40 exported' }).waitFor();
     expect(await page.locator('#status').innerText()).toBe('Healthy');
@@ -214,7 +218,7 @@ describe('the dashboard (serve)', () => {
     expect(confirmText).toContain(tenant.idAt(99));
     expect(stateOf(env.STORAGE_FILE).checkpoint).toBe(before);
     await page.keyboard.press('Enter'); // focus is on Confirm reset
-    await until('the reset in the history', async () => (await rows(page).count()) === 4);
+    await until('the reset in the history', async () => (await rows(page).count()) === 9);
     expect(stateOf(env.STORAGE_FILE).checkpoint).toBe(tenant.idAt(99));
     expect(stateOf(env.STORAGE_FILE).runs.at(-1)?.trigger).toBe('reset');
     expect(await rows(page).nth(0).innerText()).toContain('Reset');

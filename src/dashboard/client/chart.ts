@@ -10,7 +10,7 @@ import { count, duration, h, svg } from './dom';
 const HEIGHT = 220;
 const MARGIN = { top: 14, right: 64, bottom: 26, left: 52 };
 /** Round lag-axis tops, in seconds: halves of them read well too (30 s, 5 min, 30 min, 1 h, 12 h…). */
-const LAG_STEPS = [10, 20, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14_400, 21_600, 43_200, 86_400, 172_800, 604_800, 1_209_600, 2_592_000];
+const LAG_STEPS = [10, 20, 60, 120, 300, 600, 1200, 1800, 3600, 5400, 7200, 14_400, 21_600, 43_200, 86_400, 172_800, 604_800, 1_209_600, 2_592_000];
 
 /** A round upper bound for an axis: 1, 2, 2.5, 5 × 10^n. */
 function niceMax(value: number): number {
@@ -18,6 +18,15 @@ function niceMax(value: number): number {
   const power = 10 ** Math.floor(Math.log10(value));
   const step = [1, 2, 2.5, 5, 10].find((m) => m * power >= value) ?? 10;
   return step * power;
+}
+
+/** Axis labels: one unit, short ("45 min", "1.5 h", "2 d"). */
+function axisDuration(seconds: number): string {
+  const round = (n: number): string => String(Math.round(n * 10) / 10);
+  if (seconds < 60) return `${round(seconds)} s`;
+  if (seconds < 3600) return `${round(seconds / 60)} min`;
+  if (seconds < 86_400) return `${round(seconds / 3600)} h`;
+  return `${round(seconds / 86_400)} d`;
 }
 
 function shortTime(iso: string): string {
@@ -36,7 +45,8 @@ export function renderChart(container: HTMLElement, newestFirst: Run[]): void {
   const exportedMax = niceMax(Math.max(...runs.map((r) => r.exported)));
   const lags = runs.map((r) => (typeof r.lagSeconds === 'number' ? r.lagSeconds : null));
   const worstLag = Math.max(0, ...lags.filter((l): l is number => l !== null));
-  const lagMax = LAG_STEPS.find((step) => step >= worstLag) ?? niceMax(worstLag);
+  // A little headroom, so a steady lag does not run along the top edge.
+  const lagMax = LAG_STEPS.find((step) => step >= worstLag * 1.1) ?? niceMax(worstLag * 1.1);
   const band = plotW / runs.length;
   const barW = Math.max(2, Math.min(28, band * 0.6));
   const x = (i: number): number => MARGIN.left + band * i + band / 2;
@@ -58,7 +68,7 @@ export function renderChart(container: HTMLElement, newestFirst: Run[]): void {
     const y = MARGIN.top + plotH - fraction * plotH;
     chart.appendChild(svg('line', { class: 'grid', x1: MARGIN.left, x2: width - MARGIN.right, y1: y, y2: y }));
     chart.appendChild(svg('text', { class: 'axis axis-left', x: MARGIN.left - 8, y: y + 4, 'text-anchor': 'end' }, count(exportedMax * fraction)));
-    chart.appendChild(svg('text', { class: 'axis axis-right', x: width - MARGIN.right + 8, y: y + 4, 'text-anchor': 'start' }, duration(lagMax * fraction)));
+    chart.appendChild(svg('text', { class: 'axis axis-right', x: width - MARGIN.right + 8, y: y + 4, 'text-anchor': 'start' }, axisDuration(lagMax * fraction)));
   }
   const first = runs[0];
   const last = runs[runs.length - 1];
@@ -85,7 +95,8 @@ export function renderChart(container: HTMLElement, newestFirst: Run[]): void {
       const s = Math.min(6, Math.max(3, band / 3));
       point.appendChild(svg('path', { class: 'fail-mark', d: `M${cx - s},${base - 4 - 2 * s} l${2 * s},${2 * s} m0,${-2 * s} l${-2 * s},${2 * s}` }));
     }
-    if (lag !== null) point.appendChild(svg('circle', { class: 'lag-dot', cx, cy: yLag(lag), r: Math.min(3.5, Math.max(2, band / 4)) }));
+    // Dots only where they do not crowd each other; the line carries the lag anyway.
+    if (lag !== null && band >= 9) point.appendChild(svg('circle', { class: 'lag-dot', cx, cy: yLag(lag), r: Math.min(3.5, band / 4) }));
     chart.appendChild(point);
   });
   container.replaceChildren(chart);

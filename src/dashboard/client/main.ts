@@ -23,7 +23,7 @@ interface View {
 }
 
 const view: View = { health: undefined, runs: undefined, runsLocked: false, isAdmin: false, checkpoint: undefined };
-const openDetails = new Set<string>();
+const table = { open: new Set<string>(), showAll: false };
 let timer: ReturnType<typeof setTimeout> | undefined;
 let lastChartWidth = 0;
 
@@ -105,7 +105,7 @@ function renderHistory(): void {
   }
   lastChartWidth = chart.clientWidth;
   renderChart(chart, view.runs);
-  renderRuns(runs, view.runs, view.isAdmin, openDetails);
+  renderRuns(runs, view.runs, view.isAdmin, table);
 }
 
 function render(): void {

@@ -37,7 +37,18 @@ function details(run: Run): HTMLElement {
   return h('div', { class: 'details' }, ...parts);
 }
 
-export function renderRuns(container: HTMLElement, runs: Run[], isAdmin: boolean, open: Set<string>): void {
+/** Rows shown before "Show all": the chart already gives the long view. */
+const FIRST_ROWS = 20;
+
+export interface TableState {
+  /** Runs whose details row is open. */
+  open: Set<string>;
+  showAll: boolean;
+}
+
+export function renderRuns(container: HTMLElement, all: Run[], isAdmin: boolean, state: TableState): void {
+  const { open } = state;
+  const runs = state.showAll ? all : all.slice(0, FIRST_ROWS);
   if (runs.length === 0) {
     container.replaceChildren(h('p', { class: 'empty' }, 'No runs yet. Runs start on the schedule, or with Run now.'));
     return;
@@ -90,5 +101,14 @@ export function renderRuns(container: HTMLElement, runs: Run[], isAdmin: boolean
       body.appendChild(h('tr', { id: detailId, class: 'detail-row', hidden: !open.has(run.id) }, h('td', { colspan: 9 }, details(run))));
     }
   }
-  container.replaceChildren(h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Recent runs' }, h('table', { class: 'runs' }, head, body)));
+  let more: HTMLElement | null = null;
+  if (all.length > FIRST_ROWS) {
+    more = h('button', { type: 'button', class: 'link more', id: 'runs-toggle' }, state.showAll ? `Show the last ${FIRST_ROWS} only` : `Show all ${all.length} runs`);
+    more.addEventListener('click', () => {
+      state.showAll = !state.showAll;
+      renderRuns(container, all, isAdmin, state);
+      document.getElementById('runs-toggle')?.focus();
+    });
+  }
+  container.replaceChildren(h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Recent runs' }, h('table', { class: 'runs' }, head, body)), ...(more ? [more] : []));
 }
