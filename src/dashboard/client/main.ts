@@ -26,6 +26,7 @@ const view: View = { health: undefined, runs: undefined, runsLocked: false, isAd
 const table = { open: new Set<string>(), showAll: false };
 let timer: ReturnType<typeof setTimeout> | undefined;
 let lastChartWidth = 0;
+let lastHistory = '';
 
 const $ = (id: string): HTMLElement => {
   const node = document.getElementById(id);
@@ -98,11 +99,16 @@ function renderHistory(): void {
   const chart = $('chart');
   const runs = $('runs');
   if (view.runs === undefined) {
+    lastHistory = '';
     const text = view.runsLocked ? 'The run history is for administrators: sign in below to see it.' : 'Loading…';
     replace(chart, h('p', { class: 'empty' }, text));
     replace(runs, h('p', { class: 'empty' }, text));
     return;
   }
+  // Redraw only what changed, so a refresh does not take the keyboard focus or an open tooltip away.
+  const key = JSON.stringify([view.runs, view.isAdmin]);
+  if (key === lastHistory) return;
+  lastHistory = key;
   lastChartWidth = chart.clientWidth;
   renderChart(chart, view.runs);
   renderRuns(runs, view.runs, view.isAdmin, table);
