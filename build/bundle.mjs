@@ -18,7 +18,8 @@ await build({
   outfile,
   bundle: true,
   platform: 'node',
-  target: 'node20',
+  // Auth0's extension runtime is Node 18 (the CLI and service need Node 20).
+  target: 'node18',
   format: 'cjs',
   minify: true,
   // Error class names are part of reports (error.name) and of the HTTP status mapping.
