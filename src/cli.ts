@@ -34,8 +34,10 @@ Settings (environment variables):
   AUTH0_DOMAIN         Tenant domain, e.g. your-tenant.us.auth0.com (required)
   AUTH0_CLIENT_ID      Client ID of an application with the read:logs scope (required)
   AUTH0_CLIENT_SECRET  Its client secret (required)
-  PAPERTRAIL_HOST      Host from "Your systems & apps will log to" (required)
+  PAPERTRAIL_HOST      syslog.collector.<region>.cloud.solarwinds.com, or a
+                       legacy logsN.papertrailapp.com host (required)
   PAPERTRAIL_PORT      Port shown next to it (required)
+  PAPERTRAIL_TOKEN     Ingestion token of a token destination (secret)
   PAPERTRAIL_SYSTEM    Syslog hostname shown as the system (default auth0-logs)
   PAPERTRAIL_PROGRAM   Syslog app name shown as the program (default auth0)
   BATCH_SIZE           Logs per request, 1-100 (default 100)

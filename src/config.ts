@@ -12,7 +12,14 @@ export type Runtime = 'standalone' | 'webtask';
 
 export interface Config {
   auth0: { domain: string; clientId: string; clientSecret: string };
-  papertrail: { host: string; port: number; system: string; program: string };
+  papertrail: {
+    host: string;
+    port: number;
+    system: string;
+    program: string;
+    /** Ingestion token of a token destination, sent as the SD element [<token>@41058]; null for a legacy destination. */
+    token: string | null;
+  };
   batchSize: number;
   filter: LogFilter;
   /** A log id to start after; applied once per distinct value (see README, "Starting point"). */
@@ -48,6 +55,18 @@ const LEVEL_NAMES: Readonly<Record<string, LogLevel>> = { debug: 0, info: 1, war
 const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
 const HOST_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 const LOG_ID = /^[A-Za-z0-9]{1,128}$/;
+/**
+ * RFC 5424 SD-NAME characters (PRINTUSASCII except '=', SP, ']' and '"'),
+ * less '@', which separates the token from the enterprise number in the SD-ID.
+ * RFC 5424 caps an SD-NAME at 32 characters; Papertrail's tokens plus
+ * "@41058" exceed that, and Papertrail's own sender (remote_syslog2) sends
+ * them whole, as we do, so only a sanity bound applies here.
+ */
+const SD_TOKEN = /^[\x21-\x7e]+$/;
+const SD_TOKEN_FORBIDDEN = /[=\]"@]/;
+const TOKEN_LENGTH = { min: 8, max: 256 } as const;
+/** SolarWinds collectors drop messages that carry no ingestion token. */
+const TOKEN_COLLECTOR = /(^|\.)collector\.(.+\.)?solarwinds\.com$/i;
 
 function isHostName(value: string): boolean {
   if (isIP(value) !== 0) return true;
@@ -113,6 +132,20 @@ export function loadConfig(env: Environment, runtime: Runtime = 'standalone'): C
     problem('PAPERTRAIL_PROGRAM', `"${program}" is not a valid syslog APP-NAME.`, 'use up to 48 printable ASCII characters without spaces, e.g. "auth0".');
   }
 
+  // The token is never echoed in a problem: problems are printed before any redactor exists.
+  const token = get('PAPERTRAIL_TOKEN') || null;
+  if (token !== null) {
+    if (/^\[|@41058\]?$/.test(token)) {
+      problem('PAPERTRAIL_TOKEN', 'includes the brackets or the "@41058" of the structured-data element.', 'give the token alone, as Papertrail shows it (e.g. "012345-ABCDEFGHIJ_klmnopqrst"); the element around it is added for you.');
+    } else if (!SD_TOKEN.test(token) || SD_TOKEN_FORBIDDEN.test(token)) {
+      problem('PAPERTRAIL_TOKEN', 'contains spaces, non-ASCII characters or one of = ] " @, which a syslog structured-data name cannot hold.', 'copy the ingestion token again from the destination in Papertrail, without quotes or spaces.');
+    } else if (token.length < TOKEN_LENGTH.min || token.length > TOKEN_LENGTH.max) {
+      problem('PAPERTRAIL_TOKEN', `is ${token.length < TOKEN_LENGTH.min ? 'shorter' : 'longer'} than an ingestion token can be (${TOKEN_LENGTH.min} to ${TOKEN_LENGTH.max} characters).`, 'copy the whole ingestion token from the destination in Papertrail.');
+    }
+  } else if (TOKEN_COLLECTOR.test(host)) {
+    problem('PAPERTRAIL_TOKEN', `is not set, and ${host} is a token destination, which drops messages without their token.`, 'set it to the ingestion token shown with the destination in Papertrail (Settings → Log Destinations).');
+  }
+
   // --- Export ---
   const rawBatch = get('BATCH_SIZE');
   let batchSize: number = DEFAULTS.BATCH_SIZE;
@@ -157,7 +190,7 @@ export function loadConfig(env: Environment, runtime: Runtime = 'standalone'): C
 
   return {
     auth0: { domain, clientId, clientSecret },
-    papertrail: { host, port: port ?? 0, system, program },
+    papertrail: { host, port: port ?? 0, system, program, token },
     batchSize,
     filter: { minLevel, types },
     startFrom,
@@ -200,5 +233,5 @@ function parseLogTypes(raw: string, problem: ProblemFn, warnings: string[]): Rea
 
 /** The settings that are secret: their values never appear in any output. */
 export function secretValues(config: Config): string[] {
-  return [config.auth0.clientSecret, ...(config.adminToken === null ? [] : [config.adminToken])];
+  return [config.auth0.clientSecret, config.adminToken, config.papertrail.token].filter((value): value is string => value !== null);
 }

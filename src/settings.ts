@@ -21,23 +21,26 @@ export interface SettingInfo {
   default?: string;
   /** The default under webtask when it differs. */
   webtaskDefault?: string;
+  /** A credential: never printed, reported or stored (see `secretValues` in config.ts). */
+  secret?: boolean;
   description: string;
 }
 
 export const SETTINGS: readonly SettingInfo[] = [
   { name: 'AUTH0_DOMAIN', scope: 'auth0', required: true, description: 'Your tenant domain, e.g. your-tenant.us.auth0.com (host, optionally host:port).' },
   { name: 'AUTH0_CLIENT_ID', scope: 'auth0', required: true, description: 'Client ID of a machine-to-machine application granted read:logs on the Management API.' },
-  { name: 'AUTH0_CLIENT_SECRET', scope: 'auth0', required: true, description: "That application's client secret." },
+  { name: 'AUTH0_CLIENT_SECRET', scope: 'auth0', required: true, secret: true, description: "That application's client secret." },
   { name: 'BATCH_SIZE', scope: 'all', required: false, default: '100', description: 'Logs read per request to Auth0, 1 to 100. A run reads as many pages as it needs to catch up.' },
-  { name: 'PAPERTRAIL_HOST', scope: 'all', required: true, description: 'The host shown in Papertrail under "Your systems & apps will log to", e.g. logs5.papertrailapp.com.' },
-  { name: 'PAPERTRAIL_PORT', scope: 'all', required: true, description: 'The port shown next to that host.' },
+  { name: 'PAPERTRAIL_HOST', scope: 'all', required: true, description: 'The destination host: syslog.collector.<region>.cloud.solarwinds.com for a token destination, or the host shown under "Your systems & apps will log to", e.g. logs5.papertrailapp.com.' },
+  { name: 'PAPERTRAIL_PORT', scope: 'all', required: true, description: 'The destination port: 6514 for a token destination, or the port shown next to a logsN.papertrailapp.com host.' },
+  { name: 'PAPERTRAIL_TOKEN', scope: 'all', required: false, secret: true, description: 'The ingestion token of a token destination (syslog.collector.<region>.cloud.solarwinds.com:6514); sent in every message as the structured-data element [<token>@41058]. Empty for a legacy logsN.papertrailapp.com destination.' },
   { name: 'PAPERTRAIL_SYSTEM', scope: 'all', required: false, default: 'auth0-logs', description: 'The system name the events appear under in Papertrail (syslog HOSTNAME): no spaces, at most 120 characters.' },
   { name: 'PAPERTRAIL_PROGRAM', scope: 'all', required: false, default: 'auth0', description: 'The program name the events appear under in Papertrail (syslog APP-NAME): no spaces, at most 48 characters.' },
   { name: 'LOG_LEVEL', scope: 'all', required: false, description: 'Export event types at or above this level: 0 debug, 1 info, 2 warning, 3 error, 4 critical. Combined with LOG_TYPES by OR. Empty exports every level.' },
   { name: 'LOG_TYPES', scope: 'all', required: false, description: 'Comma-separated event type codes to export (e.g. f,fp,fu). Combined with LOG_LEVEL by OR. Empty exports every type.' },
   { name: 'START_FROM', scope: 'all', required: false, description: 'A log id to (re)start the export after. Applied once per distinct value; empty continues from the checkpoint.' },
   { name: 'MAX_RUN_SECONDS', scope: 'all', required: false, default: '900', webtaskDefault: '20', description: 'Time budget of one run in seconds (5 to 86400). A run that runs out of time stops cleanly; the next one continues.' },
-  { name: 'ADMIN_TOKEN', scope: 'all', required: false, description: 'Bearer token for manual runs, checkpoint resets, pause/resume and the full run history. At least 16 characters.' },
+  { name: 'ADMIN_TOKEN', scope: 'all', required: false, secret: true, description: 'Bearer token for manual runs, checkpoint resets, pause/resume and the full run history. At least 16 characters.' },
   { name: 'STORAGE_FILE', scope: 'standalone', required: false, default: './data/state.json', description: 'Where the standalone CLI and service keep checkpoint, run lock and run history.' },
   { name: 'SCHEDULE', scope: 'service', required: false, default: '*/5 * * * *', description: 'When the service runs an export: a cron expression of 5 fields, or 6 with seconds first.' },
   { name: 'HOST', scope: 'service', required: false, default: '127.0.0.1', description: 'Address the service listens on.' },

@@ -13,6 +13,7 @@ import { createApp } from './http/app';
 import { createAdapters } from './runtime/compose';
 import { createLogger } from './runtime/logger';
 import { createRedactor } from './runtime/redact';
+import { SETTINGS } from './settings';
 import { WebtaskStateStore, type WebtaskStorage } from './storage/webtask-state-store';
 
 interface WebtaskContext {
@@ -32,7 +33,8 @@ const app = createApp({
     const env: Environment = { ...context.secrets };
     const store = new WebtaskStateStore(context.storage);
     // Realtime logs show console output.
-    const log = createLogger({ stream: 'console', redact: createRedactor([env['AUTH0_CLIENT_SECRET'], env['ADMIN_TOKEN']]) });
+    // Every secret setting, as given: even one the parser would reject never reaches the realtime logs.
+    const log = createLogger({ stream: 'console', redact: createRedactor(SETTINGS.filter((s) => s.secret === true).map((s) => env[s.name])) });
     return {
       config: () => loadConfig(env, 'webtask'),
       store,

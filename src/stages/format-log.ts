@@ -1,12 +1,15 @@
 /**
  * The format stage: one Auth0 event → one RFC 5424 syslog line.
  *
- *   <PRI>1 TIMESTAMP HOSTNAME APP-NAME - MSGID - MSG
+ *   <PRI>1 TIMESTAMP HOSTNAME APP-NAME - MSGID STRUCTURED-DATA MSG
  *
  * - PRI = facility local0 (16) * 8 + severity from the event's level.
  * - TIMESTAMP = the event's own `date` (UTC, milliseconds), not the send time.
  * - HOSTNAME = PAPERTRAIL_SYSTEM, APP-NAME = PAPERTRAIL_PROGRAM (validated in config).
- * - MSGID = the log type code.
+ * - MSGID = the log type code, cut to RFC 5424's 32 characters.
+ * - STRUCTURED-DATA = `[<token>@41058]` for a token destination (Papertrail's
+ *   ingestion token as the SD-ID, under Loggly's enterprise number, as
+ *   Papertrail's own sender writes it), else `-`.
  * - MSG = the whole event as compact JSON.
  *
  * Framing is one line per message (LF), as Papertrail's own sender uses, so
@@ -20,7 +23,12 @@ import { levelOf } from './filter-logs';
 export interface FormatOptions {
   system: string;
   program: string;
+  /** Ingestion token of a token destination (validated in config); null or absent for a legacy destination. */
+  token?: string | null;
 }
+
+/** Loggly's private enterprise number: the SD-ID suffix Papertrail's collectors read the token from. */
+export const TOKEN_SD_ENTERPRISE = 41058;
 
 export interface FormattedLog {
   /** The frame without its trailing LF. */
@@ -66,15 +74,29 @@ function timestampOf(date: unknown): string {
   return new Date(ms).toISOString();
 }
 
-function msgIdOf(type: unknown): string {
-  // MSGID is 1*32PRINTUSASCII; anything else becomes the NILVALUE.
-  return typeof type === 'string' && /^[\x21-\x7e]{1,32}$/.test(type) ? type : '-';
+/** RFC 5424: MSGID = 1*32PRINTUSASCII. */
+const MAX_MSGID_CHARS = 32;
+
+/**
+ * The type as MSGID. A longer type (Auth0 has some, e.g.
+ * oidc_backchannel_logout_succeeded) is cut to its first 32 characters
+ * rather than sent as the NILVALUE: a prefix still finds the type in a
+ * search, and the full type is in MSG. A type that is not printable ASCII
+ * (never a real one) becomes the NILVALUE.
+ */
+export function msgIdOf(type: unknown): string {
+  return typeof type === 'string' && /^[\x21-\x7e]+$/.test(type) ? type.slice(0, MAX_MSGID_CHARS) : '-';
+}
+
+/** STRUCTURED-DATA: the token element, or the NILVALUE. */
+export function structuredDataOf(options: FormatOptions): string {
+  return options.token ? `[${options.token}@${TOKEN_SD_ENTERPRISE}]` : '-';
 }
 
 function header(log: Auth0Log, options: FormatOptions): string {
   const type = typeof log.type === 'string' ? log.type : undefined;
   const pri = FACILITY_LOCAL0 * 8 + severityOf(type);
-  return `<${pri}>1 ${timestampOf(log.date)} ${options.system} ${options.program} - ${msgIdOf(log.type)} - `;
+  return `<${pri}>1 ${timestampOf(log.date)} ${options.system} ${options.program} - ${msgIdOf(log.type)} ${structuredDataOf(options)} `;
 }
 
 /**

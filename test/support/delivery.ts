@@ -2,9 +2,9 @@
  * Compares what a tenant holds with what the receiver got: the figures every
  * delivery test and the fault suite assert on.
  */
-import { severityOf } from '../../src/stages/format-log';
+import { msgIdOf, severityOf, structuredDataOf } from '../../src/stages/format-log';
 import type { TenantEvent } from './events';
-import type { ReceivedMessage } from './rsyslog-receiver';
+import { rawFrameOf, type ReceivedMessage } from './rsyslog-receiver';
 
 export interface DeliveryFigures {
   expected: number;
@@ -17,6 +17,10 @@ export interface DeliveryFigures {
   /** Messages whose header or JSON does not match the source event. */
   malformed: number;
   truncated: number;
+  /** Messages whose raw frame carries the expected STRUCTURED-DATA (the token element, or `-` without a token). */
+  expectedStructuredData: number;
+  /** Largest frame received, in bytes, LF included. */
+  largestFrameBytes: number;
   missingIds: string[];
   problems: string[];
 }
@@ -27,9 +31,12 @@ interface ParsedMsg {
   [key: string]: unknown;
 }
 
-export function checkDelivery(expected: readonly TenantEvent[], received: readonly ReceivedMessage[], options: { system?: string; program?: string } = {}): DeliveryFigures {
+export function checkDelivery(expected: readonly TenantEvent[], received: readonly ReceivedMessage[], options: { system?: string; program?: string; token?: string | null } = {}): DeliveryFigures {
   const system = options.system ?? 'auth0-logs';
   const program = options.program ?? 'auth0';
+  const sd = structuredDataOf({ system, program, token: options.token ?? null });
+  let expectedStructuredData = 0;
+  let largestFrameBytes = 0;
   const position = new Map<string, number>();
   expected.forEach((event, i) => position.set(event.log_id, i));
   const seen = new Map<string, number>();
@@ -41,6 +48,9 @@ export function checkDelivery(expected: readonly TenantEvent[], received: readon
   let lastPosition = -1;
 
   for (const message of received) {
+    // rsyslog escapes control characters in `raw` as #ddd, so this can overstate a frame, never understate it.
+    largestFrameBytes = Math.max(largestFrameBytes, Buffer.byteLength(message.raw) + 1);
+    if (rawFrameOf(message.raw)?.structuredData === sd) expectedStructuredData++;
     let parsed: ParsedMsg;
     try {
       parsed = JSON.parse(message.msg) as ParsedMsg;
@@ -66,7 +76,7 @@ export function checkDelivery(expected: readonly TenantEvent[], received: readon
     lastPosition = Math.max(lastPosition, at);
 
     const event = expected[at] as TenantEvent;
-    const mismatch = headerMismatch(message, event, system, program);
+    const mismatch = headerMismatch(message, event, system, program, sd);
     let bodyOk: boolean;
     if (parsed._truncated !== undefined) {
       truncated++;
@@ -88,15 +98,20 @@ export function checkDelivery(expected: readonly TenantEvent[], received: readon
     outOfOrder,
     malformed,
     truncated,
+    expectedStructuredData,
+    largestFrameBytes,
     missingIds: missingIds.slice(0, 20),
     problems,
   };
 }
 
-function headerMismatch(message: ReceivedMessage, event: TenantEvent, system: string, program: string): string | undefined {
+function headerMismatch(message: ReceivedMessage, event: TenantEvent, system: string, program: string, sd: string): string | undefined {
   if (message.hostname !== system) return `hostname ${message.hostname}`;
   if (message.appname !== program) return `app-name ${message.appname}`;
-  if (message.msgid !== (event.type ?? '-')) return `msgid ${message.msgid} for type ${String(event.type)}`;
+  if (message.msgid !== msgIdOf(event.type)) return `msgid ${message.msgid} for type ${String(event.type)}`;
+  // Read from the raw frame: rsyslog's parser would accept a broken element (see rawFrameOf).
+  const frame = rawFrameOf(message.raw);
+  if (frame?.structuredData !== sd) return `structured data ${frame === undefined ? '(not an RFC 5424 frame)' : frame.structuredData.slice(0, 60)}`;
   if (message.severity !== severityOf(event.type)) return `severity ${message.severity} for type ${String(event.type)}`;
   if (message.facility !== 16) return `facility ${message.facility}`;
   const date = typeof event.date === 'string' ? new Date(event.date).toISOString() : '-';

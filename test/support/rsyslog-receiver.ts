@@ -27,6 +27,12 @@ export interface ReceivedMessage {
   appname: string;
   procid: string;
   msgid: string;
+  /**
+   * STRUCTURED-DATA as rsyslog's RFC 5424 parser gave it. Not to be trusted
+   * for an SD-ID longer than RFC 5424's 32 characters (see `sdOf` for
+   * reading the raw frame instead).
+   */
+  structuredData: string;
   /** 0-7 */
   severity: number;
   facility: number;
@@ -72,6 +78,37 @@ export function logIdOfRecord(line: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The header fields of an RFC 5424 frame as they were on the wire, read from
+ * the raw message rather than from rsyslog's parser. rsyslogd 8's RFC 5424
+ * parser accepts an SD-ID of any length (it does not apply RFC 5424's
+ * 32-character SD-NAME limit) and does not check SD-NAME characters either:
+ * it takes everything up to the next ']' (a space or '"' inside an SD-ID
+ * passes, and an unclosed element swallows MSG up to the next ']'). Its
+ * structured-data property therefore cannot tell a correct element from a
+ * broken one; the raw frame can. Header fields hold no control characters,
+ * so rsyslog's #ddd escaping of the raw message does not touch them.
+ */
+export interface RawFrame {
+  pri: number;
+  timestamp: string;
+  hostname: string;
+  appname: string;
+  procid: string;
+  msgid: string;
+  /** `-`, or the SD elements exactly as sent. */
+  structuredData: string;
+}
+
+const RAW_HEADER = /^<(\d{1,3})>1 (\S+) (\S+) (\S+) (\S+) (\S+) (-|(?:\[(?:[^\]"\\]|\\.|"(?:[^"\\]|\\.)*")*\])+)(?: |$)/;
+
+/** The header of a raw RFC 5424 frame; undefined when the frame is not one. */
+export function rawFrameOf(raw: string): RawFrame | undefined {
+  const m = RAW_HEADER.exec(raw);
+  if (!m) return undefined;
+  return { pri: Number(m[1]), timestamp: m[2] ?? '', hostname: m[3] ?? '', appname: m[4] ?? '', procid: m[5] ?? '', msgid: m[6] ?? '', structuredData: m[7] ?? '' };
 }
 
 export interface RsyslogReceiver {
@@ -243,6 +280,7 @@ template(name="receivedJson" type="list" option.jsonf="on") {
   property(outname="appname" name="app-name" format="jsonf")
   property(outname="procid" name="procid" format="jsonf")
   property(outname="msgid" name="msgid" format="jsonf")
+  property(outname="structuredData" name="structured-data" format="jsonf")
   property(outname="severity" name="syslogseverity" format="jsonf")
   property(outname="facility" name="syslogfacility" format="jsonf")
   property(outname="msg" name="msg" format="jsonf")
@@ -323,11 +361,11 @@ function tail(file: string, chars = 2000): string {
 
 interface RawRecord {
   raw: string; protocolVersion: string; timereported: string; hostname: string; appname: string;
-  procid: string; msgid: string; severity: string; facility: string; msg: string;
+  procid: string; msgid: string; structuredData: string; severity: string; facility: string; msg: string;
 }
 
 const RECORD_KEYS: readonly (keyof RawRecord)[] = [
-  'raw', 'protocolVersion', 'timereported', 'hostname', 'appname', 'procid', 'msgid', 'severity', 'facility', 'msg',
+  'raw', 'protocolVersion', 'timereported', 'hostname', 'appname', 'procid', 'msgid', 'structuredData', 'severity', 'facility', 'msg',
 ];
 
 function isRawRecord(value: unknown): value is RawRecord {
@@ -351,6 +389,7 @@ function toMessage(rec: RawRecord): ReceivedMessage {
     appname: rec.appname,
     procid: rec.procid,
     msgid: rec.msgid,
+    structuredData: rec.structuredData,
     severity: Number(rec.severity),
     facility: Number(rec.facility),
     timestamp: sent ?? rec.timereported,

@@ -1,5 +1,6 @@
-import { loadConfig } from '../../src/config';
+import { loadConfig, secretValues } from '../../src/config';
 import { ConfigError } from '../../src/errors';
+import { SETTINGS } from '../../src/settings';
 
 const valid = {
   AUTH0_DOMAIN: 'tenant.eu.auth0.com',
@@ -23,7 +24,7 @@ describe('loadConfig', () => {
   it('applies the documented defaults to a minimal valid environment', () => {
     const config = loadConfig(valid);
     expect(config.batchSize).toBe(100);
-    expect(config.papertrail).toEqual({ host: 'logs5.papertrailapp.com', port: 12345, system: 'auth0-logs', program: 'auth0' });
+    expect(config.papertrail).toEqual({ host: 'logs5.papertrailapp.com', port: 12345, system: 'auth0-logs', program: 'auth0', token: null });
     expect(config.filter).toEqual({ minLevel: null, types: null });
     expect(config.startFrom).toBeNull();
     expect(config.storageFile).toBe('./data/state.json');
@@ -129,5 +130,54 @@ describe('loadConfig', () => {
     } catch (error) {
       expect((error as Error).message).not.toContain(valid.AUTH0_CLIENT_SECRET);
     }
+  });
+
+  describe('PAPERTRAIL_TOKEN', () => {
+    const collector = { ...valid, PAPERTRAIL_HOST: 'syslog.collector.na-01.cloud.solarwinds.com', PAPERTRAIL_PORT: '6514' };
+    const token = '012345-ABCDEFGHIJ_klmnopqrst';
+
+    it('takes a token destination\'s token, longer than 32 characters with its @41058 as Papertrail\'s are', () => {
+      expect(loadConfig({ ...collector, PAPERTRAIL_TOKEN: token }).papertrail).toMatchObject({ host: collector.PAPERTRAIL_HOST, port: 6514, token });
+      const long = 'A'.repeat(200);
+      expect(loadConfig({ ...collector, PAPERTRAIL_TOKEN: ` ${long} ` }).papertrail.token).toBe(long);
+    });
+
+    it.each([
+      ['a space', 'abc def-0123456789'],
+      ['an equals sign', 'abc=def-0123456789'],
+      ['a closing bracket', 'abc]def-0123456789'],
+      ['a double quote', 'abc"def-0123456789'],
+      ['an at sign', 'abc@def-0123456789'],
+      ['a non-ASCII character', 'abcdéf-0123456789'],
+      ['a control character', 'abc\u0001def-0123456789'],
+      ['the element around it', `[${token}@41058]`],
+      ['the enterprise number', `${token}@41058`],
+      ['too few characters', 'abc'],
+      ['too many characters', 'A'.repeat(257)],
+    ])('rejects a token with %s, without echoing it', (_, value) => {
+      let caught: unknown;
+      try {
+        loadConfig({ ...collector, PAPERTRAIL_TOKEN: value });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(ConfigError);
+      const error = caught as ConfigError;
+      expect(error.problems.map((p) => p.setting)).toEqual(['PAPERTRAIL_TOKEN']);
+      expect(error.message).not.toContain(value.trim());
+      expect(JSON.stringify(error.problems)).not.toContain(value.trim());
+    });
+
+    it('requires a token for a SolarWinds collector host, which drops messages without one', () => {
+      expect(problemsOf(collector)).toEqual(['PAPERTRAIL_TOKEN']);
+      expect(problemsOf({ ...valid, PAPERTRAIL_HOST: 'logs.collector.solarwinds.com' })).toEqual(['PAPERTRAIL_TOKEN']);
+      expect(problemsOf(valid)).toEqual([]);
+    });
+
+    it('counts as a secret, as every setting the registry marks secret does', () => {
+      const config = loadConfig({ ...collector, PAPERTRAIL_TOKEN: token, ADMIN_TOKEN: 'an-admin-token-0123456789' });
+      expect(secretValues(config).sort()).toEqual([collector.AUTH0_CLIENT_SECRET, 'an-admin-token-0123456789', token].sort());
+      expect(SETTINGS.filter((s) => s.secret === true).map((s) => s.name).sort()).toEqual(['ADMIN_TOKEN', 'AUTH0_CLIENT_SECRET', 'PAPERTRAIL_TOKEN']);
+    });
   });
 });

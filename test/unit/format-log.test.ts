@@ -1,13 +1,18 @@
 import fc from 'fast-check';
-import { formatLog, MAX_FRAME_BYTES, toSafeJson } from '../../src/stages/format-log';
+import { allLogTypes } from '../../src/auth0/log-types';
+import { formatLog, MAX_FRAME_BYTES, msgIdOf, toSafeJson } from '../../src/stages/format-log';
 
 const options = { system: 'auth0-logs', program: 'auth0' };
-const HEADER = /^<(\d{1,3})>1 (\S+) (\S+) (\S+) - (\S+) - (.*)$/s;
+/** The longest token config accepts, of every character an SD-NAME allows but '@'. */
+const LONGEST_TOKEN = Array.from({ length: 256 }, (_, i) => String.fromCharCode(0x21 + (i % 94))).join('').replace(/[=\]"@]/g, 'x');
+const withToken = { ...options, token: LONGEST_TOKEN };
+/** SD is the NILVALUE or exactly one SD element with no params (all this product sends). */
+const HEADER = /^<(\d{1,3})>1 (\S+) (\S+) (\S+) - (\S+) (-|\[[\x21-\x7e]+?\]) (.*)$/s;
 
 function parse(line: string) {
   const m = HEADER.exec(line);
   if (!m) throw new Error(`not RFC 5424: ${line.slice(0, 80)}`);
-  return { pri: Number(m[1]), timestamp: m[2], hostname: m[3], appname: m[4], msgid: m[5], msg: m[6] as string };
+  return { pri: Number(m[1]), timestamp: m[2], hostname: m[3], appname: m[4], msgid: m[5], sd: m[6], msg: m[7] as string };
 }
 
 /** Characters that could end or corrupt a line-framed syslog message. */
@@ -34,10 +39,34 @@ describe('formatLog', () => {
     expect(parse(formatLog({ log_id: '1', type }, options).line).pri % 8).toBe(severity);
   });
 
-  it('uses NILVALUEs for a missing or impossible date and type', () => {
+  it('uses NILVALUEs for a missing or impossible date and type, and for STRUCTURED-DATA without a token', () => {
     const parsed = parse(formatLog({ log_id: '1', date: 'yesterday', type: 'has space' }, options).line);
     expect(parsed.timestamp).toBe('-');
     expect(parsed.msgid).toBe('-');
+    expect(parsed.sd).toBe('-');
+    expect(parse(formatLog({ log_id: '1' }, options).line).msgid).toBe('-');
+  });
+
+  it('carries the token as the SD-ID of an empty element under enterprise number 41058, whole even beyond 32 characters', () => {
+    const token = '012345-ABCDEFGHIJ_klmnopqrst';
+    const line = formatLog({ log_id: '1', date: '2026-11-23T10:00:00.000Z', type: 's' }, { ...options, token }).line;
+    expect(line).toBe(`<134>1 2026-11-23T10:00:00.000Z auth0-logs auth0 - s [${token}@41058] {"log_id":"1","date":"2026-11-23T10:00:00.000Z","type":"s"}`);
+    expect(parse(formatLog({ log_id: '1' }, withToken).line).sd).toBe(`[${LONGEST_TOKEN}@41058]`);
+  });
+
+  it('sends a type longer than 32 characters as its first 32 (MSGID\'s maximum); the full type is in MSG', () => {
+    const parsed = parse(formatLog({ log_id: '1', type: 'oidc_backchannel_logout_succeeded' }, options).line);
+    expect(parsed.msgid).toBe('oidc_backchannel_logout_succeede');
+    expect(JSON.parse(parsed.msg).type).toBe('oidc_backchannel_logout_succeeded');
+  });
+
+  it('gives every known type a MSGID of its own but the one pair the README names, which differs in severity', () => {
+    const byMsgId = new Map<string, string[]>();
+    for (const { code } of allLogTypes()) byMsgId.set(msgIdOf(code), [...(byMsgId.get(msgIdOf(code)) ?? []), code]);
+    const shared = [...byMsgId.values()].filter((codes) => codes.length > 1);
+    expect(shared).toEqual([['my_account_authentication_method_failed', 'my_account_authentication_method_succeeded']]);
+    const [failed, succeeded] = shared[0] as [string, string];
+    expect(parse(formatLog({ log_id: '1', type: failed }, options).line).pri).not.toBe(parse(formatLog({ log_id: '1', type: succeeded }, options).line).pri);
   });
 
   it('converts a date with an offset to UTC', () => {
@@ -73,16 +102,16 @@ describe('formatLog', () => {
     expect(formatLog(big, options).line).toBe(formatLog(structuredClone(big), options).line);
   });
 
-  it('does not truncate an event that fits exactly', () => {
-    const head = formatLog({ log_id: '1', type: 's', pad: '' }, options).line.length;
+  it.each([['without', options], ['with', withToken]])('does not truncate an event that fits exactly, %s a token (the SD element counts)', (_, opts) => {
+    const head = formatLog({ log_id: '1', type: 's', pad: '' }, opts).line.length;
     const fill = MAX_FRAME_BYTES - 1 - head;
-    const formatted = formatLog({ log_id: '1', type: 's', pad: 'a'.repeat(fill) }, options);
+    const formatted = formatLog({ log_id: '1', type: 's', pad: 'a'.repeat(fill) }, opts);
     expect(formatted.truncated).toBe(false);
     expect(Buffer.byteLength(formatted.line) + 1).toBe(MAX_FRAME_BYTES);
-    expect(formatLog({ log_id: '1', type: 's', pad: 'a'.repeat(fill + 1) }, options).truncated).toBe(true);
+    expect(formatLog({ log_id: '1', type: 's', pad: 'a'.repeat(fill + 1) }, opts).truncated).toBe(true);
   });
 
-  describe('for any event (property-based)', () => {
+  describe.each([['no token', options], ['the longest token', withToken]])('for any event (property-based), %s', (_, options) => {
     const hostileChar = fc.constantFrom('\r', '\n', '\r\n', '\0', '\u0085', '\u2028', '\u2029', '\uD800', '\uDFFF', '\u001b', '"', '\\', '<134>1 ', '😀', 'é');
     const hostileString = fc.array(fc.oneof(fc.string({ unit: 'binary' }), hostileChar), { maxLength: 20 }).map((parts) => parts.join(''));
     const event = fc.record({

@@ -7,7 +7,7 @@ import { CapturingLogger, FakeAuth0, FakeClock, logId, makeLogs, MemoryStore, Re
 function config(overrides: Partial<Config> = {}): Config {
   return {
     auth0: { domain: 'tenant.auth0.com', clientId: 'id', clientSecret: 'secret' },
-    papertrail: { host: 'logs.example.com', port: 1234, system: 'auth0-logs', program: 'auth0' },
+    papertrail: { host: 'logs.example.com', port: 1234, system: 'auth0-logs', program: 'auth0', token: null },
     batchSize: 10,
     filter: { minLevel: null, types: null },
     startFrom: null,

@@ -39,6 +39,7 @@ function parse(line: string): ReceivedMessage {
     appname: m?.[4] ?? '',
     procid: m?.[5] ?? '',
     msgid: m?.[6] ?? '',
+    structuredData: m?.[7] ?? '',
     severity: pri % 8,
     facility: Math.floor(pri / 8),
     msg: m?.[8] ?? '',
