@@ -1,5 +1,5 @@
 /**
- * Promise: the client secret and the admin token never leave the process
+ * Promise: the client secret, the admin token and the Papertrail token never leave the process
  * they were given to: not on stdout or stderr, not in an HTTP answer, not in
  * the run history, not in stored state, whether the run succeeds or fails.
  *
@@ -21,11 +21,16 @@ import { readState, tryReadState } from './support/state';
 const CLIENT_SECRET = 'cs-Quokka7Distinctive-ClientSecret-X3v9';
 const WRONG_SECRET = 'cs-Wombat4Mistyped-ClientSecret-P8k2';
 const ADMIN_TOKEN = 'adm-Numbat5Distinctive-AdminToken-Q7m4';
+const PAPERTRAIL_TOKEN = '902174-Bilby6Distinctive_PapertrailTok';
+/** A token config rejects (a space), which its error must not echo either. */
+const BAD_PAPERTRAIL_TOKEN = '902174-Dingo2Distinctive Papertrail';
 /** Each secret, and the fragment that would betray it if only part leaked. */
 const NEEDLES: ReadonlyArray<readonly [string, string]> = [
   [CLIENT_SECRET, 'Quokka7Distinctive'],
   [WRONG_SECRET, 'Wombat4Mistyped'],
   [ADMIN_TOKEN, 'Numbat5Distinctive'],
+  [PAPERTRAIL_TOKEN, 'Bilby6Distinctive'],
+  [BAD_PAPERTRAIL_TOKEN, 'Dingo2Distinctive'],
 ];
 const CRON_RECORD = { schedule: '0 */5 * * * *', state: 'active' };
 const EVENTS = 50;
@@ -54,11 +59,12 @@ const ofCli = (name: string, r: CliResult): Exhibit[] => [
 const ofAnswer = (name: string, a: HttpAnswer): Exhibit => ({ where: `${name}: HTTP ${a.status} answer`, text: a.text });
 
 async function withDeliveryOf(tenant: FakeTenant, receiver: RsyslogReceiver) {
-  return checkDelivery(eventsOf(tenant), await receiver.messages());
+  // Every frame carries the token: it reached the receiver, and only the receiver.
+  return checkDelivery(eventsOf(tenant), await receiver.messages(), { token: PAPERTRAIL_TOKEN });
 }
 
 describe('secrets', () => {
-  it('never shows the client secret or the admin token in any output, answer, run history or stored state, in success or failure', async () => {
+  it('never shows the client secret, the admin token or the Papertrail token in any output, answer, run history or stored state, in success or failure', async () => {
     const elapsed = stopwatch();
     const exhibits: Exhibit[] = [];
     const expectations: Array<[string, unknown, unknown]> = [];
@@ -69,7 +75,7 @@ describe('secrets', () => {
     // --- the CLI
     const cliTenant = await h.tenant({ count: EVENTS, clientSecret: CLIENT_SECRET });
     const cliReceiver = await h.receiver();
-    const env = h.env(cliTenant, cliReceiver, { ADMIN_TOKEN });
+    const env = h.env(cliTenant, cliReceiver, { ADMIN_TOKEN, PAPERTRAIL_TOKEN });
     const ok = await h.run(env);
     const wrongSecret = await h.run({ ...env, AUTH0_CLIENT_SECRET: WRONG_SECRET });
     const down = await h.receiver();
@@ -80,19 +86,20 @@ describe('secrets', () => {
     const forbidden = await h.run(env);
     cliTenant.setFault(null);
     const badConfig = await h.run({ ...env, BATCH_SIZE: '0' });
+    const badToken = await h.run({ ...env, PAPERTRAIL_TOKEN: BAD_PAPERTRAIL_TOKEN });
     const finalCli = await h.run(env);
-    check('CLI exit codes', [ok, wrongSecret, sinkDown, forbidden, badConfig, finalCli].map((r) => r.code), [0, 1, 1, 1, 2, 0]);
+    check('CLI exit codes', [ok, wrongSecret, sinkDown, forbidden, badConfig, badToken, finalCli].map((r) => r.code), [0, 1, 1, 1, 2, 2, 0]);
     check('CLI wrong secret refused', wrongSecret.report?.['error'], expect.objectContaining({ code: 'AUTH0_UNAUTHORIZED' }));
     exhibits.push(
       ...ofCli('CLI ok', ok), ...ofCli('CLI wrong secret', wrongSecret), ...ofCli('CLI receiver down', sinkDown),
-      ...ofCli('CLI 403', forbidden), ...ofCli('CLI bad config', badConfig), ...ofCli('CLI final', finalCli),
+      ...ofCli('CLI 403', forbidden), ...ofCli('CLI bad config', badConfig), ...ofCli('CLI bad token', badToken), ...ofCli('CLI final', finalCli),
       { where: 'CLI state file', text: readFileSync(env.STORAGE_FILE, 'utf8') },
     );
 
     // --- the service
     const serveTenant = await h.tenant({ count: EVENTS, clientSecret: CLIENT_SECRET });
     const serveReceiver = await h.receiver();
-    const serveEnv = h.env(serveTenant, serveReceiver, { ADMIN_TOKEN, SCHEDULE: '0 0 1 1 *' });
+    const serveEnv = h.env(serveTenant, serveReceiver, { ADMIN_TOKEN, PAPERTRAIL_TOKEN, SCHEDULE: '0 0 1 1 *' });
     const service = await h.serve(serveEnv);
     const manual = await service.call('POST', '/run', { body: {}, token: ADMIN_TOKEN });
     const answers: Array<[string, HttpAnswer]> = [
@@ -114,7 +121,7 @@ describe('secrets', () => {
     // --- the extension
     const wtTenant = await h.tenant({ count: EVENTS, clientSecret: CLIENT_SECRET });
     const wtReceiver = await h.receiver();
-    const { NODE_EXTRA_CA_CERTS: _ca, STORAGE_FILE: _file, ...secrets } = h.env(wtTenant, wtReceiver, { ADMIN_TOKEN });
+    const { NODE_EXTRA_CA_CERTS: _ca, STORAGE_FILE: _file, ...secrets } = h.env(wtTenant, wtReceiver, { ADMIN_TOKEN, PAPERTRAIL_TOKEN });
     const host = await h.webtask(secrets);
     const cron = await httpCall(`${host.url}/`, 'POST', { body: CRON_RECORD });
     const wtAnswers: Array<[string, HttpAnswer]> = [
@@ -125,10 +132,11 @@ describe('secrets', () => {
     wtTenant.setFault('forbidden');
     const wtFailed = await httpCall(`${host.url}/run`, 'POST', { body: {}, token: ADMIN_TOKEN });
     wtAnswers.push(['webtask failed run', wtFailed], ['webtask history after failure', await httpCall(`${host.url}/runs`, 'GET', { token: ADMIN_TOKEN })]);
-    const badHost = await h.webtask({ ...secrets, BATCH_SIZE: '0' });
+    const badHost = await h.webtask({ ...secrets, BATCH_SIZE: '0', PAPERTRAIL_TOKEN: BAD_PAPERTRAIL_TOKEN });
     const wtBadConfig = await httpCall(`${badHost.url}/`, 'POST', { body: CRON_RECORD });
-    wtAnswers.push(['webtask bad config', wtBadConfig]);
-    check('webtask answers', [cron.status, wtFailed.status, wtBadConfig.status], [200, 502, 400]);
+    const wtBadConfigAdmin = await httpCall(`${badHost.url}/run`, 'POST', { body: {}, token: ADMIN_TOKEN });
+    wtAnswers.push(['webtask bad config', wtBadConfig], ['webtask bad config, admin', wtBadConfigAdmin]);
+    check('webtask answers', [cron.status, wtFailed.status, wtBadConfig.status, wtBadConfigAdmin.status], [200, 502, 400, 400]);
     exhibits.push(
       ...wtAnswers.map(([name, a]) => ofAnswer(name, a)),
       { where: 'webtask storage', text: readFileSync(host.storageFile, 'utf8') },
@@ -146,7 +154,7 @@ describe('secrets', () => {
       delivered: sum('delivered'),
       missing: sum('missing'),
       duplicates: sum('duplicates'),
-      runs: 6 + readState(serveEnv.STORAGE_FILE).runs.length + (tryReadState(host.storageFile)?.runs.length ?? 0),
+      runs: 7 + readState(serveEnv.STORAGE_FILE).runs.length + (tryReadState(host.storageFile)?.runs.length ?? 0),
       wallMs: elapsed(),
       notes: `${exhibits.length} outputs scanned (${exhibits.reduce((n, e) => n + e.text.length, 0).toLocaleString('en-US')} chars), ${found.length} leaks`,
     });

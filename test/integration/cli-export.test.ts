@@ -2,7 +2,8 @@
  * The built CLI end to end: a simulated Auth0 tenant over HTTPS, and a real
  * rsyslogd TLS receiver standing in for Papertrail.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { isExported } from '../../src/stages/filter-logs';
 import { createTestPki } from '../support/certs';
 import { killAllClis, runCli, startCli } from '../support/cli';
@@ -14,6 +15,8 @@ import { startNoisyNeighbour } from '../support/neighbour';
 import { startRsyslogReceiver, stopAllReceivers, type RsyslogReceiver } from '../support/rsyslog-receiver';
 
 const pki = createTestPki();
+/** A Papertrail ingestion token: with "@41058", longer than RFC 5424's 32-character SD-NAME. */
+const TOKEN = '385612-CLIEXPORTTOKEN_zxcvbnmlkjhgf';
 const tenants: FakeTenant[] = [];
 // Recent events: the first run starts at the oldest log retained, 31 days back at most.
 const recent = (): Date => new Date(Date.now() - 2 * 24 * 3600 * 1000);
@@ -50,21 +53,25 @@ async function receivedSince(before: number) {
 }
 
 describe('auth0-logs-to-papertrail run', () => {
-  it('exports 10,000 events, hostile and oversized ones included, each exactly once and in order, with every field intact', async () => {
+  it('exports 10,000 events, hostile and oversized ones included, each exactly once and in order, with every field intact and the Papertrail token element on every frame, and keeps the token out of every output and file', async () => {
     const tenant = await tenantWith({ count: 10_000, hostileEvery: 37, hugeEvery: 2_500 });
     const before = (await receiver.messages()).length;
-    const env = exportEnv(tenant, receiver);
+    const env = exportEnv(tenant, receiver, { PAPERTRAIL_TOKEN: TOKEN });
     const result = await runCli(['run'], env);
     expect(result.stderr).toMatch(/run finished: 10000 exported/);
     expect(result.code).toBe(0);
     expect(result.report).toMatchObject({ status: 'ok', fetched: 10_000, exported: 10_000, filteredOut: 0, pages: 100, stoppedBy: 'caught-up', truncated: 4 });
 
     const received = await receivedSince(before);
-    const figures = checkDelivery(eventsOf(tenant), received);
-    expect(figures).toMatchObject({ expected: 10_000, delivered: 10_000, missing: 0, duplicates: 0, outOfOrder: 0, malformed: 0, truncated: 4 });
+    const figures = checkDelivery(eventsOf(tenant), received, { token: TOKEN });
+    expect(figures).toMatchObject({ expected: 10_000, delivered: 10_000, missing: 0, duplicates: 0, outOfOrder: 0, malformed: 0, truncated: 4, expectedStructuredData: 10_000 });
     expect(figures.problems).toEqual([]);
-    for (const message of received) expect(Buffer.byteLength(message.raw)).toBeLessThan(100_000);
+    expect(figures.largestFrameBytes).toBeLessThanOrEqual(100_000);
     expect(stateOf(env.STORAGE_FILE).checkpoint).toBe(tenant.lastId());
+    // Everything the run printed, reported or left beside its state: no token.
+    const files = readdirSync(dirname(env.STORAGE_FILE)).map((name) => join(dirname(env.STORAGE_FILE), name));
+    expect(files).toContain(env.STORAGE_FILE);
+    for (const text of [result.stdout, result.stderr, ...files.map((f) => readFileSync(f, 'utf8'))]) expect(text).not.toContain(TOKEN);
   });
 
   it('starts from the oldest retained log without losing or repeating events whose dates are out of log_id order', async () => {
