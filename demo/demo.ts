@@ -24,6 +24,9 @@ const CERTS = join(__dirname, 'certs');
 
 const EVENTS = 400;
 const LOG_LEVEL = 'warning';
+/** The stand-in plays a token destination: a made-up ingestion token, shaped like Papertrail's. */
+const DEMO_TOKEN = '012345-DEMOTOKEN_abcdefgh';
+const TOKEN_ELEMENT = `[${DEMO_TOKEN}@41058]`;
 /** Levels 2 (warning) and up pass LOG_LEVEL=warning; types the table does not know always pass. */
 const MIN_LEVEL = 2;
 const SHOWN_LINES = 5;
@@ -205,6 +208,8 @@ function verify(tenant: FakeTenant, messages: readonly SyslogMessage[], malforme
     const at = received.findIndex((id, i) => id !== expected[i]);
     if (at !== -1) problems.push(`line ${at + 1} carries log_id ${received[at]}, expected ${expected[at]} (each kept event once, in log_id order)`);
   }
+  const withoutToken = messages.filter((m) => m.structuredData !== TOKEN_ELEMENT).length;
+  if (withoutToken > 0) problems.push(`${withoutToken} lines lack the token element ${TOKEN_ELEMENT} in STRUCTURED-DATA`);
   if (report.exported !== messages.length) problems.push(`the report says ${report.exported} exported, the receiver got ${messages.length}`);
   if (report.fetched !== tenant.size()) problems.push(`the report says ${report.fetched} fetched, the tenant holds ${tenant.size()}`);
   if (report.checkpoint !== (tenant.lastId() ?? null)) problems.push(`the checkpoint ${report.checkpoint} is not the newest log_id ${tenant.lastId()}`);
@@ -219,11 +224,16 @@ function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
 
 function printReceived(messages: readonly SyslogMessage[], connections: number): void {
   say(bold(`The receiver got ${messages.length} lines on ${connections} TLS connections (one per page). The first ${SHOWN_LINES}:`));
-  say(dim('  (<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD MSG; the MSG is the whole event as JSON)'));
+  say(dim('  (<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA MSG; MSG is the whole event as JSON)'));
   for (const message of messages.slice(0, SHOWN_LINES)) {
-    say(`  ${fit(printable(message.raw), WIDTH - 2)}`);
+    // The header and STRUCTURED-DATA whole; MSG cut to what is left of the width.
+    const head = printable(message.raw.slice(0, message.raw.length - message.msg.length));
+    say(`  ${head}${fit(printable(message.msg), Math.max(24, WIDTH - 2 - head.length))}`);
     say(dim(`      ↳ ${fit(printable(digest(message)), WIDTH - 8)}`));
   }
+  const withToken = messages.filter((m) => m.structuredData === TOKEN_ELEMENT).length;
+  say(`  STRUCTURED-DATA: ${withToken} of ${messages.length} lines carry ${TOKEN_ELEMENT}, the ingestion token a`);
+  say('  token destination (syslog.collector.<REGION>.cloud.solarwinds.com:6514) files them by.');
   say();
 
   say(bold('By type (MSGID):'));
@@ -292,7 +302,7 @@ async function main(): Promise<void> {
 
   say(bold('auth0-logs-to-papertrail demo: the real CLI, a simulated tenant, a local Papertrail stand-in'));
   say(`  Auth0 tenant (simulated)  ${tenant.url}  ${EVENTS} log events from the last hour`);
-  say(`  Papertrail (stand-in)     tls://127.0.0.1:${receiver.port}  TLS syslog, RFC 5424, one JSON event per line`);
+  say(`  Papertrail (stand-in)     tls://127.0.0.1:${receiver.port}  a token destination: TLS syslog, RFC 5424, one JSON event per line`);
   say(`  Both use demo/certs; the CLI trusts that CA through NODE_EXTRA_CA_CERTS.`);
   say();
 
@@ -302,11 +312,12 @@ async function main(): Promise<void> {
     AUTH0_CLIENT_SECRET: tenant.clientSecret,
     PAPERTRAIL_HOST: '127.0.0.1',
     PAPERTRAIL_PORT: String(receiver.port),
+    PAPERTRAIL_TOKEN: DEMO_TOKEN,
     LOG_LEVEL,
     STORAGE_FILE: join(workDir, 'state.json'),
     MAX_RUN_SECONDS: '30',
   };
-  say(bold(`$ LOG_LEVEL=${LOG_LEVEL} node dist/cli.js run     (progress lines from its stderr)`));
+  say(bold(`$ PAPERTRAIL_TOKEN=${DEMO_TOKEN} LOG_LEVEL=${LOG_LEVEL} node dist/cli.js run     (progress lines from its stderr)`));
   // Only these variables: settings from the developer's shell (LOG_TYPES, START_FROM, …) must not change the demo.
   const report = await runCli({ PATH: process.env['PATH'] ?? '', NODE_EXTRA_CA_CERTS: tlsFiles.ca, ...settings }, workDir);
   say();
@@ -317,7 +328,8 @@ async function main(): Promise<void> {
   verify(tenant, receiver.messages, receiver.malformed, report);
 
   say('Checked: every event the filter keeps (warning and above, plus unknown types) arrived exactly');
-  say('once, in log_id order, and the checkpoint is the newest log_id: the next run starts after it.');
+  say('once, in log_id order, each with the token element, and the checkpoint is the newest log_id:');
+  say('the next run starts after it.');
 }
 
 function printClosing(): void {
@@ -325,8 +337,8 @@ function printClosing(): void {
   say();
   say('To export your own tenant: create an Auth0 application with read:logs and a Papertrail log');
   say('destination, then follow "Quick start" in README.md: set AUTH0_DOMAIN, AUTH0_CLIENT_ID,');
-  say('AUTH0_CLIENT_SECRET, PAPERTRAIL_HOST and PAPERTRAIL_PORT (in .env or the environment) and');
-  say('run `node dist/cli.js run`.');
+  say('AUTH0_CLIENT_SECRET, PAPERTRAIL_HOST, PAPERTRAIL_PORT and, for a token destination,');
+  say('PAPERTRAIL_TOKEN (in .env or the environment) and run `node dist/cli.js run`.');
 }
 
 // Ctrl-C (or a kill) mid-run: stop everything the demo started, then leave with the usual 128 + signal number.
