@@ -37,6 +37,9 @@ const CONFIG_CASES: readonly Case[] = [
   { setting: 'PAPERTRAIL_PORT', value: '0', rule: 'at least 1' },
   { setting: 'PAPERTRAIL_PORT', value: '65536', rule: 'at most 65535' },
   { setting: 'PAPERTRAIL_PORT', value: '12.5', rule: 'a whole number' },
+  { setting: 'PAPERTRAIL_TOKEN', value: '012345-ABC DEF_klmnopqrst', rule: 'SD-NAME characters (no spaces)' },
+  { setting: 'PAPERTRAIL_TOKEN', value: '[012345-ABCDEFGHIJ_klmnopqrst@41058]', rule: 'the token alone, not the element' },
+  { setting: 'PAPERTRAIL_TOKEN', value: 'short', rule: 'at least 8 characters' },
   { setting: 'PAPERTRAIL_SYSTEM', value: 'my system', rule: 'no spaces' },
   { setting: 'PAPERTRAIL_SYSTEM', value: 's'.repeat(121), rule: 'at most 120 characters' },
   { setting: 'PAPERTRAIL_PROGRAM', value: 'my program', rule: 'no spaces' },
@@ -69,7 +72,7 @@ const SERVICE_CASES: readonly Case[] = [
 const ALL_AT_ONCE: Readonly<Record<string, string>> = {
   AUTH0_DOMAIN: 'https://tenant.example.com', AUTH0_CLIENT_ID: '', AUTH0_CLIENT_SECRET: '', PAPERTRAIL_HOST: 'bad host', PAPERTRAIL_PORT: '0',
   PAPERTRAIL_SYSTEM: 'a b', PAPERTRAIL_PROGRAM: 'a b', BATCH_SIZE: '1000', LOG_LEVEL: 'loud', LOG_TYPES: 'a-b', START_FROM: 'x-y',
-  MAX_RUN_SECONDS: '1', ADMIN_TOKEN: 'short',
+  MAX_RUN_SECONDS: '1', ADMIN_TOKEN: 'short', PAPERTRAIL_TOKEN: 'has = sign',
 };
 
 const h = useHarness();
