@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
 import { createTestPki, type TestPki } from '../support/certs';
-import { startRsyslogReceiver, stopAllReceivers, type RsyslogReceiver } from '../support/rsyslog-receiver';
+import { rawFrameOf, startRsyslogReceiver, stopAllReceivers, type RsyslogReceiver } from '../support/rsyslog-receiver';
 
 let pki: TestPki;
 
@@ -75,6 +75,7 @@ describe('rsyslog TLS receiver', () => {
         appname: 'app-a',
         procid: '123',
         msgid: 'ID47',
+        structuredData: '-',
         severity: 6,
         facility: 16,
         timestamp: '2024-05-01T10:00:00.123Z',
@@ -82,6 +83,7 @@ describe('rsyslog TLS receiver', () => {
       });
       expect(got[1]).toMatchObject({
         hostname: 'mymachine.example.com', appname: 'evntslog', procid: '-', msgid: 'ID47',
+        structuredData: '[exampleSDID@32473 iut="3" eventSource="Application"]',
         severity: 5, facility: 20, timestamp: '2003-10-11T22:14:15.003000-07:00', msg: 'An application event',
       });
       expect(got[2]).toMatchObject({ hostname: 'h0', appname: 'a0', severity: 0, facility: 0, timestamp: '2024-12-31T23:59:59Z', msg: 'emergency kern' });
@@ -207,7 +209,7 @@ describe('rsyslog TLS receiver', () => {
       const file = join(r.dir, 'out', 'messages.0.jsonl');
       const record = Buffer.from(`${JSON.stringify({
         raw: line(2, 'torné'), protocolVersion: '1', timereported: '2024-05-01T10:00:00.000Z', hostname: 'test-host',
-        appname: 'test-app', procid: '2', msgid: 'ID2', severity: '6', facility: '16', msg: 'torné',
+        appname: 'test-app', procid: '2', msgid: 'ID2', structuredData: '-', severity: '6', facility: '16', msg: 'torné',
       })}\n`);
       const cut = record.indexOf(Buffer.from('é')) + 1;
       appendFileSync(file, record.subarray(0, cut));
@@ -216,6 +218,32 @@ describe('rsyslog TLS receiver', () => {
       const got = await r.messages();
       expect(got).toHaveLength(2);
       expect(got[1]?.msg).toBe('torné');
+    } finally {
+      await r.stop();
+    }
+  });
+
+  test('passes an SD-ID over 32 characters through whole, but would pass broken ones too: the raw frame is what tells', async () => {
+    const r = await startRsyslogReceiver({ cert: pki.server });
+    try {
+      const token = '012345-ABCDEFGHIJ_klmnopqrst';
+      const sdLine = (msgid: string, sd: string) => `<134>1 2024-05-01T10:00:00.000Z h a - ${msgid} ${sd} {"n":1}`;
+      await sendLines(r, [
+        sdLine('long', `[${token}@41058]`),
+        sdLine('spaced', '[tok en@41058]'),
+        sdLine('quoted', '[tok"en@41058]'),
+        sdLine('unclosed', '[token@41058'),
+        sdLine('m'.repeat(40), '-'),
+      ]);
+      const got = await r.waitForCount(5);
+      // rsyslog's RFC 5424 parser applies neither the 32-character SD-NAME limit nor its character rules…
+      expect(got.map((m) => m.structuredData)).toEqual([`[${token}@41058]`, '[tok en@41058]', '[tok"en@41058]', '[token@41058 {"n":1', '-']);
+      // …nor the MSGID limit, and an unclosed element swallows MSG: its fields cannot vouch for a frame.
+      expect(got[4]?.msgid).toBe('m'.repeat(40));
+      expect(got[3]?.msg).toBe('}');
+      // The raw frame, read by RFC 5424's grammar, can: only the first is one well-formed element.
+      expect(got.map((m) => rawFrameOf(m.raw)?.structuredData)).toEqual([`[${token}@41058]`, undefined, undefined, undefined, '-']);
+      expect(got.map((m) => /^\[[^\s=\]"@]+@41058\]$/.test(rawFrameOf(m.raw)?.structuredData ?? ''))).toEqual([true, false, false, false, false]);
     } finally {
       await r.stop();
     }

@@ -102,7 +102,11 @@ export interface RawFrame {
   structuredData: string;
 }
 
-const RAW_HEADER = /^<(\d{1,3})>1 (\S+) (\S+) (\S+) (\S+) (\S+) (-|(?:\[(?:[^\]"\\]|\\.|"(?:[^"\\]|\\.)*")*\])+)(?: |$)/;
+/** SD-NAME characters (PRINTUSASCII except '=', SP, ']' and '"'), of any length: see RawFrame. */
+const SD_NAME = '[\\x21\\x23-\\x3c\\x3e-\\x5c\\x5e-\\x7e]+';
+/** RFC 5424 SD-ELEMENT: "[" SD-ID *(SP PARAM-NAME "=" DQUOTE PARAM-VALUE DQUOTE) "]", with '"', '\' and ']' escaped in values. */
+const SD_ELEMENT = `\\[${SD_NAME}(?: ${SD_NAME}="(?:[^"\\\\\\]]|\\\\.)*")*\\]`;
+const RAW_HEADER = new RegExp(`^<(\\d{1,3})>1 (\\S+) (\\S+) (\\S+) (\\S+) (\\S+) (-|(?:${SD_ELEMENT})+)(?: |$)`);
 
 /** The header of a raw RFC 5424 frame; undefined when the frame is not one. */
 export function rawFrameOf(raw: string): RawFrame | undefined {
