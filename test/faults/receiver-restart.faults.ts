@@ -7,7 +7,8 @@
  * restarted three times at points spread over the drain: twice gracefully
  * (SIGTERM) and once by crashing it (SIGKILL, so whatever sat in its socket
  * buffers is lost). A build that saves the checkpoint before the page is
- * confirmed loses the page each restart cuts off.
+ * confirmed loses the page each restart cuts off. It ships to a token
+ * destination, so the token element is checked on every frame as well.
  */
 import { checkDelivery } from '../support/delivery';
 import type { CliResult } from '../support/cli';
@@ -23,6 +24,8 @@ const START_ATTEMPTS = 3;
 /** Enough for ten pages even if every run ships only one. */
 const MAX_RUNS_IDLE_CLOSE = 15;
 const BATCH_SIZE = 100;
+/** A Papertrail ingestion token: every frame must carry it, restarts or not. */
+const TOKEN = '480213-RESTARTTOKEN_plmoknijbuhv';
 const h = useHarness();
 
 describe('Papertrail receiver going away during a drain', () => {
@@ -31,7 +34,7 @@ describe('Papertrail receiver going away during a drain', () => {
     // Latency on every Auth0 answer stretches the drain over several seconds, so each restart lands mid-run.
     const tenant = await h.tenant({ count: BACKLOG, latencyMs: 10 });
     const receiver = await h.receiver();
-    const env = h.env(tenant, receiver, { SCHEDULE: '* * * * * *', BATCH_SIZE: String(BATCH_SIZE) });
+    const env = h.env(tenant, receiver, { SCHEDULE: '* * * * * *', BATCH_SIZE: String(BATCH_SIZE), PAPERTRAIL_TOKEN: TOKEN });
     const checkpoints = sampleCheckpoints(env.STORAGE_FILE);
     const service = await h.serve(env);
 
@@ -49,9 +52,9 @@ describe('Papertrail receiver going away during a drain', () => {
 
     const state = readState(env.STORAGE_FILE);
     const failedRuns = state.runs.filter((r) => r.status === 'failed');
-    const figures = checkDelivery(eventsOf(tenant), await receiver.messages());
+    const figures = checkDelivery(eventsOf(tenant), await receiver.messages(), { token: TOKEN });
     recordFigures({
-      scenario: 'receiver restarted 3 times during a serve drain',
+      scenario: 'receiver restarted 3 times during a serve drain, token destination',
       rank: RANK.receiverRestart,
       ...deliveryColumns(figures),
       runs: state.runs.length,
@@ -62,6 +65,8 @@ describe('Papertrail receiver going away during a drain', () => {
     });
 
     expect(figures).toMatchObject({ expected: BACKLOG, delivered: BACKLOG, missing: 0, outOfOrder: 0, malformed: 0 });
+    // Every frame received, copies included, carries the token element in its raw STRUCTURED-DATA.
+    expect(figures.expectedStructuredData).toBe((await receiver.messages()).length);
     // At least once: a failed run may have had its last page delivered but not confirmed; nothing more.
     expect(figures.duplicates).toBeLessThanOrEqual(failedRuns.length * BATCH_SIZE);
     // The restarts really cut runs off (otherwise this scenario tested nothing).
