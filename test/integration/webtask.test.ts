@@ -1,7 +1,8 @@
 /**
  * The built extension bundle under a real webtask runtime (webtask-runtime's
- * server): the cron POST drains a simulated tenant into rsyslogd, state lives
- * in ctx.storage, and the run history shows failures as failures.
+ * server), on this Node and on Node 18 (Auth0's extension runtime): the cron
+ * POST drains a simulated tenant into rsyslogd, state lives in ctx.storage,
+ * and the run history shows failures as failures. wt serve: webtask-runtimes.test.ts.
  */
 import { readFileSync } from 'node:fs';
 import { createTestPki } from '../support/certs';
@@ -10,6 +11,7 @@ import type { TenantEvent } from '../support/events';
 import { exportEnv } from '../support/export-env';
 import { startFakeTenant, type FakeTenant } from '../support/fake-tenant';
 import { startRsyslogReceiver, stopAllReceivers, type RsyslogReceiver } from '../support/rsyslog-receiver';
+import type { NodeVersion } from '../support/test-runtimes';
 import { startWebtaskHost, type WebtaskHost } from '../support/webtask-host';
 
 const pki = createTestPki();
@@ -28,13 +30,16 @@ afterAll(async () => {
   await stopAllReceivers();
 });
 
+/** The Node the host runs on: set by each describe block below. */
+let node: NodeVersion = 'current';
+
 async function setup(count: number, options: { latencyMs?: number; secrets?: Record<string, string>; receiverPort?: number } = {}) {
   const tenant = await startFakeTenant({ count, start: new Date(Date.now() - 86_400_000), cert: pki.server.cert, key: pki.server.key, ca: pki.server.ca, caFile: pki.server.caFile, ...(options.latencyMs ? { latencyMs: options.latencyMs } : {}) });
   cleanups.push(() => tenant.stop());
   const env = exportEnv(tenant, { port: options.receiverPort ?? receiver.port });
   // Standalone-only settings are not webtask secrets; the host trusts the test CA instead.
   const { NODE_EXTRA_CA_CERTS: _ca, STORAGE_FILE: _file, ...secrets } = env;
-  const host = await startWebtaskHost({ ...secrets, ...options.secrets }, { caFile: pki.server.caFile });
+  const host = await startWebtaskHost({ ...secrets, ...options.secrets }, { caFile: pki.server.caFile, node });
   cleanups.push(() => host.close());
   return { tenant, host };
 }
@@ -50,7 +55,11 @@ function post(host: WebtaskHost, path: string, body: unknown, token?: string) {
   });
 }
 
-describe('the extension under a webtask runtime', () => {
+describe.each([['this Node', 'current'], ['Node 18', '18']] as const)('the extension under a webtask runtime on %s', (_, version) => {
+  beforeAll(() => {
+    node = version;
+  });
+
   it('drains the tenant on the cron POST, answers 200 with status and counts, and keeps state in ctx.storage', async () => {
     const { tenant, host } = await setup(1_500);
     const before = (await receiver.messages()).length;
