@@ -27,13 +27,18 @@ export function logIdOf(message: ReceivedMessage): string | undefined {
   }
 }
 
-/** Messages for events after `checkpoint`: what the next run will ship again. */
+/**
+ * Events after `checkpoint` that the receiver already has: what the next run
+ * will ship again. Counted once each: copies left by earlier kills at the same
+ * checkpoint are not a further lag of the checkpoint.
+ */
 export function countBeyond(received: readonly ReceivedMessage[], checkpoint: string | null): number {
-  if (checkpoint === null) return received.length;
-  return received.filter((m) => {
+  const beyond = new Set<string>();
+  for (const m of received) {
     const id = logIdOf(m);
-    return id !== undefined && compareLogIds(id, checkpoint) > 0;
-  }).length;
+    if (id !== undefined && (checkpoint === null || compareLogIds(id, checkpoint) > 0)) beyond.add(id);
+  }
+  return beyond.size;
 }
 
 /** Of `ids` (in log_id order), those at or before `checkpoint` that no message carries. */
