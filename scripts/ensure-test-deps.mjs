@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Runs before jest (`npm test`). The integration tests start a real rsyslogd
 // with its GnuTLS network driver as a local Papertrail, make certificates
-// with the openssl CLI, and drive the dashboard in Debian's headless
-// Chromium (through playwright-core, which downloads no browser of its own).
-// A fresh CI machine usually has neither rsyslog-gnutls nor chromium (nor,
+// with the openssl CLI, drive the dashboard in Debian's headless Chromium
+// (through playwright-core, which downloads no browser of its own), and start
+// throwaway PostgreSQL servers (Debian's postgresql package: initdb and
+// postgres, run as its `postgres` user). A fresh CI machine usually has
+// neither rsyslog-gnutls, chromium nor PostgreSQL (nor,
 // sometimes, openssl), so install what is missing with apt-get.
 // The extension bundle is also tested under wt-cli's `wt serve` and on Node 18
 // (Auth0's extension runtime); both come from npm into test/runtimes, a
@@ -71,6 +73,24 @@ function rsyslogVersion(path) {
   return m?.[1] ?? 'unknown version';
 }
 
+/** The newest PostgreSQL server binaries of Debian's layout, /usr/lib/postgresql/<version>/bin. */
+function findPostgres() {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb')) && existsSync(join(root, v, 'bin', 'postgres')));
+  versions.sort((a, b) => Number(b) - Number(a));
+  return versions.length > 0 ? join(root, versions[0], 'bin') : undefined;
+}
+
+/** Tests run PostgreSQL as the package's `postgres` user when they run as root (it refuses root). */
+function hasPostgresUser() {
+  try {
+    return readFileSync('/etc/passwd', 'utf8').split('\n').some((l) => l.startsWith('postgres:'));
+  } catch {
+    return false;
+  }
+}
+
 function check() {
   const rsyslogd = which('rsyslogd');
   const gtlsFile = findGtlsModule();
@@ -80,7 +100,10 @@ function check() {
   const chromium = existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined;
   // Without a font the screenshots show boxes for text.
   const fonts = dpkgInstalled('fonts-liberation') !== false || existsSync('/usr/share/fonts/truetype/liberation');
+  const postgresBin = findPostgres();
   return {
+    postgres: postgresBin !== undefined && hasPostgresUser(),
+    postgresBin,
     rsyslogd,
     gtls: gtlsFile !== undefined || gtlsPkg === true,
     gtlsWhere: gtlsFile ?? (gtlsPkg === true ? 'rsyslog-gnutls' : undefined),
@@ -97,6 +120,7 @@ function describe(state) {
   parts.push(state.openssl ? `${firstLine(run(state.openssl, ['version']).stdout) || 'openssl'} (${state.openssl})` : 'openssl MISSING');
   parts.push(state.chromium ? `${firstLine(run(state.chromium, ['--version']).stdout) || 'chromium'} (${state.chromium})` : 'chromium MISSING');
   if (!state.fonts) parts.push('fonts-liberation MISSING');
+  parts.push(state.postgres ? `PostgreSQL (${state.postgresBin})` : 'PostgreSQL server MISSING');
   return parts.join(', ');
 }
 
@@ -105,7 +129,7 @@ function fail(message, detail) {
   if (detail) console.error(detail.trimEnd());
   console.error(
     `${PREFIX} install them by hand: apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ` +
-      '--no-install-recommends rsyslog rsyslog-gnutls openssl chromium fonts-liberation',
+      '--no-install-recommends rsyslog rsyslog-gnutls openssl chromium fonts-liberation postgresql',
   );
   process.exit(1);
 }
@@ -154,6 +178,7 @@ if (!before.rsyslogd || !before.gtls) packages.push('rsyslog', 'rsyslog-gnutls')
 if (!before.openssl) packages.push('openssl');
 if (!before.chromium) packages.push('chromium');
 if (!before.fonts) packages.push('fonts-liberation');
+if (!before.postgres) packages.push('postgresql');
 
 if (packages.length === 0) {
   console.log(`${PREFIX} found ${describe(before)}`);
@@ -190,7 +215,7 @@ apt(['update']);
 apt(['install', '-y', '--no-install-recommends', ...packages]);
 
 const after = check();
-if (!after.rsyslogd || !after.gtls || !after.openssl || !after.chromium) {
+if (!after.rsyslogd || !after.gtls || !after.openssl || !after.chromium || !after.postgres) {
   fail(`installed ${packages.join(' ')} but still missing something: ${describe(after)}`);
 }
 console.log(

@@ -14,7 +14,7 @@ import { runExport } from './run-export';
 import { createAdapters } from './runtime/compose';
 import { createLogger } from './runtime/logger';
 import { createRedactor } from './runtime/redact';
-import { fileLeaseOwnership, FileStateStore } from './storage/file-state-store';
+import { createStandaloneStore } from './storage/standalone-store';
 
 const HELP = `Usage: auth0-logs-to-papertrail <command> [--env-file <path>]
 
@@ -44,7 +44,8 @@ Settings (environment variables):
   LOG_LEVEL            Export types at or above: 0-4 or debug|info|warning|error|critical
   LOG_TYPES            Comma-separated type codes to export (OR-ed with LOG_LEVEL)
   START_FROM           A log id to restart after (applied once per value)
-  STORAGE_FILE         State file (default ./data/state.json)
+  STORAGE_FILE         SQLite state database (default ./data/state.db)
+  STATE_URL            PostgreSQL URL to keep the state in instead (shared by replicas)
   MAX_RUN_SECONDS      Time budget of one run (default 900)
 
 Output: the run report as JSON on stdout; progress lines on stderr.
@@ -101,13 +102,12 @@ async function run(env: Environment): Promise<number> {
   }
   const redact = createRedactor(secretValues(config));
   const log = createLogger({ redact });
-  const store = new FileStateStore(config.storageFile);
-  const adapters = createAdapters(config, { store, log });
+  const store = createStandaloneStore(config, log);
+  const adapters = createAdapters(config, { store, shipped: store, log });
   try {
     const result = await runExport(adapters.deps, config, {
       trigger: 'cli',
       redact,
-      ...fileLeaseOwnership(),
     });
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return result.status === 'ok' ? 0 : 1;
@@ -123,6 +123,7 @@ async function run(env: Environment): Promise<number> {
     return 1;
   } finally {
     adapters.dispose();
+    await store.close();
   }
 }
 

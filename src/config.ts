@@ -24,7 +24,12 @@ export interface Config {
   filter: LogFilter;
   /** A log id to start after; applied once per distinct value (see README, "Starting point"). */
   startFrom: string | null;
+  /** The SQLite database of the standalone state (unused when stateUrl is set). */
   storageFile: string;
+  /** A PostgreSQL URL holding the standalone state instead; null = SQLite at storageFile. */
+  stateUrl: string | null;
+  /** Where a JSON state file of an earlier version may lie, to migrate once: STORAGE_FILE itself, or the old default. */
+  legacyStateFile: string;
   maxRunMs: number;
   /** Bearer token for manual triggers, resets and full run history; null = none configured. */
   adminToken: string | null;
@@ -43,7 +48,9 @@ export const DEFAULTS = {
   PAPERTRAIL_SYSTEM: 'auth0-logs',
   PAPERTRAIL_PROGRAM: 'auth0',
   BATCH_SIZE: MAX_BATCH_SIZE,
-  STORAGE_FILE: './data/state.json',
+  STORAGE_FILE: './data/state.db',
+  /** Where versions that kept the state as JSON kept it by default. */
+  LEGACY_STORAGE_FILE: './data/state.json',
   /** Standalone runs may take their time; the next run resumes anyway. */
   MAX_RUN_SECONDS_STANDALONE: 900,
   /** Webtask requests are cut off at about 30 s; leave room to answer. */
@@ -168,6 +175,12 @@ export function loadConfig(env: Environment, runtime: Runtime = 'standalone'): C
   }
 
   const storageFile = get('STORAGE_FILE') || DEFAULTS.STORAGE_FILE;
+  const legacyStateFile = get('STORAGE_FILE') || DEFAULTS.LEGACY_STORAGE_FILE;
+  const stateUrl = get('STATE_URL') || null;
+  if (stateUrl !== null && !isPostgresUrl(stateUrl)) {
+    // The value itself is not repeated: it may hold a password.
+    problem('STATE_URL', 'is not a PostgreSQL URL.', 'use postgres://user:password@host:5432/database (percent-encode special characters in the password), or leave it empty to keep the state in STORAGE_FILE.');
+  }
 
   const defaultSeconds = runtime === 'webtask' ? DEFAULTS.MAX_RUN_SECONDS_WEBTASK : DEFAULTS.MAX_RUN_SECONDS_STANDALONE;
   const rawSeconds = get('MAX_RUN_SECONDS');
@@ -195,6 +208,8 @@ export function loadConfig(env: Environment, runtime: Runtime = 'standalone'): C
     filter: { minLevel, types },
     startFrom,
     storageFile,
+    stateUrl,
+    legacyStateFile,
     maxRunMs: maxRunSeconds * 1000,
     adminToken,
     warnings,
@@ -233,5 +248,32 @@ function parseLogTypes(raw: string, problem: ProblemFn, warnings: string[]): Rea
 
 /** The settings that are secret: their values never appear in any output. */
 export function secretValues(config: Config): string[] {
-  return [config.auth0.clientSecret, config.adminToken, config.papertrail.token].filter((value): value is string => value !== null);
+  return [config.auth0.clientSecret, config.adminToken, config.papertrail.token].filter((value): value is string => value !== null).concat(databasePasswords(config.stateUrl));
+}
+
+function isPostgresUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** STATE_URL's password, as written and decoded, so that neither appears in any output. */
+function databasePasswords(stateUrl: string | null): string[] {
+  if (stateUrl === null) return [];
+  try {
+    const password = new URL(stateUrl).password;
+    if (password === '') return [];
+    let decoded = password;
+    try {
+      decoded = decodeURIComponent(password);
+    } catch {
+      // Not percent-encoded validly: the raw form is all there is.
+    }
+    return [...new Set([password, decoded])];
+  } catch {
+    return [stateUrl];
+  }
 }

@@ -9,7 +9,8 @@
  */
 import type { Config } from './config';
 import { OutOfTimeError, SinkError, toErrorRecord, type ErrorRecord } from './errors';
-import type { Auth0LogsClient, Clock, LogSink, Logger, StateStore } from './ports';
+import { logIdOf } from './auth0/auth0-log';
+import type { Auth0LogsClient, Clock, LogSink, Logger, ShippedIds, StateStore } from './ports';
 import { fetchLogs, type FetchedPage } from './stages/fetch-logs';
 import { filterLogs } from './stages/filter-logs';
 import { readCheckpoint, type StartSource } from './stages/read-checkpoint';
@@ -22,6 +23,8 @@ export interface RunDeps {
   sink: LogSink;
   clock: Clock;
   log: Logger;
+  /** The record of shipped ids that log-stream deliveries consult; standalone stores only (the extension has none). */
+  shipped?: ShippedIds;
 }
 
 export type StopReason = 'caught-up' | 'deadline' | 'rate-limit' | 'shutdown' | 'error';
@@ -49,6 +52,8 @@ export interface RunReport {
 /** Do not start a page unless this much time is left, or twice the slowest page so far. */
 const MIN_PAGE_BUDGET_MS = 1_000;
 const FINISH_MARGIN_MS = 1_000;
+/** How long shipped ids are remembered: far longer than a log stream retries a delivery. */
+export const SHIPPED_IDS_KEPT_MS = 3 * 24 * 3600_000;
 
 /**
  * `signal` asks the run to stop early (service shutdown): the page in flight
@@ -111,6 +116,9 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
       }
       const exported = filterLogs(page.logs, config.filter);
       const shipped = await shipLogs(deps.sink, exported, config.papertrail);
+      // Confirmed, so recorded as shipped; recorded before the checkpoint moves past it, so that
+      // whatever the checkpoint covers is in the record too.
+      await deps.shipped?.record(exported.map(logIdOf).filter((id): id is string => id !== undefined), clock.now());
       await saveCheckpoint(deps.store, page.lastId, shipped.newestDate);
       if (exported.length > 0) beforeLastPage = report.checkpoint;
 
@@ -143,6 +151,13 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
     }
   }
   fetching.abort();
+  if (deps.shipped && report.status === 'ok') {
+    try {
+      await deps.shipped.prune(clock.now() - SHIPPED_IDS_KEPT_MS);
+    } catch (error) {
+      report.warnings.push(`Could not forget old shipped ids: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
   // Closing gives the sink its last word on the last page (SINK_RECEIVER_GONE), so it counts as part of the run.
   try {
     await deps.sink.close();

@@ -12,7 +12,7 @@ import { runExport } from './run-export';
 import { createAdapters } from './runtime/compose';
 import { createLogger } from './runtime/logger';
 import { createRedactor } from './runtime/redact';
-import { fileLeaseOwnership, FileStateStore } from './storage/file-state-store';
+import { createStandaloneStore } from './storage/standalone-store';
 
 export interface ServiceSettings {
   schedule: string;
@@ -79,28 +79,33 @@ export async function serve(env: Environment): Promise<number> {
 
   const redact = createRedactor(secretValues(config));
   const log = createLogger({ redact });
-  const store = new FileStateStore(config.storageFile);
+  const store = createStandaloneStore(config, log);
   const shutdown = new AbortController();
   const inFlight = new Set<Promise<unknown>>();
   const track = (run: Promise<unknown>): void => {
     inFlight.add(run);
     run.finally(() => inFlight.delete(run)).catch(() => undefined);
   };
-  const runOptions = { ...fileLeaseOwnership(), signal: shutdown.signal };
+  const runOptions = { signal: shutdown.signal };
 
   const app = createApp({
-    scope: () => ({ config: () => config, store, log, createDeps: (c) => createAdapters(c, { store, log }), runOptions }),
+    scope: () => ({ config: () => config, store, log, createDeps: (c) => createAdapters(c, { store, shipped: store, log }), runOptions }),
     track,
     nextRunAt: () => cron.nextRun()?.toISOString() ?? null,
   });
 
   const scheduled = async (): Promise<void> => {
     if (shutdown.signal.aborted) return;
-    if ((await store.read()).paused) {
-      log.info('scheduled run skipped: paused');
+    try {
+      if ((await store.read()).paused) {
+        log.info('scheduled run skipped: paused');
+        return;
+      }
+    } catch (error) {
+      log.error(`scheduled run failed: ${(error as Error).message}`);
       return;
     }
-    const adapters = createAdapters(config, { store, log });
+    const adapters = createAdapters(config, { store, shipped: store, log });
     const run = runExport(adapters.deps, config, { trigger: 'schedule', redact, ...runOptions });
     track(run);
     try {
@@ -140,8 +145,9 @@ export async function serve(env: Environment): Promise<number> {
         resolve(0);
       }, SHUTDOWN_GRACE_MS);
       grace.unref();
-      Promise.allSettled([...inFlight]).then(() => {
+      Promise.allSettled([...inFlight]).then(async () => {
         clearTimeout(grace);
+        await store.close().catch(() => undefined);
         log.info('stopped');
         resolve(0);
       });

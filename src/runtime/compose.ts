@@ -7,7 +7,7 @@ import { createHttpsTransport } from '../auth0/http';
 import { systemClock } from '../clock';
 import type { Config } from '../config';
 import { TlsSyslogSink } from '../papertrail/tls-syslog-sink';
-import type { Clock, Logger, StateStore } from '../ports';
+import type { Clock, Logger, ShippedIds, StateStore } from '../ports';
 import type { RunDeps } from '../run-once';
 
 export interface Adapters {
@@ -15,7 +15,7 @@ export interface Adapters {
   dispose(): void;
 }
 
-export function createAdapters(config: Config, options: { store: StateStore; log: Logger; clock?: Clock }): Adapters {
+export function createAdapters(config: Config, options: { store: StateStore; shipped?: ShippedIds; log: Logger; clock?: Clock }): Adapters {
   const clock = options.clock ?? systemClock;
   const transport = createHttpsTransport();
   const auth0 = new ManagementApiClient({
@@ -28,7 +28,7 @@ export function createAdapters(config: Config, options: { store: StateStore; log
   });
   const sink = new TlsSyslogSink({ host: config.papertrail.host, port: config.papertrail.port, clock });
   return {
-    deps: { store: options.store, auth0, sink, clock, log: options.log },
+    deps: { store: options.store, ...(options.shipped ? { shipped: options.shipped } : {}), auth0, sink, clock, log: options.log },
     dispose: () => transport.close(),
   };
 }

@@ -14,9 +14,11 @@ export interface Lease {
   owner: string;
   /** Epoch ms after which the lease is void, so a crashed run never blocks the next. */
   expiresAt: number;
-  /** Set by the file store: a lease whose process is gone on this host is stale at once. */
+  /** Set by the SQLite store: a lease whose process is gone on this host is void at once. */
   pid?: number;
   host?: string;
+  /** Set by the PostgreSQL store: the holder's database session; the lease is void once that session has ended. */
+  session?: string;
 }
 
 /** One entry of the run history: the run's report, less what only the caller needs. */

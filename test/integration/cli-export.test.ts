@@ -10,6 +10,8 @@ import { killAllClis, runCli, startCli } from '../support/cli';
 import { checkDelivery } from '../support/delivery';
 import type { TenantEvent } from '../support/events';
 import { exportEnv } from '../support/export-env';
+import { readStoredState } from '../support/stored-state';
+import type { StateDocument } from '../../src/storage/state';
 import { startFakeTenant, type FakeTenant, type FakeTenantOptions } from '../support/fake-tenant';
 import { startNoisyNeighbour } from '../support/neighbour';
 import { startRsyslogReceiver, stopAllReceivers, type RsyslogReceiver } from '../support/rsyslog-receiver';
@@ -31,8 +33,8 @@ function eventsOf(tenant: FakeTenant): TenantEvent[] {
   return Array.from({ length: tenant.size() }, (_, i) => tenant.eventAt(i));
 }
 
-function stateOf(file: string): { checkpoint: string | null; runs: { status: string }[] } {
-  return JSON.parse(readFileSync(file, 'utf8')) as { checkpoint: string | null; runs: { status: string }[] };
+function stateOf(file: string): StateDocument {
+  return readStoredState(file);
 }
 
 let receiver: RsyslogReceiver;

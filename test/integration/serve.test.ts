@@ -4,12 +4,12 @@
  * nothing. Also the file store's run lease across processes.
  */
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { createTestPki } from '../support/certs';
 import { killAllClis, runCli, startCli } from '../support/cli';
 import { checkDelivery } from '../support/delivery';
 import type { TenantEvent } from '../support/events';
 import { exportEnv } from '../support/export-env';
+import { readStoredState } from '../support/stored-state';
 import { startFakeTenant, type FakeTenant, type FakeTenantOptions } from '../support/fake-tenant';
 import { startRsyslogReceiver, stopAllReceivers, type RsyslogReceiver } from '../support/rsyslog-receiver';
 
@@ -81,7 +81,7 @@ describe('auth0-logs-to-papertrail serve', () => {
     expect(service.stderr()).toMatch(/SIGTERM: shutting down/);
     const figures = checkDelivery(eventsOf(tenant), await receiver.messages());
     expect(figures).toMatchObject({ expected: 1_000, delivered: 1_000, missing: 0, duplicates: 0, outOfOrder: 0 });
-    const runs = (JSON.parse(readFileSync(env.STORAGE_FILE, 'utf8')) as { runs: { trigger: string }[] }).runs;
+    const runs = readStoredState(env.STORAGE_FILE).runs;
     expect(runs.every((r) => r.trigger === 'schedule')).toBe(true);
   });
 
@@ -92,7 +92,7 @@ describe('auth0-logs-to-papertrail serve', () => {
     await receiver.waitForCount(2_000, 20_000);
     service.child.kill('SIGTERM');
     await once(service.child, 'exit');
-    const state = JSON.parse(readFileSync(env.STORAGE_FILE, 'utf8')) as { checkpoint: string; lease: unknown; runs: { stoppedBy: string; status: string }[] };
+    const state = readStoredState(env.STORAGE_FILE);
     expect(state.lease).toBeNull();
     expect(state.runs.at(-1)).toMatchObject({ status: 'ok', stoppedBy: 'shutdown' });
     const shippedBefore = (await receiver.messages()).length;
@@ -146,7 +146,7 @@ describe('the run lease in the file store', () => {
     await receiver.waitForCount(1_000, 20_000);
     victim.child.kill('SIGKILL');
     await victim.done;
-    const leased = JSON.parse(readFileSync(env.STORAGE_FILE, 'utf8')) as { lease: { pid: number } | null; checkpoint: string };
+    const leased = readStoredState(env.STORAGE_FILE);
     expect(leased.lease?.pid).toBe(victim.child.pid);
 
     const next = await runCli(['run'], env);

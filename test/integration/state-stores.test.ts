@@ -1,16 +1,14 @@
 /**
- * Both state stores under concurrent writers: no update is lost, because
- * each write is conditional on the version read (webtask: etag / 409; file:
- * an exclusive lock around read-modify-write).
+ * The webtask state store under concurrent writers: no update is lost,
+ * because each write is conditional on the version read (etag / 409). The
+ * standalone stores (SQLite, PostgreSQL) have their contract tests in
+ * standalone-stores.test.ts.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StorageError } from '../../src/errors';
 import type { StateStore } from '../../src/ports';
-import { FileStateStore } from '../../src/storage/file-state-store';
 import { emptyState, RUN_HISTORY_LIMIT, type RunRecord } from '../../src/storage/state';
 import { fitDocument, MAX_DOCUMENT_BYTES, WebtaskStateStore, type WebtaskStorage } from '../../src/storage/webtask-state-store';
 
@@ -50,71 +48,3 @@ describe('WebtaskStateStore', () => {
   });
 });
 
-describe('FileStateStore', () => {
-  it('loses no update when writers in one process interleave', async () => {
-    const store = new FileStateStore(join(mkdtempSync(join(tmpdir(), 'a0pt-fs-')), 'nested', 'state.json'));
-    const ids = await hammer(store, 30);
-    expect(ids).toHaveLength(30);
-  });
-
-  it('loses no update when several processes write at once', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'a0pt-fs-')), 'state.json');
-    const module = join(__dirname, '..', '..', 'dist', 'storage', 'file-state-store.js');
-    const worker = `
-      const { FileStateStore } = require(${JSON.stringify(module)});
-      const store = new FileStateStore(${JSON.stringify(file)});
-      (async () => { for (let i = 0; i < 10; i++) await store.update((s) => ({ ...s, runs: [...s.runs, { id: process.pid + '-' + i }] })); })();`;
-    // Started together, so their updates interleave.
-    const children = Array.from({ length: 4 }, () => spawn(process.execPath, ['-e', worker], { stdio: 'ignore' }));
-    const codes = await Promise.all(children.map(async (c) => (await once(c, 'exit'))[0] as number));
-    expect(codes).toEqual([0, 0, 0, 0]);
-    const runs = (JSON.parse(readFileSync(file, 'utf8')) as { runs: unknown[] }).runs;
-    expect(runs).toHaveLength(40);
-  });
-
-  it('breaks a lock left by a process that no longer exists', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'a0pt-fs-')), 'state.json');
-    const dead = Number(execFileSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }));
-    writeFileSync(`${file}.lock`, JSON.stringify({ pid: dead, host: hostname() }));
-    const store = new FileStateStore(file);
-    await store.update((s) => ({ ...s, checkpoint: '900' }));
-    expect((await store.read()).checkpoint).toBe('900');
-  });
-
-  it('refuses to guess when the state file is corrupt', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'a0pt-fs-')), 'state.json');
-    writeFileSync(file, '{"checkpoint": "90');
-    await expect(new FileStateStore(file).read()).rejects.toThrow(/not valid JSON/);
-  });
-
-  it('reads a state document of the original extension, keeping its checkpoint', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'a0pt-fs-')), 'state.json');
-    writeFileSync(file, JSON.stringify({ checkpointId: '90020200101000000000000000000000000000000000000000000042', logs: [] }));
-    expect((await new FileStateStore(file).read()).checkpoint).toBe('90020200101000000000000000000000000000000000000000000042');
-  });
-});
-
-describe('FileStateStore after a kill during locking', () => {
-  it('is not blocked by an empty lock file that a kill left behind', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'a0pt-fs-')), 'state.json');
-    writeFileSync(`${file}.lock`, '');
-    const old = new Date(Date.now() - 60_000);
-    utimesSync(`${file}.lock`, old, old);
-    const store = new FileStateStore(file);
-    await store.update((s) => ({ ...s, checkpoint: '901' }));
-    expect((await store.read()).checkpoint).toBe('901');
-  });
-});
-
-describe('FileStateStore leftovers', () => {
-  it('removes temp and claim files that processes killed mid-write left beside the state file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'a0pt-fs-'));
-    const file = join(dir, 'state.json');
-    const dead = Number(execFileSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }));
-    writeFileSync(`${file}.${dead}.0123abcd.tmp`, '{}');
-    writeFileSync(`${file}.lock.${dead}.0123abcd`, '{}');
-    writeFileSync(join(dir, 'unrelated.txt'), 'keep');
-    await new FileStateStore(file).update((s) => s);
-    expect(readdirSync(dir).sort()).toEqual(['state.json', 'unrelated.txt']);
-  });
-});

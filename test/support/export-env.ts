@@ -15,7 +15,7 @@ export function exportEnv(tenant: FakeTenant, receiver: { port: number }, extra:
     AUTH0_CLIENT_SECRET: tenant.clientSecret,
     PAPERTRAIL_HOST: '127.0.0.1',
     PAPERTRAIL_PORT: String(receiver.port),
-    STORAGE_FILE: join(dir, 'state.json'),
+    STORAGE_FILE: join(dir, 'state.db'),
     NODE_EXTRA_CA_CERTS: caFile,
     ...extra,
   };

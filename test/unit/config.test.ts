@@ -27,7 +27,7 @@ describe('loadConfig', () => {
     expect(config.papertrail).toEqual({ host: 'logs5.papertrailapp.com', port: 12345, system: 'auth0-logs', program: 'auth0', token: null });
     expect(config.filter).toEqual({ minLevel: null, types: null });
     expect(config.startFrom).toBeNull();
-    expect(config.storageFile).toBe('./data/state.json');
+    expect(config.storageFile).toBe('./data/state.db');
     expect(config.maxRunMs).toBe(900_000);
     expect(loadConfig(valid, 'webtask').maxRunMs).toBe(20_000);
   });
@@ -177,7 +177,7 @@ describe('loadConfig', () => {
     it('counts as a secret, as every setting the registry marks secret does', () => {
       const config = loadConfig({ ...collector, PAPERTRAIL_TOKEN: token, ADMIN_TOKEN: 'an-admin-token-0123456789' });
       expect(secretValues(config).sort()).toEqual([collector.AUTH0_CLIENT_SECRET, 'an-admin-token-0123456789', token].sort());
-      expect(SETTINGS.filter((s) => s.secret === true).map((s) => s.name).sort()).toEqual(['ADMIN_TOKEN', 'AUTH0_CLIENT_SECRET', 'PAPERTRAIL_TOKEN']);
+      expect(SETTINGS.filter((s) => s.secret === true).map((s) => s.name).sort()).toEqual(['ADMIN_TOKEN', 'AUTH0_CLIENT_SECRET', 'PAPERTRAIL_TOKEN', 'STATE_URL']);
     });
   });
 });

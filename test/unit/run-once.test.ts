@@ -12,6 +12,8 @@ function config(overrides: Partial<Config> = {}): Config {
     filter: { minLevel: null, types: null },
     startFrom: null,
     storageFile: 'unused',
+    stateUrl: null,
+    legacyStateFile: 'unused',
     maxRunMs: 60_000,
     adminToken: null,
     warnings: [],

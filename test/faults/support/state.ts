@@ -1,31 +1,19 @@
 /**
- * Reading the exporter's stored state from outside, while it runs: the file
- * store's state.json (written whole and renamed, so a read sees one version)
- * and the webtask host's storage file (rewritten in place, so a read may see
- * it half-written; such reads are skipped).
+ * Reading the exporter's stored state from outside, while it runs: the
+ * standalone SQLite database or the webtask host's storage file (see
+ * test/support/stored-state.ts).
  */
 import { readFileSync, statSync } from 'node:fs';
-import { compareLogIds, normalizeState, type StateDocument } from '../../../src/storage/state';
+import { compareLogIds, type StateDocument } from '../../../src/storage/state';
+import { readStoredState, tryReadStoredState } from '../../support/stored-state';
 
-/** The state document, or undefined when the file does not exist or is mid-write. */
+/** The state document, or undefined when there is none yet or it is mid-write. */
 export function tryReadState(file: string): StateDocument | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-  try {
-    return normalizeState(JSON.parse(text));
-  } catch {
-    return undefined;
-  }
+  return tryReadStoredState(file);
 }
 
 export function readState(file: string): StateDocument {
-  const state = tryReadState(file);
-  if (state === undefined) throw new Error(`no readable state in ${file}`);
-  return state;
+  return readStoredState(file);
 }
 
 /** Content and modification time: equal fingerprints mean the file was not touched. */

@@ -1,0 +1,207 @@
+/**
+ * The standalone default: state in an SQLite database file (better-sqlite3).
+ *
+ * Every change is one IMMEDIATE transaction: it takes the database's write
+ * lock, reads, applies the change and writes only what changed, so two
+ * processes never interleave a read-modify-write, and a process killed at
+ * any moment leaves the last committed state (SQLite's journal guarantees
+ * it; nothing here renames files or keeps lock files).
+ *
+ * The lease records the holder's pid and host. A process killed with SIGKILL
+ * cannot release it, so a lease whose process no longer exists on this host
+ * is read as no lease: the next run is never blocked by a dead one. Its
+ * expiry still bounds a holder on another host sharing the file.
+ */
+import Database from 'better-sqlite3';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import { ShipperError, StorageError } from '../errors';
+import type { Logger, ShippedIds } from '../ports';
+import { readLegacyState, setAsideLegacyState } from './legacy-json';
+import { changedColumns, diffRuns, documentToRow, rowToDocument, runsKey, SCHEMA_VERSION, STATE_COLUMNS, type RunsSnapshot, type StateRow } from './state-rows';
+import { emptyState, type RunRecord, type StateDocument } from './state';
+import type { StandaloneStore } from './standalone-store';
+
+/** How long a change waits for another process's transaction before failing. */
+const BUSY_TIMEOUT_MS = 10_000;
+
+const SCHEMA = `
+  CREATE TABLE state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    checkpoint TEXT, start_from TEXT, last_success_at TEXT, newest_exported_date TEXT,
+    paused INTEGER NOT NULL DEFAULT 0, last_open_trigger_at INTEGER,
+    lease_owner TEXT, lease_expires_at INTEGER, lease_pid INTEGER, lease_host TEXT, lease_session TEXT
+  );
+  CREATE TABLE runs (seq INTEGER PRIMARY KEY AUTOINCREMENT, record TEXT NOT NULL);
+  CREATE TABLE shipped_ids (log_id TEXT PRIMARY KEY, shipped_at INTEGER NOT NULL) WITHOUT ROWID;
+  CREATE INDEX shipped_ids_by_time ON shipped_ids (shipped_at);
+  INSERT INTO state (id) VALUES (1);
+`;
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export interface SqliteStoreOptions {
+  file: string;
+  /** A JSON state file of an earlier version to import when the database is new (may be `file` itself). */
+  legacyFile?: string | null;
+  log?: Logger;
+}
+
+export class SqliteStateStore implements StandaloneStore, ShippedIds {
+  readonly description: string;
+  private db: Database.Database | null = null;
+  private runsSnapshot: RunsSnapshot = { key: '', runs: [], seqs: [] };
+  private readonly host = hostname();
+
+  constructor(private readonly options: SqliteStoreOptions) {
+    this.description = `SQLite state store ${options.file}`;
+  }
+
+  async read(): Promise<StateDocument> {
+    return this.use((db) => db.transaction(() => this.readDocument(db)).deferred());
+  }
+
+  async update(change: (current: StateDocument) => StateDocument): Promise<StateDocument> {
+    try {
+      return this.use((db) =>
+        db
+          .transaction(() => {
+            const before = this.readDocument(db);
+            const next = this.stampLease(before, change(before));
+            this.write(db, before, next);
+            return next;
+          })
+          .immediate(),
+      );
+    } catch (error) {
+      // The transaction was rolled back: what the snapshot learnt from it is void.
+      this.runsSnapshot = { key: '', runs: [], seqs: [] };
+      throw error;
+    }
+  }
+
+  async record(ids: readonly string[], at: number): Promise<void> {
+    if (ids.length === 0) return;
+    this.use((db) => {
+      const insert = db.prepare('INSERT INTO shipped_ids (log_id, shipped_at) VALUES (?, ?) ON CONFLICT (log_id) DO NOTHING');
+      db.transaction(() => {
+        for (const id of ids) insert.run(id, at);
+      }).immediate();
+    });
+  }
+
+  async alreadyShipped(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    return this.use((db) => {
+      const rows = db.prepare('SELECT log_id FROM shipped_ids WHERE log_id IN (SELECT value FROM json_each(?))').pluck().all(JSON.stringify(ids)) as string[];
+      return new Set(rows);
+    });
+  }
+
+  async prune(before: number): Promise<number> {
+    return this.use((db) => db.prepare('DELETE FROM shipped_ids WHERE shipped_at < ?').run(before).changes);
+  }
+
+  async close(): Promise<void> {
+    this.db?.close();
+    this.db = null;
+  }
+
+  /** Runs `work` on the open database; any failure of the database is a StorageError naming it. */
+  private use<T>(work: (db: Database.Database) => T): T {
+    try {
+      return work(this.open());
+    } catch (error) {
+      // Errors of our own (a refused lease) keep their meaning.
+      if (error instanceof ShipperError) throw error;
+      throw new StorageError(`${this.description}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  private open(): Database.Database {
+    if (this.db) return this.db;
+    const { file } = this.options;
+    const legacy = setAsideLegacyState(this.options.legacyFile ?? null);
+    mkdirSync(dirname(file), { recursive: true });
+    // Created owner-only before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
+    closeSync(openSync(file, 'a', 0o600));
+    const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+    try {
+      // WAL: readers (status pages) never wait for the writer. synchronous=NORMAL keeps every commit
+      // across a process kill; a power cut may undo the last commits, which re-ships pages, never skips them.
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.transaction(() => this.createSchema(db, legacy)).immediate();
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    this.db = db;
+    return db;
+  }
+
+  private createSchema(db: Database.Database, legacy: string | null): void {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) throw new StorageError(`${this.description} was written by a newer version (schema ${version}); upgrade this program.`);
+    if (version === SCHEMA_VERSION) return;
+    db.exec(SCHEMA);
+    if (legacy !== null) {
+      const imported = readLegacyState(legacy);
+      this.write(db, rowToDocument(documentToRow(emptyState()), []), imported);
+      this.options.log?.info(`migrated the JSON state file into ${this.options.file} (checkpoint ${imported.checkpoint ?? 'none'}, ${imported.runs.length} runs); the file is kept as ${legacy}`);
+    }
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }
+
+  /** A lease taken through this store names its holder, so that its death can be seen (see above). */
+  private stampLease(before: StateDocument, next: StateDocument): StateDocument {
+    if (next.lease === null || next.lease.owner === before.lease?.owner) return next;
+    return { ...next, lease: { ...next.lease, pid: process.pid, host: this.host } };
+  }
+
+  private readDocument(db: Database.Database): StateDocument {
+    const row = db.prepare(`SELECT ${STATE_COLUMNS.join(', ')} FROM state WHERE id = 1`).get() as StateRow;
+    // A copy of the list, of the same (frozen) records: the diff on write finds them by identity.
+    const state = rowToDocument(row, [...this.readRuns(db)]);
+    const lease = state.lease;
+    if (lease && lease.host === this.host && lease.pid !== undefined && lease.pid !== process.pid && !isProcessAlive(lease.pid)) state.lease = null;
+    return state;
+  }
+
+  private readRuns(db: Database.Database): readonly RunRecord[] {
+    const shape = db.prepare('SELECT min(seq) AS first, max(seq) AS last, count(*) AS count FROM runs').get() as { first: number | null; last: number | null; count: number };
+    const key = runsKey(shape.first, shape.last, shape.count);
+    if (key !== this.runsSnapshot.key) {
+      const rows = db.prepare('SELECT seq, record FROM runs ORDER BY seq').all() as { seq: number; record: string }[];
+      this.runsSnapshot = { key, runs: rows.map((r) => Object.freeze(JSON.parse(r.record) as RunRecord)), seqs: rows.map((r) => r.seq) };
+    }
+    return this.runsSnapshot.runs;
+  }
+
+  private write(db: Database.Database, before: StateDocument, next: StateDocument): void {
+    const nextRow = documentToRow(next);
+    const columns = changedColumns(documentToRow(before), nextRow);
+    if (columns.length > 0) {
+      db.prepare(`UPDATE state SET ${columns.map((c) => `${c} = @${c}`).join(', ')} WHERE id = 1`).run(Object.fromEntries(columns.map((c) => [c, nextRow[c]])));
+    }
+    const { remove, append } = diffRuns(this.runsSnapshot, next.runs);
+    if (remove.length === 0 && append.length === 0) return;
+    const removeOne = db.prepare('DELETE FROM runs WHERE seq = ?');
+    for (const seq of remove) removeOne.run(seq);
+    const insert = db.prepare('INSERT INTO runs (record) VALUES (?)');
+    const kept = this.runsSnapshot.seqs.filter((seq) => !remove.includes(seq));
+    const seqs = [...kept, ...append.map((record) => Number(insert.run(JSON.stringify(record)).lastInsertRowid))];
+    // `remove` is always a prefix of the stored history (see diffRuns).
+    const runs = [...this.runsSnapshot.runs.slice(remove.length), ...append.map((r) => Object.freeze(r))];
+    this.runsSnapshot = { key: runsKey(seqs[0] ?? null, seqs.at(-1) ?? null, seqs.length), runs, seqs };
+  }
+}

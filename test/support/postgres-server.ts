@@ -1,0 +1,135 @@
+/**
+ * A throwaway PostgreSQL server for tests: a fresh cluster (initdb) in a temp
+ * directory, listening on a free loopback port, password authentication over
+ * TCP. The server process is spawned directly, so the test owns it and stops
+ * it. PostgreSQL refuses to run as root; when the tests run as root, the
+ * cluster belongs to, and the server runs as, the `postgres` user that
+ * Debian's package creates (scripts/ensure-test-deps.mjs installs it).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+
+export interface PostgresServer {
+  port: number;
+  password: string;
+  /** A URL with the password, for `database` (default "postgres"). */
+  url(database?: string): string;
+  /** Creates an empty database and returns its URL. */
+  createDatabase(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** The newest server installed by Debian's packages. */
+export function postgresBinDir(): string {
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a)) : [];
+  if (versions.length === 0) throw new Error('PostgreSQL is not installed (no /usr/lib/postgresql/<version>/bin/initdb); scripts/ensure-test-deps.mjs installs it');
+  return join(root, versions[0] as string, 'bin');
+}
+
+/** uid and gid of `name` from /etc/passwd. */
+function account(name: string): { uid: number; gid: number } {
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+  if (!line) throw new Error(`no user ${name} to run PostgreSQL as (tests run as root; PostgreSQL refuses root)`);
+  const [, , uid, gid] = line.split(':');
+  return { uid: Number(uid), gid: Number(gid) };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+const running = new Set<ChildProcess>();
+let databases = 0;
+
+export async function startPostgres(): Promise<PostgresServer> {
+  const bin = postgresBinDir();
+  const dir = mkdtempSync(join(tmpdir(), 'a0pt-pg-'));
+  const asRoot = process.getuid?.() === 0;
+  const owner = asRoot ? account('postgres') : undefined;
+  const password = randomBytes(12).toString('hex');
+  writeFileSync(join(dir, 'pwfile'), `${password}\n`);
+  if (owner) {
+    chownSync(dir, owner.uid, owner.gid);
+    chownSync(join(dir, 'pwfile'), owner.uid, owner.gid);
+  }
+  const data = join(dir, 'data');
+  const init = spawnSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--pwfile', join(dir, 'pwfile'), '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--no-sync'], {
+    encoding: 'utf8',
+    cwd: dir,
+    ...owner,
+  });
+  if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr || init.stdout || init.error?.message}`);
+  const port = await freePort();
+  // Durability settings off: a test cluster need not survive a power cut, and fsync would slow every commit.
+  const child = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200'], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    ...owner,
+  });
+  running.add(child);
+  let log = '';
+  child.stderr?.setEncoding('utf8').on('data', (c: string) => (log = (log + c).slice(-8_000)));
+  const url = (database = 'postgres'): string => `postgres://postgres:${password}@127.0.0.1:${port}/${database}`;
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGINT'); // fast shutdown: ends sessions, no waiting for clients
+      await once(child, 'exit');
+    }
+    running.delete(child);
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const end = Date.now() + 30_000;
+  for (;;) {
+    const client = new Client({ connectionString: url() });
+    try {
+      await client.connect();
+      await client.end();
+      break;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      if (child.exitCode !== null || Date.now() > end) {
+        await stop();
+        throw new Error(`PostgreSQL did not start: ${(error as Error).message}\n${log}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    port,
+    password,
+    url,
+    stop,
+    createDatabase: async () => {
+      const name = `a0pt_test_${process.pid}_${++databases}`;
+      const client = new Client({ connectionString: url() });
+      await client.connect();
+      try {
+        await client.query(`CREATE DATABASE ${name}`);
+      } finally {
+        await client.end();
+      }
+      return url(name);
+    },
+  };
+}
+
+/** Kills any server a test left behind; call from afterAll. */
+export function killAllPostgres(): void {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+}
