@@ -12,7 +12,10 @@
  * it ran ahead of delivery (what a build that saves the checkpoint before
  * shipping does).
  */
-import { readdirSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { createPrng } from '../support/events';
 import { checkDelivery } from '../support/delivery';
@@ -100,8 +103,9 @@ describe('kill -9 of the exporter CLI', () => {
     const final = await h.run(env);
     runs++;
     const history = checkpoints.stop();
-    // What kills leave behind next to the state file (temp files of interrupted writes, a lock).
-    const litter = readdirSync(dirname(env.STORAGE_FILE)).filter((f) => f !== basename(env.STORAGE_FILE) && f !== 'ca.pem');
+    // What kills leave behind next to the state database, other than its own journal files.
+    const own = new Set([basename(env.STORAGE_FILE), `${basename(env.STORAGE_FILE)}-wal`, `${basename(env.STORAGE_FILE)}-shm`, 'ca.pem']);
+    const litter = readdirSync(dirname(env.STORAGE_FILE)).filter((f) => !own.has(f));
     const figures = checkDelivery(eventsOf(tenant), await receiver.messages());
     const maxBeyond = Math.max(0, ...kills.map((k) => k.beyondCheckpoint));
     recordFigures({
@@ -133,10 +137,9 @@ describe('kill -9 of the exporter CLI', () => {
     expect(state.lease).toBeNull();
   }, 300_000);
 
-  it('resumes after a SIGKILL that left the state lock file empty (killed between creating the lock file and writing its owner)', async () => {
-    // The random kills above sometimes land inside FileStateStore's lock: the lock file is
-    // created (O_EXCL) but the pid/host it should hold is never written. This reproduces
-    // exactly that file, so the restart is tested every time and not by luck.
+  it('resumes at once after a SIGKILL that left the lease held (its holder gone, its expiry an hour away)', async () => {
+    // The random kills above mostly land while a run holds the lease. This writes exactly the lease
+    // such a kill leaves, so that the restart is tested every time and not by luck.
     const elapsed = stopwatch();
     const tenant = await h.tenant({ count: 500 });
     const receiver = await h.receiver();
@@ -144,12 +147,15 @@ describe('kill -9 of the exporter CLI', () => {
     const first = await h.run(env);
     expect(first.code).toBe(0);
     tenant.append(500);
-    writeFileSync(`${env.STORAGE_FILE}.lock`, '');
+    const dead = Number(execFileSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }));
+    const db = new Database(env.STORAGE_FILE);
+    db.prepare('UPDATE state SET lease_owner = ?, lease_expires_at = ?, lease_pid = ?, lease_host = ? WHERE id = 1').run('killed-run', Date.now() + 3_600_000, dead, hostname());
+    db.close();
 
     const next = await h.run(env);
     const figures = checkDelivery(eventsOf(tenant), await receiver.messages());
     recordFigures({
-      scenario: 'kill -9 that left an empty state lock file, then a restart',
+      scenario: 'kill -9 that left the lease held, then a restart',
       rank: RANK.kill9,
       ...deliveryColumns(figures),
       runs: 2,
