@@ -1,0 +1,200 @@
+/**
+ * The CLI and the service on their state databases, end to end: a JSON state
+ * file of an earlier version is migrated and the export continues after its
+ * checkpoint; a database that cannot be used fails the run (exit 1, HTTP 500)
+ * before anything is shipped; runs on one PostgreSQL database never overlap,
+ * whether two CLI runs or three `serve` replicas drain a backlog together.
+ */
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PostgresStateStore } from '../../src/storage/postgres-state-store';
+import type { RunRecord, StateDocument } from '../../src/storage/state';
+import { createTestPki } from '../support/certs';
+import { killAllClis, runCli, startCli } from '../support/cli';
+import { checkDelivery } from '../support/delivery';
+import type { TenantEvent } from '../support/events';
+import { exportEnv } from '../support/export-env';
+import { startFakeTenant, type FakeTenant, type FakeTenantOptions } from '../support/fake-tenant';
+import { killAllPostgres, startPostgres, type PostgresServer } from '../support/postgres-server';
+import { startRsyslogReceiver, stopAllReceivers, type RsyslogReceiver } from '../support/rsyslog-receiver';
+import { readShippedIds, readStoredState } from '../support/stored-state';
+
+const pki = createTestPki();
+const ADMIN = 'databases-admin-token-0123456789abcdef';
+const tenants: FakeTenant[] = [];
+let receiver: RsyslogReceiver;
+let postgres: PostgresServer;
+
+beforeAll(async () => {
+  postgres = await startPostgres();
+}, 60_000);
+afterAll(async () => {
+  await postgres?.stop();
+  killAllPostgres();
+});
+beforeEach(async () => {
+  receiver = await startRsyslogReceiver({ cert: pki.server });
+});
+afterEach(async () => {
+  killAllClis();
+  await Promise.all(tenants.splice(0).map((t) => t.stop()));
+  await stopAllReceivers();
+});
+
+async function tenantWith(options: FakeTenantOptions): Promise<FakeTenant> {
+  const tenant = await startFakeTenant({ start: new Date(Date.now() - 2 * 86_400_000), cert: pki.server.cert, key: pki.server.key, ca: pki.server.ca, caFile: pki.server.caFile, ...options });
+  tenants.push(tenant);
+  return tenant;
+}
+
+const eventsOf = (t: FakeTenant): TenantEvent[] => Array.from({ length: t.size() }, (_, i) => t.eventAt(i));
+
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function startServe(env: Record<string, string>) {
+  const service = startCli(['serve'], { HOST: '127.0.0.1', PORT: '0', ADMIN_TOKEN: ADMIN, ...env });
+  let stderr = '';
+  service.child.stderr?.on('data', (c: string) => (stderr += c));
+  await until('serve to listen', () => /serving on http:\/\/127\.0\.0\.1:\d+/.test(stderr));
+  const url = /serving on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1] ?? '';
+  return { ...service, url, stderr: () => stderr };
+}
+
+/** Pairs of recorded runs whose [startedAt, finishedAt] intervals overlap. */
+function overlaps(runs: readonly RunRecord[]): string[] {
+  const sorted = [...runs].sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
+  const found: string[] = [];
+  for (let i = 1; i < sorted.length; i++) {
+    const previous = sorted[i - 1] as RunRecord;
+    const current = sorted[i] as RunRecord;
+    if (Date.parse(current.startedAt) < Date.parse(previous.finishedAt)) found.push(`${previous.id} (${previous.startedAt}-${previous.finishedAt}) and ${current.id} (${current.startedAt})`);
+  }
+  return found;
+}
+
+async function readPostgresState(url: string): Promise<StateDocument> {
+  const store = new PostgresStateStore({ url });
+  try {
+    return await store.read();
+  } finally {
+    await store.close();
+  }
+}
+
+describe('migration from a JSON state file', () => {
+  it('continues after the checkpoint of the JSON file, skipping and repeating nothing, and keeps the file renamed', async () => {
+    const tenant = await tenantWith({ count: 600 });
+    const dir = mkdtempSync(join(tmpdir(), 'a0pt-migrate-'));
+    const jsonFile = join(dir, 'state.json');
+    // What an earlier version left after exporting the first 250 events.
+    writeFileSync(jsonFile, JSON.stringify({ version: 1, checkpoint: tenant.idAt(249), startFrom: null, lease: null, runs: [{ id: 'before', status: 'ok' }], lastSuccessAt: null, newestExportedDate: null, paused: false, lastOpenTriggerAt: null }));
+    const env = exportEnv(tenant, receiver, { STORAGE_FILE: jsonFile });
+
+    const result = await runCli(['run'], env);
+    expect(result.code).toBe(0);
+    expect(result.report).toMatchObject({ status: 'ok', startSource: 'checkpoint', startCheckpoint: tenant.idAt(249), exported: 350 });
+    expect(result.stderr).toMatch(/migrated the JSON state file into .*state\.json \(checkpoint \d+, 1 runs\); the file is kept as .*state\.json\.migrated/);
+    const figures = checkDelivery(eventsOf(tenant).slice(250), await receiver.messages());
+    expect(figures).toMatchObject({ expected: 350, delivered: 350, missing: 0, duplicates: 0, outOfOrder: 0, malformed: 0 });
+    expect(JSON.parse(readFileSync(`${jsonFile}.migrated`, 'utf8')).checkpoint).toBe(tenant.idAt(249));
+    // The database now lives where the JSON file was, and holds the history from before.
+    const state = readStoredState(jsonFile);
+    expect(state.checkpoint).toBe(tenant.lastId());
+    expect(state.runs.map((r) => r.id)).toEqual(['before', result.report?.['runId']]);
+    // The poller recorded what it shipped.
+    expect(readShippedIds(jsonFile).size).toBe(350);
+  });
+});
+
+describe('a state database that cannot be used', () => {
+  it('SQLite: a file that cannot be created fails the run with exit 1 and an error naming the store, before anything is fetched or shipped', async () => {
+    const tenant = await tenantWith({ count: 200 });
+    const blocker = join(mkdtempSync(join(tmpdir(), 'a0pt-blocked-')), 'a-file');
+    writeFileSync(blocker, '');
+    const env = exportEnv(tenant, receiver, { STORAGE_FILE: join(blocker, 'state.db') });
+    const result = await runCli(['run'], env);
+    expect(result.code).toBe(1);
+    expect(result.report).toMatchObject({ status: 'failed', error: { code: 'STORAGE_ERROR' } });
+    expect(String((result.report?.['error'] as { message: string }).message)).toContain(`SQLite state store ${join(blocker, 'state.db')}`);
+    expect(tenant.stats()).toMatchObject({ logsRequests: 0 });
+    expect(await receiver.messages()).toHaveLength(0);
+  });
+
+  it('PostgreSQL: an unreachable server fails a CLI run with exit 1 and a serve trigger with HTTP 500, naming the store, never its password', async () => {
+    const tenant = await tenantWith({ count: 200 });
+    const password = 'unreachable-db-password-0123';
+    const env = exportEnv(tenant, receiver, { STATE_URL: `postgres://exporter:${password}@127.0.0.1:1/auth0_logs` });
+    const result = await runCli(['run'], env);
+    expect(result.code).toBe(1);
+    expect(result.report).toMatchObject({ status: 'failed', error: { code: 'STORAGE_ERROR' } });
+    expect(String((result.report?.['error'] as { message: string }).message)).toContain('PostgreSQL state store postgres://exporter@127.0.0.1:1/auth0_logs');
+
+    const service = await startServe(env);
+    const answer = await fetch(`${service.url}/run`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: '{}' });
+    const body = await answer.text();
+    service.child.kill('SIGTERM');
+    await once(service.child, 'exit');
+    expect(answer.status).toBe(500);
+    expect(body).toContain('STORAGE_ERROR');
+    expect(service.stderr()).toContain('PostgreSQL state store postgres://exporter@127.0.0.1:1/auth0_logs');
+    expect(tenant.stats()).toMatchObject({ logsRequests: 0 });
+    expect(await receiver.messages()).toHaveLength(0);
+    for (const text of [result.stdout, result.stderr, body, service.stderr()]) expect(text).not.toContain(password);
+  }, 30_000);
+});
+
+describe('runs sharing one PostgreSQL database', () => {
+  it('two CLI runs at once: one ok, one skipped; nothing shipped twice', async () => {
+    const tenant = await tenantWith({ count: 5_000, latencyMs: 5 });
+    const url = await postgres.createDatabase();
+    const env = exportEnv(tenant, receiver, { STATE_URL: url });
+    const [a, b] = await Promise.all([runCli(['run'], env), runCli(['run'], env)]);
+    expect([a.report?.['status'], b.report?.['status']].sort()).toEqual(['ok', 'skipped']);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    const figures = checkDelivery(eventsOf(tenant), await receiver.messages());
+    expect(figures).toMatchObject({ expected: 5_000, delivered: 5_000, missing: 0, duplicates: 0, outOfOrder: 0 });
+    const state = await readPostgresState(url);
+    expect(state.runs).toHaveLength(1);
+    expect(state.checkpoint).toBe(tenant.lastId());
+    // Nothing was written beside the database: the SQLite default was not used.
+    expect(existsSync(env.STORAGE_FILE)).toBe(false);
+  }, 60_000);
+
+  it('three serve replicas with a 1 s schedule drain 30,000 events: 0 missing, 0 duplicates, never two runs at once', async () => {
+    const tenant = await tenantWith({ count: 30_000, latencyMs: 2 });
+    const url = await postgres.createDatabase();
+    // Started together, so they also race to create the tables. Runs of at most 5 s, so that the
+    // drain takes several runs, handed from replica to replica through the shared checkpoint.
+    const replicas = await Promise.all([0, 1, 2].map(() => startServe(exportEnv(tenant, receiver, { STATE_URL: url, SCHEDULE: '* * * * * *', MAX_RUN_SECONDS: '5' }))));
+    await receiver.waitForCount(30_000, 240_000);
+    // A few more ticks on every replica, which find nothing new.
+    await new Promise((r) => setTimeout(r, 3_000));
+    await Promise.all(replicas.map(async (r) => {
+      r.child.kill('SIGTERM');
+      await once(r.child, 'exit');
+    }));
+    const state = await readPostgresState(url);
+    const figures = checkDelivery(eventsOf(tenant), await receiver.messages());
+    const ran = replicas.map((r) => (r.stderr().match(/run finished:/g) ?? []).length);
+    const skipped = replicas.map((r) => (r.stderr().match(/scheduled run skipped: another run is in progress/g) ?? []).length);
+
+    process.stdout.write(`3 replicas: ${figures.delivered} delivered, ${figures.missing} missing, ${figures.duplicates} duplicates; ${state.runs.length} runs (${state.runs.filter((r) => r.exported > 0).length} exporting), by replica ran ${ran.join('/')}, skipped ${skipped.join('/')}; overlaps ${overlaps(state.runs).length}\n`);
+    expect(figures).toMatchObject({ expected: 30_000, delivered: 30_000, missing: 0, duplicates: 0, outOfOrder: 0, malformed: 0 });
+    expect(state.checkpoint).toBe(tenant.lastId());
+    expect(state.lease).toBeNull();
+    expect(state.runs.length).toBeGreaterThan(1);
+    expect(state.runs.every((r) => r.status === 'ok')).toBe(true);
+    expect(overlaps(state.runs)).toEqual([]);
+    // Every replica took part: each ran or was turned away by another's lease.
+    for (let i = 0; i < 3; i++) expect((ran[i] ?? 0) + (skipped[i] ?? 0)).toBeGreaterThan(0);
+    expect(skipped.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+  }, 300_000);
+});
