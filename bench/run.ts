@@ -4,7 +4,7 @@
  *
  *   BENCH_QUICK=1                       smoke profile: small counts, 1 run
  *   BENCH_RUNS=N                        runs per figure (default 3)
- *   BENCH_SCENARIOS=sink,drain,ratelimit,scaling
+ *   BENCH_SCENARIOS=sink,drain,ratelimit,scaling,state
  *
  * Everything runs on 127.0.0.1: the simulated tenant in this process, the CLI
  * and shipping workers in their own processes, rsyslogd as the receiver. Exits
@@ -23,6 +23,7 @@ import type { Context } from './scenarios/context';
 import { backlogScaling } from './scenarios/backlog-scaling';
 import { rateLimitedDrain } from './scenarios/rate-limited-drain';
 import { sinkVsRaw } from './scenarios/sink-vs-raw';
+import { stateCost } from './scenarios/state-cost';
 import { unthrottledDrain } from './scenarios/unthrottled-drain';
 
 const SCENARIO_RUNNERS: Record<ScenarioName, (ctx: Context) => Promise<ScenarioResult>> = {
@@ -30,6 +31,7 @@ const SCENARIO_RUNNERS: Record<ScenarioName, (ctx: Context) => Promise<ScenarioR
   drain: unthrottledDrain,
   ratelimit: rateLimitedDrain,
   scaling: backlogScaling,
+  state: stateCost,
 };
 
 const RESULTS_DIR = join(__dirname, 'results');

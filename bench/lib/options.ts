@@ -2,9 +2,9 @@
  * What to run, from the environment:
  *   BENCH_QUICK=1        smoke profile: small counts, 1 run
  *   BENCH_RUNS=N         runs per figure (default 3, or 1 with BENCH_QUICK)
- *   BENCH_SCENARIOS=a,b  any of sink, drain, ratelimit, scaling (default: all)
+ *   BENCH_SCENARIOS=a,b  any of sink, drain, ratelimit, scaling, state (default: all)
  */
-export const SCENARIOS = ['sink', 'drain', 'ratelimit', 'scaling'] as const;
+export const SCENARIOS = ['sink', 'drain', 'ratelimit', 'scaling', 'state'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {

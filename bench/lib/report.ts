@@ -5,7 +5,7 @@ import type { Environment } from './environment';
 import type { BenchOptions } from './options';
 import type { Figure } from './stats';
 
-export type Unit = 'lines/s' | 'logs/s' | 'logs/min' | '%' | 'µs/line' | 'µs/log' | 'ms' | 's' | 'MB' | 'count' | '×';
+export type Unit = 'lines/s' | 'logs/s' | 'logs/min' | '%' | 'µs/line' | 'µs/log' | 'µs/page' | 'ms' | 's' | 'MB' | 'count' | '×';
 
 export interface Target {
   op: '>=' | '<=';

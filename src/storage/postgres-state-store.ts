@@ -86,17 +86,17 @@ export class PostgresStateStore implements StandaloneStore, ShippedIds {
 
   async record(ids: readonly string[], at: number): Promise<void> {
     if (ids.length === 0) return;
-    await this.transaction((client) => client.query('INSERT INTO shipped_ids (log_id, shipped_at) SELECT unnest($1::text[]), $2 ON CONFLICT (log_id) DO NOTHING', [ids, at]));
+    await this.statement((client) => client.query('INSERT INTO shipped_ids (log_id, shipped_at) SELECT unnest($1::text[]), $2 ON CONFLICT (log_id) DO NOTHING', [ids, at]));
   }
 
   async alreadyShipped(ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const result = await this.transaction((client) => client.query<{ log_id: string }>('SELECT log_id FROM shipped_ids WHERE log_id = ANY($1::text[])', [ids]));
+    const result = await this.statement((client) => client.query<{ log_id: string }>('SELECT log_id FROM shipped_ids WHERE log_id = ANY($1::text[])', [ids]));
     return new Set(result.rows.map((r) => r.log_id));
   }
 
   async prune(before: number): Promise<number> {
-    const result = await this.transaction((client) => client.query('DELETE FROM shipped_ids WHERE shipped_at < $1', [before]));
+    const result = await this.statement((client) => client.query('DELETE FROM shipped_ids WHERE shipped_at < $1', [before]));
     return result.rowCount ?? 0;
   }
 
@@ -106,16 +106,22 @@ export class PostgresStateStore implements StandaloneStore, ShippedIds {
     if (pending) await pending.then(({ client }) => client.end()).catch(() => undefined);
   }
 
+  /** One statement, a transaction of its own (no BEGIN/COMMIT round trips). */
+  private statement<T>(work: (client: Client) => Promise<T>): Promise<T> {
+    return this.serialized(async () => {
+      const { client } = await this.connected();
+      try {
+        return await work(client);
+      } catch (error) {
+        throw error instanceof ShipperError ? error : this.storageError(error);
+      }
+    });
+  }
+
   /** One transaction at a time on this process's connection; any database failure is a StorageError naming the store. */
   private transaction<T>(work: (client: Client, session: string) => Promise<T>): Promise<T> {
-    const run = async (): Promise<T> => {
-      let client: Client;
-      let session: string;
-      try {
-        ({ client, session } = await this.connect());
-      } catch (error) {
-        throw this.storageError(error);
-      }
+    return this.serialized(async () => {
+      const { client, session } = await this.connected();
       try {
         await client.query('BEGIN');
         const result = await work(client, session);
@@ -126,10 +132,21 @@ export class PostgresStateStore implements StandaloneStore, ShippedIds {
         await client.query('ROLLBACK').catch(() => undefined);
         throw error instanceof ShipperError ? error : this.storageError(error);
       }
-    };
+    });
+  }
+
+  private serialized<T>(run: () => Promise<T>): Promise<T> {
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);
     return result;
+  }
+
+  private async connected(): Promise<{ client: Client; session: string }> {
+    try {
+      return await this.connect();
+    } catch (error) {
+      throw error instanceof ShipperError ? error : this.storageError(error);
+    }
   }
 
   private storageError(error: unknown): StorageError {

@@ -91,12 +91,8 @@ export class SqliteStateStore implements StandaloneStore, ShippedIds {
 
   async record(ids: readonly string[], at: number): Promise<void> {
     if (ids.length === 0) return;
-    this.use((db) => {
-      const insert = db.prepare('INSERT INTO shipped_ids (log_id, shipped_at) VALUES (?, ?) ON CONFLICT (log_id) DO NOTHING');
-      db.transaction(() => {
-        for (const id of ids) insert.run(id, at);
-      }).immediate();
-    });
+    // One statement for the batch (`WHERE true` lets SQLite parse the upsert after a SELECT).
+    this.use((db) => db.prepare('INSERT INTO shipped_ids (log_id, shipped_at) SELECT value, ? FROM json_each(?) WHERE true ON CONFLICT (log_id) DO NOTHING').run(at, JSON.stringify(ids)));
   }
 
   async alreadyShipped(ids: readonly string[]): Promise<Set<string>> {
