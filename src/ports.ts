@@ -1,6 +1,6 @@
 /**
  * The seams of the program. The run loop talks only to these interfaces;
- * adapters (Auth0 over HTTPS, Papertrail over TLS, a JSON file or webtask
+ * adapters (Auth0 over HTTPS, Papertrail over TLS, a database or webtask
  * storage, the system clock) live in their own files and are tested against
  * real servers, while the core is tested with in-memory fakes.
  */

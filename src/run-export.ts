@@ -9,15 +9,11 @@ import type { Config } from './config';
 import { RunInProgressError, toErrorRecord } from './errors';
 import { runOnce, type RunDeps, type RunReport } from './run-once';
 import type { Redactor } from './runtime/redact';
-import { isLeaseHeld, RUN_HISTORY_LIMIT, type Lease, type RunRecord } from './storage/state';
+import { isLeaseHeld, RUN_HISTORY_LIMIT, type RunRecord } from './storage/state';
 
 export interface RunOptions {
   trigger: string;
   redact: Redactor;
-  /** What this process adds to its lease, so a store can tell a dead holder (file store: pid + host). */
-  holder?: Pick<Lease, 'pid' | 'host'>;
-  /** Whether a lease that has not expired is nonetheless void (its process is gone). */
-  isStale?: (lease: Lease) => boolean;
   signal?: AbortSignal;
 }
 
@@ -34,10 +30,11 @@ export async function runExport(deps: RunDeps, config: Config, options: RunOptio
   const now = deps.clock.now();
   await deps.store.update((state) => {
     const lease = state.lease;
-    if (isLeaseHeld(lease, now, options.isStale) && lease.owner !== runId) {
+    if (isLeaseHeld(lease, now) && lease.owner !== runId) {
       throw new RunInProgressError(`Another run holds the lease until ${new Date(lease.expiresAt).toISOString()}; this trigger did nothing.`);
     }
-    return { ...state, lease: { owner: runId, expiresAt: now + config.maxRunMs + LEASE_SLACK_MS, ...options.holder } };
+    // The store adds who holds it (see Lease), so that a holder's death voids it.
+    return { ...state, lease: { owner: runId, expiresAt: now + config.maxRunMs + LEASE_SLACK_MS } };
   });
 
   let report: RunReport;

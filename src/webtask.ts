@@ -4,7 +4,7 @@
  *
  * Settings come from the secrets of each request's context, never cached
  * across requests: a warm container sees a changed secret on the next run.
- * State lives in ctx.storage, behind the same StateStore as the file store.
+ * State lives in ctx.storage, behind the same StateStore as the standalone databases.
  */
 import type { Request } from 'express';
 import { fromExpress } from 'webtask-tools';

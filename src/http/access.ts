@@ -19,7 +19,7 @@ export interface RequestScope {
   store: StateStore;
   log: Logger;
   createDeps(config: Config): { deps: RunDeps; dispose(): void };
-  runOptions: Pick<RunOptions, 'holder' | 'isStale' | 'signal'>;
+  runOptions: Pick<RunOptions, 'signal'>;
 }
 
 export type Access = 'admin' | 'open';

@@ -34,7 +34,7 @@ export function controlRoutes({ withConfig, adminOnly }: ScopedHandlers, now: ()
     const t = now();
     let refused = false;
     const state = await scope.store.update((current) => {
-      if (isLeaseHeld(current.lease, t, scope.runOptions.isStale)) {
+      if (isLeaseHeld(current.lease, t)) {
         refused = true;
         return current;
       }

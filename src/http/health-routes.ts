@@ -17,7 +17,7 @@ export function healthRoutes({ withConfig }: ScopedHandlers, now: () => number, 
     const t = now();
     res.json({
       status: last === undefined ? 'idle' : last.status === 'ok' ? 'ok' : 'failing',
-      running: isLeaseHeld(state.lease, t, scope.runOptions.isStale),
+      running: isLeaseHeld(state.lease, t),
       paused: state.paused,
       lastRunAt: last?.startedAt ?? null,
       lastSuccessAt: state.lastSuccessAt,

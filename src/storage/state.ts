@@ -47,9 +47,12 @@ export interface StateDocument {
   lastOpenTriggerAt: number | null;
 }
 
-/** Whether a lease still excludes other runs: not expired, and not void because its holder is gone. */
-export function isLeaseHeld(lease: Lease | null, now: number, isStale?: (lease: Lease) => boolean): lease is Lease {
-  return lease !== null && lease.expiresAt > now && !(isStale?.(lease) ?? false);
+/**
+ * Whether a lease still excludes other runs: not expired. (A lease whose holder
+ * is known to be gone is read as no lease by the standalone stores.)
+ */
+export function isLeaseHeld(lease: Lease | null, now: number): lease is Lease {
+  return lease !== null && lease.expiresAt > now;
 }
 
 export function emptyState(): StateDocument {
