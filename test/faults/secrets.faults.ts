@@ -8,7 +8,7 @@
  * they print, answer or store is collected and searched for each secret and
  * for a distinctive fragment of it (a leak of half a secret is still a leak).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { checkDelivery } from '../support/delivery';
 import type { CliResult } from '../support/cli';
 import type { FakeTenant } from '../support/fake-tenant';
@@ -93,7 +93,7 @@ describe('secrets', () => {
     exhibits.push(
       ...ofCli('CLI ok', ok), ...ofCli('CLI wrong secret', wrongSecret), ...ofCli('CLI receiver down', sinkDown),
       ...ofCli('CLI 403', forbidden), ...ofCli('CLI bad config', badConfig), ...ofCli('CLI bad token', badToken), ...ofCli('CLI final', finalCli),
-      { where: 'CLI state file', text: readFileSync(env.STORAGE_FILE, 'utf8') },
+      { where: 'CLI state database', text: storedText(env.STORAGE_FILE) },
     );
 
     // --- the service
@@ -116,7 +116,7 @@ describe('secrets', () => {
     answers.push(['serve failed run', serveFailed], ['serve history after failure', await service.call('GET', '/runs', { token: ADMIN_TOKEN })]);
     const serveExit = await service.stop();
     check('serve answers', [manual.status, serveFailed.status, serveExit.code], [200, 502, 0]);
-    exhibits.push(...answers.map(([name, a]) => ofAnswer(name, a)), ...ofCli('serve', serveExit), { where: 'serve state file', text: readFileSync(serveEnv.STORAGE_FILE, 'utf8') });
+    exhibits.push(...answers.map(([name, a]) => ofAnswer(name, a)), ...ofCli('serve', serveExit), { where: 'serve state database', text: storedText(serveEnv.STORAGE_FILE) });
 
     // --- the extension
     const wtTenant = await h.tenant({ count: EVENTS, clientSecret: CLIENT_SECRET });
@@ -165,3 +165,8 @@ describe('secrets', () => {
     expect(sum('missing')).toBe(0);
   }, 120_000);
 });
+
+/** An SQLite state database as text, with its write-ahead log if one is left: a secret would show in either. */
+function storedText(file: string): string {
+  return [file, `${file}-wal`].filter((f) => existsSync(f)).map((f) => readFileSync(f, 'latin1')).join('\n');
+}

@@ -32,6 +32,26 @@ describe('loadConfig', () => {
     expect(loadConfig(valid, 'webtask').maxRunMs).toBe(20_000);
   });
 
+  it('takes STATE_URL as a PostgreSQL URL whose password is a secret, and refuses anything else without repeating it', () => {
+    const config = loadConfig({ ...valid, STATE_URL: 'postgres://exporter:p%40ss-word-123@db.internal:5432/logs' });
+    expect(config.stateUrl).toBe('postgres://exporter:p%40ss-word-123@db.internal:5432/logs');
+    expect(secretValues(config)).toEqual(expect.arrayContaining(['p%40ss-word-123', 'p@ss-word-123']));
+    expect(loadConfig(valid).stateUrl).toBeNull();
+    let caught: unknown;
+    try {
+      loadConfig({ ...valid, STATE_URL: 'mysql://root:hunter2-secret@db/x' });
+    } catch (error) {
+      caught = error;
+    }
+    expect((caught as Error).message).toContain('STATE_URL');
+    expect((caught as Error).message).not.toContain('hunter2-secret');
+  });
+
+  it('looks for a JSON state file of an earlier version at STORAGE_FILE, or at the old default when it is unset', () => {
+    expect(loadConfig(valid).legacyStateFile).toBe('./data/state.json');
+    expect(loadConfig({ ...valid, STORAGE_FILE: '/var/lib/a0pt/state.json' })).toMatchObject({ storageFile: '/var/lib/a0pt/state.json', legacyStateFile: '/var/lib/a0pt/state.json' });
+  });
+
   it('reports every problem at once, each naming its setting and a fix', () => {
     let caught: unknown;
     try {

@@ -2,7 +2,8 @@ import type { Config } from '../../src/config';
 import { Auth0ApiError, OutOfTimeError, SinkError } from '../../src/errors';
 import { runOnce, type RunDeps } from '../../src/run-once';
 import { emptyState } from '../../src/storage/state';
-import { CapturingLogger, FakeAuth0, FakeClock, logId, makeLogs, MemoryStore, RecordingSink } from '../support/fakes';
+import { CapturingLogger, FakeAuth0, FakeClock, logId, makeLogs, MemoryShippedIds, MemoryStore, RecordingSink } from '../support/fakes';
+import { SHIPPED_IDS_KEPT_MS } from '../../src/run-once';
 
 function config(overrides: Partial<Config> = {}): Config {
   return {
@@ -77,6 +78,34 @@ describe('runOnce', () => {
     const report = await run(config({ filter: { minLevel: null, types: new Set(['gd_send_sms']) } }));
     expect(report).toMatchObject({ exported: 0, filteredOut: 10, checkpoint: logId(10) });
     expect(deps.store.state.checkpoint).toBe(logId(10));
+  });
+
+  it('records the ids it shipped, each confirmed page before its checkpoint, and not those filtered out or unconfirmed', async () => {
+    const { deps } = setup(40);
+    const shipped = new MemoryShippedIds();
+    const recordedBeforeCheckpoint: boolean[] = [];
+    const record = shipped.record.bind(shipped);
+    shipped.record = async (ids, at) => {
+      await record(ids, at);
+      // The checkpoint still stands before the page whose ids are recorded.
+      recordedBeforeCheckpoint.push(deps.store.state.checkpoint === null || deps.store.state.checkpoint < (ids.at(-1) ?? ''));
+    };
+    deps.sink.failOnPage.set(3, new SinkError('receiver reset the connection', { code: 'SINK_RESET' }));
+    const report = await runOnce({ ...deps, shipped } as RunDeps, config({ filter: { minLevel: null, types: new Set(['f']) } }));
+    expect(report.status).toBe('failed');
+    const exported = deps.sink.lines.map(idOf);
+    expect([...shipped.shippedAt.keys()].sort()).toEqual([...exported].sort());
+    expect(exported.length).toBeGreaterThan(0);
+    expect(recordedBeforeCheckpoint.every(Boolean)).toBe(true);
+  });
+
+  it('forgets shipped ids older than the retention at the end of a run', async () => {
+    const { deps } = setup(10);
+    const shipped = new MemoryShippedIds();
+    await shipped.record(['old'], deps.clock.now() - SHIPPED_IDS_KEPT_MS - 1);
+    await runOnce({ ...deps, shipped } as RunDeps, config());
+    expect(shipped.shippedAt.has('old')).toBe(false);
+    expect(shipped.shippedAt.size).toBe(10);
   });
 
   it('leaves the checkpoint at the last delivered page when the sink fails, and reports the failure', async () => {
