@@ -72,7 +72,8 @@ export class PostgresStateStore implements StandaloneStore, ShippedIds {
   }
 
   read(): Promise<StateDocument> {
-    return this.transaction(async (client) => this.readDocument(client, false));
+    // One snapshot for the row and the history (changes hold the row lock instead).
+    return this.transaction(async (client) => this.readDocument(client, false), 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   }
 
   update(change: (current: StateDocument) => StateDocument): Promise<StateDocument> {
@@ -119,11 +120,11 @@ export class PostgresStateStore implements StandaloneStore, ShippedIds {
   }
 
   /** One transaction at a time on this process's connection; any database failure is a StorageError naming the store. */
-  private transaction<T>(work: (client: Client, session: string) => Promise<T>): Promise<T> {
+  private transaction<T>(work: (client: Client, session: string) => Promise<T>, begin = 'BEGIN'): Promise<T> {
     return this.serialized(async () => {
       const { client, session } = await this.connected();
       try {
-        await client.query('BEGIN');
+        await client.query(begin);
         const result = await work(client, session);
         await client.query('COMMIT');
         return result;
