@@ -279,7 +279,7 @@ async function main(): Promise<void> {
   const key = readFileSync(tlsFiles.key, 'utf8');
 
   // The CLI's working directory and state file: a fresh temp dir, so a developer's
-  // ./.env or ./data/state.json never leaks into the demo and the demo never touches them.
+  // ./.env or ./data/state.db never leaks into the demo and the demo never touches them.
   const workDir = mkdtempSync(join(tmpdir(), 'a0pt-demo-'));
   cleanups.push(() => rmSync(workDir, { recursive: true, force: true }));
 
@@ -314,7 +314,7 @@ async function main(): Promise<void> {
     PAPERTRAIL_PORT: String(receiver.port),
     PAPERTRAIL_TOKEN: DEMO_TOKEN,
     LOG_LEVEL,
-    STORAGE_FILE: join(workDir, 'state.json'),
+    STORAGE_FILE: join(workDir, 'state.db'),
     MAX_RUN_SECONDS: '30',
   };
   say(bold(`$ PAPERTRAIL_TOKEN=${DEMO_TOKEN} LOG_LEVEL=${LOG_LEVEL} node dist/cli.js run     (progress lines from its stderr)`));
