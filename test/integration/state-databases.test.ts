@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { PostgresStateStore } from '../../src/storage/postgres-state-store';
 import type { RunRecord, StateDocument } from '../../src/storage/state';
 import { createTestPki } from '../support/certs';
@@ -167,6 +168,32 @@ describe('runs sharing one PostgreSQL database', () => {
     // Nothing was written beside the database: the SQLite default was not used.
     expect(existsSync(env.STORAGE_FILE)).toBe(false);
   }, 60_000);
+
+  it('a CLI run killed with SIGKILL mid-drain does not block the next: its lease is void as soon as the server ends its session', async () => {
+    const tenant = await tenantWith({ count: 20_000, latencyMs: 3 });
+    const url = await postgres.createDatabase();
+    const env = exportEnv(tenant, receiver, { STATE_URL: url });
+    const victim = startCli(['run'], env);
+    await receiver.waitForCount(1_000, 30_000);
+    victim.child.kill('SIGKILL');
+    await victim.done;
+    // The killed run's lease is still in the table, naming its ended session; the store reads it as void.
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    const row = (await client.query<{ lease_owner: string | null; lease_session: string | null }>('SELECT lease_owner, lease_session FROM state')).rows[0];
+    await client.end();
+    expect(row).toMatchObject({ lease_owner: expect.any(String), lease_session: expect.any(String) });
+    // The server ends the session when it sees the connection closed: moments after the kill.
+    await until('the killed run\'s session to end', async () => (await readPostgresState(url)).lease === null, 5_000);
+    const leased = await readPostgresState(url);
+
+    const next = await runCli(['run'], env);
+    expect(next.code).toBe(0);
+    expect(next.report).toMatchObject({ status: 'ok', stoppedBy: 'caught-up', startCheckpoint: leased.checkpoint });
+    const figures = checkDelivery(eventsOf(tenant), await receiver.messages());
+    expect(figures).toMatchObject({ delivered: 20_000, missing: 0 });
+    expect(figures.duplicates).toBeLessThanOrEqual(100);
+  }, 90_000);
 
   it('three serve replicas with a 1 s schedule drain 30,000 events: 0 missing, 0 duplicates, never two runs at once', async () => {
     const tenant = await tenantWith({ count: 30_000, latencyMs: 2 });
