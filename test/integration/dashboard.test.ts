@@ -15,6 +15,7 @@ import { exportEnv } from '../support/export-env';
 import { startFakeTenant, type FakeTenant, type FakeTenantOptions } from '../support/fake-tenant';
 import { startRsyslogReceiver, stopAllReceivers, type RsyslogReceiver } from '../support/rsyslog-receiver';
 import { startServe, until } from '../support/serve';
+import { readStoredState } from '../support/stored-state';
 import { startWebtaskHost } from '../support/webtask-host';
 
 const pki = createTestPki();
@@ -23,7 +24,7 @@ const ADMIN = 'dashboard-admin-token-0123456789abcdef';
 const NEVER = '0 0 1 1 *';
 
 interface StoredRun { id: string; trigger: string; status: string; fetched: number; exported: number; filteredOut: number; lagSeconds: number | null; startedAt: string; error?: { code: string; message: string } }
-const stateOf = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as { checkpoint: string | null; paused: boolean; newestExportedDate: string | null; runs: StoredRun[] };
+const stateOf = (file: string): { checkpoint: string | null; paused: boolean; newestExportedDate: string | null; runs: StoredRun[] } => readStoredState(file);
 
 let receiver: RsyslogReceiver;
 const cleanups: (() => Promise<void>)[] = [];
