@@ -2,6 +2,13 @@ import type { Auth0Log } from '../auth0/auth0-log';
 import type { LogSink } from '../ports';
 import { formatLog, type FormatOptions } from './format-log';
 
+export interface FormattedPage {
+  lines: string[];
+  truncated: number;
+  /** `date` of the newest event, for lag. */
+  newestDate: string | null;
+}
+
 export interface ShipResult {
   exported: number;
   truncated: number;
@@ -9,8 +16,8 @@ export interface ShipResult {
   newestDate: string | null;
 }
 
-/** Formats and sends one page; resolves only once the sink confirms delivery. */
-export async function shipLogs(sink: LogSink, logs: readonly Auth0Log[], options: FormatOptions): Promise<ShipResult> {
+/** Formats a page of logs, each into one syslog line. */
+export function formatLogs(logs: readonly Auth0Log[], options: FormatOptions): FormattedPage {
   let truncated = 0;
   let newest = Number.NEGATIVE_INFINITY;
   let newestDate: string | null = null;
@@ -24,6 +31,12 @@ export async function shipLogs(sink: LogSink, logs: readonly Auth0Log[], options
     }
     return formatted.line;
   });
+  return { lines, truncated, newestDate };
+}
+
+/** Formats and sends one page; resolves only once the sink confirms delivery. */
+export async function shipLogs(sink: LogSink, logs: readonly Auth0Log[], options: FormatOptions): Promise<ShipResult> {
+  const { lines, truncated, newestDate } = formatLogs(logs, options);
   await sink.send(lines);
   return { exported: lines.length, truncated, newestDate };
 }

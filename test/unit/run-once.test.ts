@@ -1,6 +1,6 @@
 import type { Config } from '../../src/config';
 import { Auth0ApiError, OutOfTimeError, SinkError } from '../../src/errors';
-import { runOnce, type RunDeps } from '../../src/run-once';
+import { DEFAULT_GROUP_LIMITS, runOnce, type GroupLimits, type RunDeps } from '../../src/run-once';
 import { emptyState } from '../../src/storage/state';
 import { CapturingLogger, FakeAuth0, FakeClock, logId, makeLogs, MemoryShippedIds, MemoryStore, RecordingSink } from '../support/fakes';
 import { SHIPPED_IDS_KEPT_MS } from '../../src/run-once';
@@ -22,9 +22,12 @@ function config(overrides: Partial<Config> = {}): Config {
   };
 }
 
-function setup(logCount: number, state = emptyState()) {
+/** One page per confirmation: the tests of what happens page by page. */
+const PER_PAGE: GroupLimits = { ...DEFAULT_GROUP_LIMITS, pages: 1 };
+
+function setup(logCount: number, state = emptyState(), limits = PER_PAGE) {
   const deps = { store: new MemoryStore(state), auth0: new FakeAuth0(makeLogs(logCount)), sink: new RecordingSink(), clock: new FakeClock(), log: new CapturingLogger() };
-  return { deps, run: (c: Config = config()) => runOnce(deps as RunDeps, c) };
+  return { deps, run: (c: Config = config()) => runOnce(deps as RunDeps, c, undefined, limits) };
 }
 
 const idOf = (line: string): string => (JSON.parse(line.slice(line.indexOf('{'))) as { log_id: string }).log_id;
@@ -124,8 +127,9 @@ describe('runOnce', () => {
     deps.sink.failOnPage.set(1, new SinkError('down', { code: 'SINK_UNREACHABLE' }));
     const report = await run();
     expect(report.status).toBe('failed');
-    // The first page, and the second fetched ahead while the first was shipping.
-    expect(deps.auth0.signals).toHaveLength(2);
+    // The first page, the second fetched ahead, and at most one more while the first was shipping.
+    expect(deps.auth0.signals.length).toBeGreaterThanOrEqual(2);
+    expect(deps.auth0.signals.length).toBeLessThanOrEqual(3);
     expect(deps.auth0.signals.every((signal) => signal?.aborted === true)).toBe(true);
   });
 
@@ -223,6 +227,83 @@ describe('runOnce', () => {
     expect(lines[0]).toMatch(/^info run started: from 900\d+ \(oldest-retained\)/);
     expect(lines.filter((l) => l.startsWith('info page '))).toHaveLength(2);
     expect(lines.at(-1)).toMatch(/^info run finished: 15 exported/);
+  });
+});
+
+describe('runOnce, confirming groups of pages', () => {
+  const grouped = (logCount: number, limits: Partial<GroupLimits> = {}, state = emptyState()) => setup(logCount, state, { ...DEFAULT_GROUP_LIMITS, ...limits });
+
+  it('confirms up to 10 pages per shipment and saves the checkpoint once per shipment', async () => {
+    const { deps, run } = grouped(250);
+    const report = await run();
+    expect(report).toMatchObject({ status: 'ok', fetched: 250, exported: 250, pages: 25, checkpoint: logId(250) });
+    expect(deps.sink.pages.map((p) => p.length)).toEqual([100, 100, 50]);
+    expect(deps.sink.lines.map(idOf)).toEqual(makeLogs(250).map((l) => l.log_id));
+    expect(deps.store.writes).toBe(3);
+    expect(deps.log.lines.filter((l) => l.startsWith('info pages '))).toEqual([
+      `info pages 1-10: fetched 100, exported 100, filtered out 0, checkpoint ${logId(100)}`,
+      `info pages 11-20: fetched 100, exported 100, filtered out 0, checkpoint ${logId(200)}`,
+      `info pages 21-25: fetched 50, exported 50, filtered out 0, checkpoint ${logId(250)}`,
+    ]);
+  });
+
+  it('ships a short page at once: Auth0 had nothing newer, so nothing is held back', async () => {
+    const { deps, run } = grouped(15);
+    await run();
+    expect(deps.sink.pages.map((p) => p.length)).toEqual([15]);
+    expect(deps.auth0.requests).toHaveLength(3);
+  });
+
+  it('bounds a shipment by size, so large events never pile up in memory', async () => {
+    const { deps, run } = grouped(60, { chars: 1_500 });
+    await run();
+    expect(deps.sink.pages.length).toBeGreaterThan(1);
+    expect(Math.max(...deps.sink.pages.map((p) => p.join('\n').length))).toBeLessThan(1_500 + 10 * 400);
+    expect(deps.sink.lines.map(idOf)).toEqual(makeLogs(60).map((l) => l.log_id));
+  });
+
+  it('ships the pages it holds when the next page is slow to come, instead of holding them for it', async () => {
+    const { deps, run } = grouped(40, { maxWaitMs: 20 });
+    const getLogs = deps.auth0.getLogs.bind(deps.auth0);
+    let shippedBeforeThirdAnswer: number | undefined;
+    deps.auth0.getLogs = async (query) => {
+      const answer = await getLogs(query);
+      if (deps.auth0.requests.length === 3) {
+        await new Promise((resolve) => setTimeout(resolve, 300)); // a rate-limit wait
+        shippedBeforeThirdAnswer = deps.sink.lines.length;
+      }
+      return answer;
+    };
+    const report = await run();
+    expect(report).toMatchObject({ status: 'ok', exported: 40 });
+    expect(shippedBeforeThirdAnswer).toBe(20);
+  });
+
+  it('ships and saves the pages already fetched when Auth0 then fails', async () => {
+    const { deps, run } = grouped(40);
+    deps.auth0.failOnRequest.set(3, new Auth0ApiError('Auth0 /api/v2/logs answered 403: Forbidden', { status: 403, retriable: false }));
+    const report = await run();
+    expect(report).toMatchObject({ status: 'failed', checkpoint: logId(20), exported: 20 });
+    expect(deps.store.state.checkpoint).toBe(logId(20));
+  });
+
+  it('keeps the checkpoint before a shipment that fails, and delivers it all on the next run', async () => {
+    const { deps, run } = grouped(250);
+    deps.sink.failOnPage.set(2, new SinkError('reset', { code: 'SINK_RESET' }));
+    const report = await run();
+    expect(report).toMatchObject({ status: 'failed', checkpoint: logId(100) });
+    expect(deps.store.state.checkpoint).toBe(logId(100));
+    deps.sink.failOnPage.clear();
+    expect(await run()).toMatchObject({ status: 'ok', exported: 150 });
+    expect(new Set(deps.sink.lines.map(idOf)).size).toBe(250);
+  });
+
+  it('takes back the whole last shipment when the receiver went away right after confirming it', async () => {
+    const { deps, run } = grouped(250);
+    deps.sink.failOnPage.set(3, new SinkError('receiver gone', { code: 'SINK_RECEIVER_GONE' }));
+    const report = await run();
+    expect(report).toMatchObject({ status: 'failed', checkpoint: logId(100) });
+    expect(deps.store.state.checkpoint).toBe(logId(100));
   });
 });
 
