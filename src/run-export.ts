@@ -9,12 +9,14 @@ import type { Config } from './config';
 import { RunInProgressError, toErrorRecord } from './errors';
 import { runOnce, type RunDeps, type RunReport } from './run-once';
 import type { Redactor } from './runtime/redact';
-import { isLeaseHeld, RUN_HISTORY_LIMIT, type RunRecord } from './storage/state';
+import { appendRun, isLeaseHeld, type RunRecord } from './storage/state';
 
 export interface RunOptions {
   trigger: string;
   redact: Redactor;
   signal?: AbortSignal;
+  /** Fold runs that found nothing into one history record per idle stretch (follow mode's polls). */
+  summariseIdle?: boolean;
 }
 
 export interface ExportResult extends RunReport {
@@ -50,7 +52,7 @@ export async function runExport(deps: RunDeps, config: Config, options: RunOptio
     await deps.store.update((state) => ({
       ...state,
       lease: state.lease?.owner === runId ? null : state.lease,
-      runs: [...state.runs, record].slice(-RUN_HISTORY_LIMIT),
+      runs: appendRun(state.runs, record, options.summariseIdle ?? false),
       lastSuccessAt: result.status === 'ok' ? result.finishedAt : state.lastSuccessAt,
     }));
   } catch (error) {

@@ -1,13 +1,16 @@
 /**
  * `auth0-logs-to-papertrail serve`: the same HTTP app as the extension, plus
- * a scheduler (SCHEDULE, 5 or 6 cron fields), pause/resume, and a graceful
- * shutdown that finishes the page in flight and starts no other.
+ * a scheduler (SCHEDULE, 5 or 6 cron fields, or `continuous` for follow mode,
+ * see follow.ts), pause/resume, and a graceful shutdown that finishes the
+ * pages in flight and starts no other.
  */
 import type { Server } from 'node:http';
 import { Cron } from 'croner';
 import { loadConfig, secretValues, type Config, type Environment } from './config';
 import { ConfigError, isConfigError, RunInProgressError, type SettingProblem } from './errors';
+import { followService } from './follow';
 import { createApp } from './http/app';
+import { systemClock } from './clock';
 import { runExport } from './run-export';
 import { createAdapters } from './runtime/compose';
 import { createLogger } from './runtime/logger';
@@ -15,35 +18,47 @@ import { createRedactor } from './runtime/redact';
 import { createStandaloneStore } from './storage/standalone-store';
 
 export interface ServiceSettings {
+  /** A cron expression, or CONTINUOUS. */
   schedule: string;
+  /** Follow mode's wait between polls once caught up. */
+  pollIntervalMs: number;
   host: string;
   port: number;
 }
 
-export const SERVICE_DEFAULTS = { SCHEDULE: '*/5 * * * *', HOST: '127.0.0.1', PORT: 8080 } as const;
+/** The SCHEDULE value for follow mode. */
+export const CONTINUOUS = 'continuous';
+export const SERVICE_DEFAULTS = { SCHEDULE: '*/5 * * * *', POLL_INTERVAL_SECONDS: 5, HOST: '127.0.0.1', PORT: 8080 } as const;
 /** How long a shutdown waits for the page in flight before giving up on it (it is then simply not saved). */
 const SHUTDOWN_GRACE_MS = 30_000;
 
 export function loadServiceSettings(env: Environment): ServiceSettings {
   const problems: SettingProblem[] = [];
-  const schedule = (env['SCHEDULE'] ?? '').trim() || SERVICE_DEFAULTS.SCHEDULE;
-  const fields = schedule.split(/\s+/).length;
-  try {
-    if (fields !== 5 && fields !== 6) throw new Error(`has ${fields} fields`);
-    new Cron(schedule, { paused: true }).stop();
-  } catch (error) {
-    problems.push({
-      setting: 'SCHEDULE',
-      problem: `"${schedule}" is not a cron expression (${(error as Error).message}).`,
-      fix: 'use 5 fields (minute hour day month weekday), e.g. "*/5 * * * *", or 6 with seconds first, e.g. "0 */5 * * * *".',
-    });
+  let schedule = (env['SCHEDULE'] ?? '').trim() || SERVICE_DEFAULTS.SCHEDULE;
+  if (schedule.toLowerCase() === CONTINUOUS) {
+    schedule = CONTINUOUS;
+  } else {
+    const fields = schedule.split(/\s+/).length;
+    try {
+      if (fields !== 5 && fields !== 6) throw new Error(`has ${fields} fields`);
+      new Cron(schedule, { paused: true }).stop();
+    } catch (error) {
+      problems.push({
+        setting: 'SCHEDULE',
+        problem: `"${schedule}" is not a cron expression (${(error as Error).message}).`,
+        fix: `use 5 fields (minute hour day month weekday), e.g. "*/5 * * * *", 6 with seconds first, e.g. "0 */5 * * * *", or "${CONTINUOUS}" to follow the log.`,
+      });
+    }
   }
+  const rawPoll = (env['POLL_INTERVAL_SECONDS'] ?? '').trim();
+  const poll = rawPoll === '' ? SERVICE_DEFAULTS.POLL_INTERVAL_SECONDS : /^\d{1,4}$/.test(rawPoll) ? Number(rawPoll) : -1;
+  if (poll < 1 || poll > 3600) problems.push({ setting: 'POLL_INTERVAL_SECONDS', problem: `"${rawPoll}" is not a number of seconds from 1 to 3600.`, fix: 'use a whole number of seconds, e.g. 5 (the default).' });
   const host = (env['HOST'] ?? '').trim() || SERVICE_DEFAULTS.HOST;
   const rawPort = (env['PORT'] ?? '').trim();
   const port = rawPort === '' ? SERVICE_DEFAULTS.PORT : /^\d{1,5}$/.test(rawPort) ? Number(rawPort) : -1;
   if (port < 0 || port > 65535) problems.push({ setting: 'PORT', problem: `"${rawPort}" is not a port number.`, fix: 'use a whole number from 0 to 65535 (0 picks a free port).' });
   if (problems.length > 0) throw new ConfigError(problems);
-  return { schedule, host, port };
+  return { schedule, pollIntervalMs: poll * 1000, host, port };
 }
 
 function isLoopback(host: string): boolean {
@@ -119,7 +134,7 @@ export async function serve(env: Environment): Promise<number> {
     }
   };
   // protect: a tick that comes while the previous scheduled run is still going is skipped, not queued.
-  const cron = new Cron(settings.schedule, { protect: true }, () => scheduled());
+  const cron = settings.schedule === CONTINUOUS ? null : new Cron(settings.schedule, { protect: true }, () => scheduled());
 
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(settings.port, settings.host, () => resolve(s));
@@ -127,7 +142,12 @@ export async function serve(env: Environment): Promise<number> {
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;
-  log.info(`serving on http://${settings.host}:${port}, schedule "${settings.schedule}", next run ${cron.nextRun()?.toISOString() ?? 'never'}`);
+  const when = cron === null ? `following the log, polling every ${settings.pollIntervalMs / 1000} s once caught up` : `schedule "${settings.schedule}", next run ${cron.nextRun()?.toISOString() ?? 'never'}`;
+  log.info(`serving on http://${settings.host}:${port}, ${when}`);
+  if (cron === null) {
+    track(followService({ config, store, log, clock: systemClock, pollIntervalMs: settings.pollIntervalMs, runOptions: { redact, ...runOptions }, signal: shutdown.signal }));
+  }
+
   if (config.adminToken === null && !isLoopback(settings.host)) {
     log.warn(`no ADMIN_TOKEN is set while listening on ${settings.host}: anyone who can reach this port can trigger runs (limited to one per 30 s) and read run counts. Set ADMIN_TOKEN.`);
   }
@@ -136,7 +156,7 @@ export async function serve(env: Environment): Promise<number> {
     const stop = (signal: string): void => {
       if (shutdown.signal.aborted) return;
       log.info(`${signal}: shutting down; finishing the page in flight, starting no other`);
-      cron.stop();
+      cron?.stop();
       shutdown.abort();
       server.close();
       server.closeIdleConnections();

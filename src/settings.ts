@@ -43,7 +43,8 @@ export const SETTINGS: readonly SettingInfo[] = [
   { name: 'ADMIN_TOKEN', scope: 'all', required: false, secret: true, description: 'Bearer token for manual runs, checkpoint resets, pause/resume and the full run history. At least 16 characters.' },
   { name: 'STORAGE_FILE', scope: 'standalone', required: false, default: './data/state.db', description: 'The SQLite database in which the standalone CLI and service keep checkpoint, run lease, run history and shipped ids. A JSON state file of an earlier version found here (or at ./data/state.json when unset) is migrated into it once and kept as <file>.migrated.' },
   { name: 'STATE_URL', scope: 'standalone', required: false, secret: true, description: 'A PostgreSQL URL (postgres://user:password@host:5432/db) to keep the state in instead of STORAGE_FILE, shared by every replica and run pointed at it. Secret: the password is never shown.' },
-  { name: 'SCHEDULE', scope: 'service', required: false, default: '*/5 * * * *', description: 'When the service runs an export: a cron expression of 5 fields, or 6 with seconds first.' },
+  { name: 'SCHEDULE', scope: 'service', required: false, default: '*/5 * * * *', description: 'When the service runs an export: a cron expression of 5 fields, or 6 with seconds first; or `continuous` to follow the log (follow mode).' },
+  { name: 'POLL_INTERVAL_SECONDS', scope: 'service', required: false, default: '5', description: 'Follow mode: seconds between polls once caught up (1 to 3600).' },
   { name: 'HOST', scope: 'service', required: false, default: '127.0.0.1', description: 'Address the service listens on.' },
   { name: 'PORT', scope: 'service', required: false, default: '8080', description: 'Port the service listens on (0 picks a free one).' },
 ];

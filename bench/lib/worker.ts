@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { track } from './cleanup';
 
-const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
+export const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
 
 export function workerPath(name: string): string {
   return join(__dirname, '..', 'workers', `${name}.ts`);

@@ -4,7 +4,8 @@
  * - Token: client credentials, cached in memory until shortly before expiry,
  *   never stored. A 401 on the logs endpoint gets exactly one refresh.
  * - Rate limits: when x-ratelimit-remaining reaches 0 the next request waits for
- *   x-ratelimit-reset; a 429 waits for the reset too. A wait that would pass the
+ *   the next token: when the refill rate measured from the headers has added
+ *   one, or at x-ratelimit-reset at the latest; a 429 waits for the reset. A wait that would pass the
  *   run's deadline ends the run cleanly instead (OutOfTimeError).
  * - 5xx, timeouts and network errors: exponential backoff with full jitter,
  *   bounded by attempts and by the deadline.
@@ -19,7 +20,7 @@ type Bounds = Pick<LogsQuery, 'deadline' | 'signal'>;
 import type { Auth0Log } from './auth0-log';
 import { logIdOf } from './auth0-log';
 import { HttpTimeoutError, type HttpResponse, type HttpTransport } from './http';
-import { backoffMs, parseRateLimit, waitAfter429, type RateLimit } from './rate-limit';
+import { backoffMs, parseRateLimit, RefillEstimate, waitAfter429, type RateLimit } from './rate-limit';
 
 export interface ManagementApiClientOptions {
   domain: string;
@@ -34,6 +35,13 @@ export interface ManagementApiClientOptions {
   onWait?: (reason: string, ms: number) => void;
 }
 
+export interface RateLimitStatus extends RateLimit {
+  /** When that response arrived (epoch ms); 0 before any. */
+  at: number;
+  /** Measured from the headers; null until measurable. */
+  refillPerSecond: number | null;
+}
+
 interface CachedToken {
   value: string;
   refreshAt: number;
@@ -45,6 +53,8 @@ const DEFAULT_MAX_ATTEMPTS = 8;
 export class ManagementApiClient implements Auth0LogsClient {
   private token: CachedToken | null = null;
   private rateLimit: RateLimit = { limit: null, remaining: null, resetAt: null };
+  private rateLimitAt = 0;
+  private readonly refill = new RefillEstimate();
   private readonly base: string;
   private readonly random: () => number;
   private readonly requestTimeoutMs: number;
@@ -78,6 +88,8 @@ export class ManagementApiClient implements Auth0LogsClient {
       }
       const res = outcome;
       this.rateLimit = parseRateLimit(res.headers);
+      this.rateLimitAt = this.options.clock.now();
+      this.refill.observe(this.rateLimit, this.rateLimitAt, res.status !== 429);
       if (res.status === 200) return { logs: parseLogsPage(res, url.pathname) };
       if (res.status === 401 && !refreshedAfter401) {
         // The cached token may have been revoked or may have expired early.
@@ -171,11 +183,17 @@ export class ManagementApiClient implements Auth0LogsClient {
     return next;
   }
 
+  /** What the last response said about the logs endpoint's bucket, and the refill rate measured so far. */
+  rateLimitStatus(): RateLimitStatus {
+    return { ...this.rateLimit, at: this.rateLimitAt, refillPerSecond: this.refill.perSecond() };
+  }
+
   private async waitForBucket(bounds: Bounds): Promise<void> {
-    const { remaining, resetAt } = this.rateLimit;
+    if (this.rateLimit.remaining !== 0) return;
+    const nextTokenAt = this.refill.nextTokenAt(this.rateLimit, this.rateLimitAt);
     const now = this.options.clock.now();
-    if (remaining === 0 && resetAt !== null && resetAt > now) {
-      await this.sleepWithin(resetAt - now, bounds, 'Auth0 rate limit bucket is empty');
+    if (nextTokenAt !== null && nextTokenAt > now) {
+      await this.sleepWithin(nextTokenAt - now, bounds, 'Auth0 rate limit bucket is empty');
     }
   }
 

@@ -27,6 +27,12 @@ export type RunRecord = Omit<RunReport, 'startSource' | 'stoppedBy'> & {
   trigger: string;
   /** A run's StopReason, or `reset` for an administrator's checkpoint reset. */
   stoppedBy: string;
+  /**
+   * Follow mode's idle polls (runs that found nothing), folded into this one
+   * record: how many, from the first's start to the last's finish, with
+   * `durationMs` their total time. Absent on ordinary runs.
+   */
+  idlePolls?: number;
 };
 
 export interface StateDocument {
@@ -45,6 +51,25 @@ export interface StateDocument {
   paused: boolean;
   /** Epoch ms of the last trigger that was not authenticated, to limit how often anyone can start runs. */
   lastOpenTriggerAt: number | null;
+}
+
+function isIdle(run: RunRecord): boolean {
+  return run.status === 'ok' && run.fetched === 0 && run.warnings.length === 0;
+}
+
+/**
+ * Appends a run to the bounded history. With `foldIdle` (follow mode), a run
+ * that found nothing joins the previous record when that one is an idle
+ * stretch of the same trigger: polling every few seconds would otherwise
+ * flush the last 100 real runs out of the history within minutes.
+ */
+export function appendRun(runs: readonly RunRecord[], record: RunRecord, foldIdle: boolean): RunRecord[] {
+  const last = runs[runs.length - 1];
+  if (foldIdle && isIdle(record) && last !== undefined && isIdle(last) && last.trigger === record.trigger) {
+    const idlePolls = (last.idlePolls ?? 1) + 1;
+    return [...runs.slice(0, -1), { ...record, id: last.id, startedAt: last.startedAt, durationMs: last.durationMs + record.durationMs, idlePolls }];
+  }
+  return [...runs, record].slice(-RUN_HISTORY_LIMIT);
 }
 
 /**

@@ -1,14 +1,15 @@
 /**
  * Promise: the exporter can be SIGKILLed at any moment and restarted without
- * losing an event; each kill repeats at most the one page that was in flight.
+ * losing an event; each kill repeats at most the one shipment that was in
+ * flight (up to DEFAULT_GROUP_LIMITS.pages pages, confirmed together).
  *
  * The CLI drains a 50,000-event backlog and is killed again and again at
  * seeded random moments. Most kills land while pages are shipping (a seeded
  * delay after the run's first message arrives); one in four lands at a
  * seeded moment after spawn, which also covers start-up, taking the lease and
  * state writes. After every kill the stored checkpoint is compared with what
- * the receiver already holds: more than one page beyond it would mean the
- * checkpoint lags further than one page, and anything missing below it means
+ * the receiver already holds: more than one shipment beyond it would mean the
+ * checkpoint lags further than one shipment, and anything missing below it means
  * it ran ahead of delivery (what a build that saves the checkpoint before
  * shipping does).
  */
@@ -17,6 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
+import { DEFAULT_GROUP_LIMITS } from '../../src/run-once';
 import { createPrng } from '../support/events';
 import { checkDelivery } from '../support/delivery';
 import { recordFigures, RANK, stopwatch } from './support/figures';
@@ -26,6 +28,8 @@ import { readState, sampleCheckpoints, tryReadState } from './support/state';
 
 const BACKLOG = 50_000;
 const BATCH_SIZE = 100;
+/** The most a kill may leave beyond the checkpoint: one shipment of pages. */
+const SHIPMENT = BATCH_SIZE * DEFAULT_GROUP_LIMITS.pages;
 /**
  * Kills that must land mid-drain. The promise asks for at least 10; 20 make
  * it near certain that a build which saves the checkpoint before shipping is
@@ -127,11 +131,11 @@ describe('kill -9 of the exporter CLI', () => {
     expect(final.code).toBe(0);
     expect(final.report).toMatchObject({ status: 'ok', stoppedBy: 'caught-up', startCheckpoint: lastCheckpoint ?? expect.any(String) });
     expect(figures).toMatchObject({ expected: BACKLOG, delivered: BACKLOG, missing: 0, outOfOrder: 0, malformed: 0 });
-    // Per kill: everything up to the checkpoint had arrived, and at most the page in flight lay
-    // beyond it, so at most one batch is shipped twice.
+    // Per kill: everything up to the checkpoint had arrived, and at most the shipment in flight lay
+    // beyond it, so at most one shipment is shipped twice.
     expect(kills.filter((k) => k.lostBelowCheckpoint > 0)).toEqual([]);
-    for (const kill of kills) expect(kill.beyondCheckpoint).toBeLessThanOrEqual(BATCH_SIZE);
-    expect(figures.duplicates).toBeLessThanOrEqual(kills.length * BATCH_SIZE);
+    for (const kill of kills) expect(kill.beyondCheckpoint).toBeLessThanOrEqual(SHIPMENT);
+    expect(figures.duplicates).toBeLessThanOrEqual(kills.length * SHIPMENT);
     const state = readState(env.STORAGE_FILE);
     expect(state.checkpoint).toBe(tenant.lastId());
     expect(state.lease).toBeNull();

@@ -106,6 +106,41 @@ describe('auth0-logs-to-papertrail serve', () => {
     expect(figures).toMatchObject({ delivered: 20_000, missing: 0, duplicates: 0, outOfOrder: 0 });
   });
 
+  it('follows the log with SCHEDULE=continuous: drains the backlog, ships new events within seconds, folds idle polls into one record, stops on SIGTERM', async () => {
+    const tenant = await tenantWith({ count: 3_000, rateLimit: { limit: 10, refillPerSecond: 100 / 60 } });
+    const env = exportEnv(tenant, receiver, { SCHEDULE: 'continuous', POLL_INTERVAL_SECONDS: '1', ADMIN_TOKEN: ADMIN });
+    const service = await startServe(env);
+    expect(service.stderr()).toMatch(/following the log, polling every 1 s/);
+    await receiver.waitForCount(3_000, 30_000);
+    // The drain left the bucket nearly empty; idle polls wait for it to be half full again (3 s at most here).
+    await new Promise((r) => setTimeout(r, 4_000));
+
+    // Caught up: new events arrive within one idle poll interval plus 2 s, not at a cron tick. At
+    // 100 requests/min, a 25 % share spaces idle polls 2.4 s apart although POLL_INTERVAL_SECONDS is 1.
+    for (const batch of [5, 40]) {
+      const before = (await receiver.messages()).length;
+      tenant.append(batch);
+      const appended = Date.now();
+      await receiver.waitForCount(before + batch, 10_000);
+      expect(Date.now() - appended).toBeLessThan(2_400 + 2_000);
+    }
+    await new Promise((r) => setTimeout(r, 8_000));
+    // Idle polls never emptied the bucket (10, refilling 100/min): no 429 at all.
+    expect(tenant.stats().logsResponses[429] ?? 0).toBe(0);
+
+    service.child.kill('SIGTERM');
+    const [code] = (await once(service.child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+    const figures = checkDelivery(eventsOf(tenant), await receiver.messages());
+    expect(figures).toMatchObject({ expected: 3_045, delivered: 3_045, missing: 0, duplicates: 0, outOfOrder: 0 });
+    const state = JSON.parse(readFileSync(env.STORAGE_FILE, 'utf8')) as { lease: unknown; runs: { trigger: string; fetched: number; idlePolls?: number }[] };
+    expect(state.lease).toBeNull();
+    expect(state.runs.every((r) => r.trigger === 'follow')).toBe(true);
+    // Idle polls are folded: far fewer records than polls, and at least one stretch of several.
+    expect(Math.max(...state.runs.map((r) => r.idlePolls ?? 1))).toBeGreaterThanOrEqual(3);
+    expect(state.runs.filter((r) => r.fetched === 0).length).toBeLessThanOrEqual(4);
+  });
+
   it('rejects an invalid SCHEDULE with exit 2 and a clear fix, alongside any other bad setting', async () => {
     const tenant = await tenantWith({ count: 1 });
     const result = await runCli(['serve'], { ...exportEnv(tenant, receiver), SCHEDULE: 'every five minutes', BATCH_SIZE: '0' });
