@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test/runtimes/**', 'coverage/**', 'bench/results/**', 'data/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'test/runtimes/**', 'bench/original/node_modules/**', 'coverage/**', 'bench/results/**', 'data/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
