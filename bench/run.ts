@@ -4,7 +4,8 @@
  *
  *   BENCH_QUICK=1                       smoke profile: small counts, 1 run
  *   BENCH_RUNS=N                        runs per figure (default 3)
- *   BENCH_SCENARIOS=sink,drain,ratelimit,scaling,state
+ *   BENCH_SCENARIOS=sink,drain,ratelimit,scaling,state,follow
+ *   BENCH_FOLLOW_SECONDS=N              follow-mode scenario length (default 600)
  *
  * Everything runs on 127.0.0.1: the simulated tenant in this process, the CLI
  * and shipping workers in their own processes, rsyslogd as the receiver. Exits
@@ -21,6 +22,7 @@ import { OptionsError, readOptions, type BenchOptions, type ScenarioName } from 
 import { renderTable, writeResults, type ScenarioResult } from './lib/report';
 import type { Context } from './scenarios/context';
 import { backlogScaling } from './scenarios/backlog-scaling';
+import { followLag } from './scenarios/follow-lag';
 import { rateLimitedDrain } from './scenarios/rate-limited-drain';
 import { sinkVsRaw } from './scenarios/sink-vs-raw';
 import { stateCost } from './scenarios/state-cost';
@@ -32,6 +34,7 @@ const SCENARIO_RUNNERS: Record<ScenarioName, (ctx: Context) => Promise<ScenarioR
   ratelimit: rateLimitedDrain,
   scaling: backlogScaling,
   state: stateCost,
+  follow: followLag,
 };
 
 const RESULTS_DIR = join(__dirname, 'results');

@@ -2,9 +2,10 @@
  * What to run, from the environment:
  *   BENCH_QUICK=1        smoke profile: small counts, 1 run
  *   BENCH_RUNS=N         runs per figure (default 3, or 1 with BENCH_QUICK)
- *   BENCH_SCENARIOS=a,b  any of sink, drain, ratelimit, scaling, state (default: all)
+ *   BENCH_SCENARIOS=a,b  any of sink, drain, ratelimit, scaling, state, follow (default: all)
+ *   BENCH_FOLLOW_SECONDS=N  how long the follow-mode scenario runs (default 600, 30 with BENCH_QUICK)
  */
-export const SCENARIOS = ['sink', 'drain', 'ratelimit', 'scaling', 'state'] as const;
+export const SCENARIOS = ['sink', 'drain', 'ratelimit', 'scaling', 'state', 'follow'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -15,6 +16,7 @@ export interface BenchOptions {
   drain: { events: number };
   /** The plans' Read Logs shapes, each drained with more backlog than its budget lets through. */
   rateLimit: RateLimitShape[];
+  follow: { seconds: number };
   /** One entry per backlog size; the largest gets a single run (it takes minutes). */
   scaling: { events: number; runs: number }[];
 }
@@ -54,11 +56,18 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
     scenarios,
     sink: { lines: quick ? 10_000 : 100_000, pageSizes: [PAGE, 1000] },
     drain: { events: quick ? 10_000 : 100_000 },
+    follow: { seconds: parseSeconds(env['BENCH_FOLLOW_SECONDS'], quick ? 30 : 600) },
     rateLimit: [shape('Essentials/Professional', 10, 100 / 60), shape('Enterprise', 50, 16)],
     scaling: quick
       ? [{ events: 2_000, runs }, { events: 10_000, runs }]
       : [{ events: 10_000, runs }, { events: 100_000, runs }, { events: 1_000_000, runs: 1 }],
   };
+}
+
+function parseSeconds(raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (!/^\d{1,5}$/.test(raw.trim()) || Number(raw) < 10) throw new OptionsError(`BENCH_FOLLOW_SECONDS must be a whole number of seconds, at least 10, got "${raw}".`);
+  return Number(raw);
 }
 
 function parseRuns(raw: string | undefined, fallback: number): number {

@@ -62,6 +62,8 @@ export interface TenantStats {
   tokenResponses: Record<number, number>;
   /** The largest `take` requested (valid or not), 0 before any. */
   largestTake: number;
+  /** The lowest bucket level a served logs request left (whole tokens); null without a rate limit or before any. */
+  lowestRemaining: number | null;
 }
 
 export interface FakeTenant {
@@ -338,7 +340,7 @@ export async function startFakeTenant(options: FakeTenantOptions = {}): Promise<
 
   let stats: TenantStats;
   const resetStats = (): void => {
-    stats = { tokenRequests: 0, tokensIssued: 0, logsRequests: 0, served: 0, logsResponses: {}, tokenResponses: {}, largestTake: 0 };
+    stats = { tokenRequests: 0, tokensIssued: 0, logsRequests: 0, served: 0, logsResponses: {}, tokenResponses: {}, largestTake: 0, lowestRemaining: null };
   };
   resetStats();
   const count = (table: Record<number, number>, status: number): void => {
@@ -394,6 +396,8 @@ export async function startFakeTenant(options: FakeTenantOptions = {}): Promise<
         return apiError(429, 'Too Many Requests', 'Global limit has been reached', { errorCode: 'too_many_requests' }, rateHeaders(now));
       }
       bucket.level -= 1;
+      const left = Math.floor(bucket.level);
+      stats.lowestRemaining = stats.lowestRemaining === null ? left : Math.min(stats.lowestRemaining, left);
     }
     const limits = rateHeaders(now);
 
