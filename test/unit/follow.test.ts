@@ -144,3 +144,19 @@ describe('appendRun', () => {
     expect(runs[0]?.id).toBe('r5');
   });
 });
+
+describe('follow mode settings', () => {
+  it('selects follow mode with SCHEDULE=continuous, polling every 5 s unless POLL_INTERVAL_SECONDS says otherwise', async () => {
+    const { loadServiceSettings, CONTINUOUS } = await import('../../src/serve');
+    expect(loadServiceSettings({ SCHEDULE: 'Continuous' })).toMatchObject({ schedule: CONTINUOUS, pollIntervalMs: 5_000 });
+    expect(loadServiceSettings({ SCHEDULE: 'continuous', POLL_INTERVAL_SECONDS: '30' })).toMatchObject({ pollIntervalMs: 30_000 });
+  });
+
+  it('refuses a poll interval that is not 1 to 3600 whole seconds, with the fix, alongside other bad settings', async () => {
+    const { loadServiceSettings } = await import('../../src/serve');
+    for (const bad of ['0', '2.5', 'five', '3601']) {
+      expect(() => loadServiceSettings({ SCHEDULE: 'continuous', POLL_INTERVAL_SECONDS: bad })).toThrow(/POLL_INTERVAL_SECONDS[\s\S]*whole number of seconds/);
+    }
+    expect(() => loadServiceSettings({ SCHEDULE: 'sometimes', POLL_INTERVAL_SECONDS: '0' })).toThrow(/SCHEDULE[\s\S]*continuous[\s\S]*POLL_INTERVAL_SECONDS/);
+  });
+});

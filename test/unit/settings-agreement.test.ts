@@ -59,6 +59,7 @@ describe('settings', () => {
     expect(String(DEFAULTS.MAX_RUN_SECONDS_WEBTASK)).toBe(byName.get('MAX_RUN_SECONDS')?.webtaskDefault);
     const service = loadServiceSettings({});
     expect(service.schedule).toBe(byName.get('SCHEDULE')?.default);
+    expect(String(service.pollIntervalMs / 1000)).toBe(byName.get('POLL_INTERVAL_SECONDS')?.default);
     expect(service.host).toBe(byName.get('HOST')?.default);
     expect(String(service.port)).toBe(byName.get('PORT')?.default);
   });
