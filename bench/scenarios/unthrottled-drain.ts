@@ -213,14 +213,21 @@ async function drainProfile(ctx: Context, profile: Profile, failures: string[]) 
   const per = (pick: (run: (typeof runs)[number]) => number) => summarize(runs.map(pick));
   const name = `unthrottled drain, ${profile.name} (${count.toLocaleString('en-US')} events)`;
   const realistic = profile.mix !== PROFILES[0]?.mix;
+  // The CPU target is met by either bound: ≤ 45 µs/log on this machine, or ≤ 1.3× the raw loop in the same run.
+  const cpu = row(name, 'CLI CPU (target: ≤ 45 µs/log, or ≤ 1.3× raw below)', 'µs/log', cli((m) => (m.cpuMicros ?? Number.NaN) / count), realistic ? undefined : { op: '<=', value: 45, on: 'median' });
+  const cpuRatio = row(name, 'CLI CPU ÷ raw baseline CPU', '×', per((run) => (run.cli.cpuMicros ?? Number.NaN) / count / (run.raw.cpuMicros / run.raw.events)), realistic ? undefined : { op: '<=', value: 1.3, on: 'median' });
+  if (cpu.met === true || cpuRatio.met === true) {
+    cpu.met = true;
+    cpuRatio.met = true;
+  }
   const rows = [
     row(name, 'CLI: node dist/cli.js run', 'logs/s', cli((m) => m.logsPerSecond)),
-    row(name, 'CLI CPU', 'µs/log', cli((m) => (m.cpuMicros ?? Number.NaN) / count), realistic ? undefined : { op: '<=', value: 45, on: 'median' }),
+    cpu,
     row(name, 'CLI peak RSS', 'MB', cli((m) => (m.peakRssBytes ?? Number.NaN) / MB)),
     row(name, 'CLI time per page', 'ms', cli((m) => m.wallMs / (m.report?.pages ?? Number.NaN))),
     row(name, 'raw baseline: fetch loop + one TLS connection', 'logs/s', raw((m) => m.logsPerSecond)),
     row(name, 'raw baseline CPU', 'µs/log', raw((m) => m.cpuMicros / m.events)),
-    row(name, 'CLI CPU ÷ raw baseline CPU (≤ 45 µs/log suffices)', '×', per((run) => (run.cli.cpuMicros ?? Number.NaN) / count / (run.raw.cpuMicros / run.raw.events)), realistic ? undefined : { op: '<=', value: 1.3, on: 'median' }),
+    cpuRatio,
     row(name, 'original: auth0-log-extension-tools 1.3.10 + winston-papertrail 1.0.5', 'logs/s', original((m) => m.logsPerSecond)),
     row(name, 'original CPU', 'µs/log', original((m) => m.cpuMicros / count)),
     row(name, 'original: events that reached the receiver', 'count', original((m) => m.delivered)),
