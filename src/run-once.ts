@@ -185,8 +185,11 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
       }
       pending = null;
       if (page.logs.length === 0) break;
+      // Auth0 returns up to `take` logs newer than the checkpoint: a short page means it had no more just
+      // now, so the run is caught up without spending another request to hear so (follow mode polls often).
+      const caughtUp = page.logs.length < config.batchSize;
       // Fetch ahead: the next request overlaps this page's formatting and the previous group's delivery.
-      if (hasTimeFor()) {
+      if (!caughtUp && hasTimeFor()) {
         pending = fetchFrom(page.lastId);
         pending.catch(() => undefined); // surfaced when awaited
       }
@@ -208,14 +211,14 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
       group.lastId = page.lastId;
       if (formatted.newestDate !== null && (group.newestDate === null || Date.parse(formatted.newestDate) > Date.parse(group.newestDate))) group.newestDate = formatted.newestDate;
 
-      // A short page means Auth0 had nothing more just now: ship at once rather than wait for more.
-      const full = group.pages >= limits.pages || group.chars >= limits.chars || page.logs.length < config.batchSize;
-      if (full || !pending || signal?.aborted) await handOff();
+      const full = group.pages >= limits.pages || group.chars >= limits.chars;
+      if (full || caughtUp || !pending || signal?.aborted) await handOff();
 
       if (signal?.aborted) {
         report.stoppedBy = 'shutdown';
         break;
       }
+      if (caughtUp) break;
       if (!pending) {
         report.stoppedBy = 'deadline';
         report.warnings.push('The run used its time budget before catching up; the next run continues from the checkpoint.');

@@ -247,10 +247,17 @@ describe('runOnce, confirming groups of pages', () => {
     ]);
   });
 
-  it('ships a short page at once: Auth0 had nothing newer, so nothing is held back', async () => {
+  it('ships a short page at once and ends there: Auth0 had nothing newer, so neither time nor a request is spent waiting for more', async () => {
     const { deps, run } = grouped(15);
-    await run();
+    const report = await run();
+    expect(report).toMatchObject({ stoppedBy: 'caught-up', exported: 15, checkpoint: logId(15) });
     expect(deps.sink.pages.map((p) => p.length)).toEqual([15]);
+    expect(deps.auth0.requests).toHaveLength(2);
+  });
+
+  it('still asks again after a full page, which may not be the last', async () => {
+    const { deps, run } = grouped(20);
+    await run();
     expect(deps.auth0.requests).toHaveLength(3);
   });
 
