@@ -449,6 +449,7 @@ describe('fake tenant: logs in checkpoint mode', () => {
         logsResponses: { 200: 1 },
         tokenResponses: { 200: 1 },
         largestTake: 10,
+        lowestRemaining: null,
       });
       tenant.resetStats();
       expect(tenant.stats().served).toBe(0);
