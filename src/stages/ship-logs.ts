@@ -1,18 +1,14 @@
+/**
+ * The ship stage's per-page half: a fetched page becomes the lines a shipment
+ * carries. run-once.ts gathers pages into shipments and hands each to the sink.
+ */
 import type { Auth0Log } from '../auth0/auth0-log';
-import type { LogSink } from '../ports';
 import { formatLog, type FormatOptions } from './format-log';
 
 export interface FormattedPage {
   lines: string[];
   truncated: number;
   /** `date` of the newest event, for lag. */
-  newestDate: string | null;
-}
-
-export interface ShipResult {
-  exported: number;
-  truncated: number;
-  /** `date` of the newest event shipped, for lag. */
   newestDate: string | null;
 }
 
@@ -32,11 +28,4 @@ export function formatLogs(logs: readonly Auth0Log[], options: FormatOptions): F
     return formatted.line;
   });
   return { lines, truncated, newestDate };
-}
-
-/** Formats and sends one page; resolves only once the sink confirms delivery. */
-export async function shipLogs(sink: LogSink, logs: readonly Auth0Log[], options: FormatOptions): Promise<ShipResult> {
-  const { lines, truncated, newestDate } = formatLogs(logs, options);
-  await sink.send(lines);
-  return { exported: lines.length, truncated, newestDate };
 }
