@@ -76,7 +76,15 @@ export async function follow(deps: FollowDeps, pollIntervalMs: number, signal: A
   let pausedNoted = false;
   while (!signal.aborted) {
     let wait = pollIntervalMs;
-    if (await deps.isPaused()) {
+    let paused: boolean;
+    try {
+      paused = await deps.isPaused();
+    } catch (error) {
+      // An unreadable state file fails the run too; the loop goes on and says so each time.
+      log.error(`follow: cannot read the state: ${error instanceof Error ? error.message : String(error)}`);
+      paused = false;
+    }
+    if (paused) {
       if (!pausedNoted) log.info('follow: paused; polling resumes when resumed');
       pausedNoted = true;
     } else {

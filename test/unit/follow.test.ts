@@ -68,6 +68,12 @@ describe('follow mode', () => {
     expect(startedAt).toEqual([0, POLL_MS]);
   });
 
+  it('keeps following when the state cannot be read, reporting it, so one bad read never ends follow mode', async () => {
+    const { startedAt, log } = await followScript([() => result(), () => result()], { paused: () => { throw new Error('state file is not valid JSON'); } });
+    expect(startedAt).toEqual([0, POLL_MS]);
+    expect(log.lines.filter((l) => l.includes('cannot read the state'))).toHaveLength(2);
+  });
+
   it('makes no run while paused', async () => {
     let checks = 0;
     const { startedAt } = await followScript([() => result()], { paused: () => ++checks <= 3 });
