@@ -20,7 +20,7 @@
 import type { RateLimitStatus } from './auth0/management-api-client';
 import type { Config } from './config';
 import { RunInProgressError } from './errors';
-import type { Clock, Logger, StateStore } from './ports';
+import type { Clock, Logger, ShippedIds, StateStore } from './ports';
 import { runExport, type ExportResult, type RunOptions } from './run-export';
 import { createAdapters, createSink } from './runtime/compose';
 
@@ -40,6 +40,8 @@ export interface FollowDeps {
   rateLimit(): RateLimitStatus | null;
   clock: Clock;
   log: Logger;
+  /** Told when the next poll is due (epoch ms) before each wait, and null when a poll starts. */
+  onNextPoll?: (at: number | null) => void;
 }
 
 /**
@@ -89,6 +91,7 @@ export async function follow(deps: FollowDeps, pollIntervalMs: number, signal: A
       pausedNoted = true;
     } else {
       pausedNoted = false;
+      deps.onNextPoll?.(null);
       try {
         const result = await deps.run();
         if (result.status !== 'ok') {
@@ -112,6 +115,7 @@ export async function follow(deps: FollowDeps, pollIntervalMs: number, signal: A
       }
     }
     if (wait > 0 && !signal.aborted) {
+      deps.onNextPoll?.(clock.now() + wait);
       try {
         await clock.sleep(wait, signal);
       } catch {
@@ -124,11 +128,14 @@ export async function follow(deps: FollowDeps, pollIntervalMs: number, signal: A
 export interface FollowServiceOptions {
   config: Config;
   store: StateStore;
+  /** The record of shipped ids the standalone stores keep. */
+  shipped?: ShippedIds;
   log: Logger;
   clock: Clock;
   pollIntervalMs: number;
   runOptions: Omit<RunOptions, 'trigger' | 'summariseIdle'>;
   signal: AbortSignal;
+  onNextPoll?: (at: number | null) => void;
 }
 
 /**
@@ -138,7 +145,7 @@ export interface FollowServiceOptions {
  */
 export async function followService(options: FollowServiceOptions): Promise<void> {
   const { config, store, log, clock } = options;
-  const adapters = createAdapters(config, { store, log, clock });
+  const adapters = createAdapters(config, { store, ...(options.shipped ? { shipped: options.shipped } : {}), log, clock });
   try {
     await follow(
       {
@@ -147,6 +154,7 @@ export async function followService(options: FollowServiceOptions): Promise<void
         rateLimit: () => adapters.rateLimit(),
         clock,
         log,
+        ...(options.onNextPoll ? { onNextPoll: options.onNextPoll } : {}),
       },
       options.pollIntervalMs,
       options.signal,

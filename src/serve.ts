@@ -102,11 +102,14 @@ export async function serve(env: Environment): Promise<number> {
     run.finally(() => inFlight.delete(run)).catch(() => undefined);
   };
   const runOptions = { signal: shutdown.signal };
+  const following = settings.schedule === CONTINUOUS;
+  /** Follow mode's next poll (epoch ms); null while a poll runs. */
+  let nextPollAt: number | null = null;
 
   const app = createApp({
     scope: () => ({ config: () => config, store, log, createDeps: (c) => createAdapters(c, { store, shipped: store, log }), runOptions }),
     track,
-    nextRunAt: () => cron.nextRun()?.toISOString() ?? null,
+    nextRunAt: () => (following ? (nextPollAt === null ? null : new Date(nextPollAt).toISOString()) : (cron?.nextRun()?.toISOString() ?? null)),
   });
 
   const scheduled = async (): Promise<void> => {
@@ -134,7 +137,7 @@ export async function serve(env: Environment): Promise<number> {
     }
   };
   // protect: a tick that comes while the previous scheduled run is still going is skipped, not queued.
-  const cron = settings.schedule === CONTINUOUS ? null : new Cron(settings.schedule, { protect: true }, () => scheduled());
+  const cron = following ? null : new Cron(settings.schedule, { protect: true }, () => scheduled());
 
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(settings.port, settings.host, () => resolve(s));
@@ -145,7 +148,7 @@ export async function serve(env: Environment): Promise<number> {
   const when = cron === null ? `following the log, polling every ${settings.pollIntervalMs / 1000} s once caught up` : `schedule "${settings.schedule}", next run ${cron.nextRun()?.toISOString() ?? 'never'}`;
   log.info(`serving on http://${settings.host}:${port}, ${when}`);
   if (cron === null) {
-    track(followService({ config, store, log, clock: systemClock, pollIntervalMs: settings.pollIntervalMs, runOptions: { redact, ...runOptions }, signal: shutdown.signal }));
+    track(followService({ config, store, shipped: store, log, clock: systemClock, pollIntervalMs: settings.pollIntervalMs, runOptions: { redact, ...runOptions }, signal: shutdown.signal, onNextPoll: (at) => (nextPollAt = at) }));
   }
 
   if (config.adminToken === null && !isLoopback(settings.host)) {

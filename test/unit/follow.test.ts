@@ -16,7 +16,7 @@ function result(overrides: Partial<ExportResult> = {}): ExportResult {
 }
 
 /** Follows a scripted sequence of runs, recording when each started; stops after the script. */
-async function followScript(script: (() => ExportResult)[], options: { rateLimit?: () => RateLimitStatus | null; paused?: () => boolean } = {}) {
+async function followScript(script: (() => ExportResult)[], options: { rateLimit?: () => RateLimitStatus | null; paused?: () => boolean; onNextPoll?: (at: number | null) => void } = {}) {
   const clock = new FakeClock();
   const log = new CapturingLogger();
   const stop = new AbortController();
@@ -35,6 +35,7 @@ async function followScript(script: (() => ExportResult)[], options: { rateLimit
     rateLimit: options.rateLimit ?? (() => null),
     clock,
     log,
+    ...(options.onNextPoll ? { onNextPoll: options.onNextPoll } : {}),
   };
   await follow(deps, POLL_MS, stop.signal);
   return { startedAt, log };
@@ -72,6 +73,13 @@ describe('follow mode', () => {
     const { startedAt, log } = await followScript([() => result(), () => result()], { paused: () => { throw new Error('state file is not valid JSON'); } });
     expect(startedAt).toEqual([0, POLL_MS]);
     expect(log.lines.filter((l) => l.includes('cannot read the state'))).toHaveLength(2);
+  });
+
+  it('tells when the next poll is due, for /health, and that none is due while a poll runs', async () => {
+    const told: (number | null)[] = [];
+    await followScript([() => result({ stoppedBy: 'deadline' }), () => result(), () => result()], { onNextPoll: (at) => told.push(at) });
+    const t0 = Date.parse('2026-11-23T12:00:00.000Z');
+    expect(told).toEqual([null, null, t0 + POLL_MS, null]);
   });
 
   it('makes no run while paused', async () => {
