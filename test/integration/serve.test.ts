@@ -133,7 +133,7 @@ describe('auth0-logs-to-papertrail serve', () => {
     expect(code).toBe(0);
     const figures = checkDelivery(eventsOf(tenant), await receiver.messages());
     expect(figures).toMatchObject({ expected: 3_045, delivered: 3_045, missing: 0, duplicates: 0, outOfOrder: 0 });
-    const state = JSON.parse(readFileSync(env.STORAGE_FILE, 'utf8')) as { lease: unknown; runs: { trigger: string; fetched: number; idlePolls?: number }[] };
+    const state = readStoredState(env.STORAGE_FILE);
     expect(state.lease).toBeNull();
     expect(state.runs.every((r) => r.trigger === 'follow')).toBe(true);
     // Idle polls are folded: far fewer records than polls, and at least one stretch of several.

@@ -94,7 +94,7 @@ describe('runOnce', () => {
       recordedBeforeCheckpoint.push(deps.store.state.checkpoint === null || deps.store.state.checkpoint < (ids.at(-1) ?? ''));
     };
     deps.sink.failOnPage.set(3, new SinkError('receiver reset the connection', { code: 'SINK_RESET' }));
-    const report = await runOnce({ ...deps, shipped } as RunDeps, config({ filter: { minLevel: null, types: new Set(['f']) } }));
+    const report = await runOnce({ ...deps, shipped } as RunDeps, config({ filter: { minLevel: null, types: new Set(['f']) } }), undefined, PER_PAGE);
     expect(report.status).toBe('failed');
     const exported = deps.sink.lines.map(idOf);
     expect([...shipped.shippedAt.keys()].sort()).toEqual([...exported].sort());
