@@ -352,6 +352,8 @@ describe('the dashboard (extension under webtask-runtime)', () => {
     const browser = await launchBrowser({ width: 390, height: 844 });
     await browser.page.goto(`${host.url}/`);
     await browser.page.locator('#notice', { hasText: 'The settings are invalid: BATCH_SIZE' }).waitFor();
+    // The notice is shown as soon as /health answers; the status is drawn after /runs has answered too.
+    await browser.page.locator('#status', { hasText: 'Unknown' }).waitFor({ timeout: 10_000 });
     expect(await browser.page.locator('#status').innerText()).toBe('Unknown');
     expect(tenant.stats().tokenRequests).toBe(0);
   });
