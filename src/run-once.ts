@@ -9,13 +9,13 @@
  */
 import type { Config } from './config';
 import { OutOfTimeError, SinkError, toErrorRecord, type ErrorRecord } from './errors';
-import { logIdOf } from './auth0/auth0-log';
 import type { Auth0LogsClient, Clock, LogSink, Logger, ShippedIds, StateStore } from './ports';
 import { fetchLogs, type FetchedPage } from './stages/fetch-logs';
 import { filterLogs } from './stages/filter-logs';
 import { readCheckpoint, type StartSource } from './stages/read-checkpoint';
 import { applyStartFrom, rewindCheckpoint, saveCheckpoint } from './stages/save-checkpoint';
 import { shipLogs } from './stages/ship-logs';
+import { PendingRecord, skipShipped } from './stages/skip-shipped';
 
 export interface RunDeps {
   store: StateStore;
@@ -23,7 +23,7 @@ export interface RunDeps {
   sink: LogSink;
   clock: Clock;
   log: Logger;
-  /** The record of shipped ids that log-stream deliveries consult; standalone stores only (the extension has none). */
+  /** The record of shipped ids shared with the log stream: pages skip what it shipped, and are recorded in it. */
   shipped?: ShippedIds;
 }
 
@@ -42,6 +42,8 @@ export interface RunReport {
   filteredOut: number;
   truncated: number;
   pages: number;
+  /** Logs left out because they were already shipped (by the log stream, or by an earlier run that stopped before saving its checkpoint). */
+  alreadyShipped?: number;
   stoppedBy: StopReason;
   /** Seconds between now and the newest event exported so far (by any run); null before the first. */
   lagSeconds: number | null;
@@ -69,7 +71,9 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
     startSource: null, startCheckpoint: null, checkpoint: null,
     fetched: 0, exported: 0, filteredOut: 0, truncated: 0, pages: 0,
     stoppedBy: 'caught-up', lagSeconds: null, warnings: [...config.warnings],
+    ...(deps.shipped ? { alreadyShipped: 0 } : {}),
   };
+  const pendingRecord = new PendingRecord(deps.shipped, () => clock.now());
   let newestDate: string | null = null;
   let slowestPageMs = 0;
   const hasTimeFor = (): boolean => clock.now() + Math.max(MIN_PAGE_BUDGET_MS, 2 * slowestPageMs) < deadline;
@@ -114,23 +118,36 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
         pending = fetchFrom(page.lastId);
         pending.catch(() => undefined); // surfaced when awaited
       }
-      const exported = filterLogs(page.logs, config.filter);
-      const shipped = await shipLogs(deps.sink, exported, config.papertrail);
-      // Confirmed, so recorded as shipped; recorded before the checkpoint moves past it, so that
-      // whatever the checkpoint covers is in the record too.
-      await deps.shipped?.record(exported.map(logIdOf).filter((id): id is string => id !== undefined), clock.now());
+      const filtered = filterLogs(page.logs, config.filter);
+      const unshipped = await skipShipped(deps.shipped, filtered);
+      const exported = unshipped.fresh;
+      let shipped: Awaited<ReturnType<typeof shipLogs>>;
+      try {
+        shipped = await shipLogs(deps.sink, exported, config.papertrail);
+      } catch (error) {
+        deps.shipped?.release?.(unshipped.held);
+        throw error;
+      }
+      if (exported.length > 0) {
+        // This send succeeded, so the page before it is no longer in doubt.
+        await pendingRecord.settle();
+        pendingRecord.wait(unshipped);
+      } else {
+        deps.shipped?.release?.(unshipped.held);
+      }
       await saveCheckpoint(deps.store, page.lastId, shipped.newestDate);
       if (exported.length > 0) beforeLastPage = report.checkpoint;
+      if (report.alreadyShipped !== undefined) report.alreadyShipped += unshipped.alreadyShipped;
 
       report.pages++;
       report.fetched += page.logs.length;
       report.exported += shipped.exported;
-      report.filteredOut += page.logs.length - exported.length;
+      report.filteredOut += page.logs.length - filtered.length;
       report.truncated += shipped.truncated;
       report.checkpoint = page.lastId;
       if (shipped.newestDate !== null && (newestDate === null || Date.parse(shipped.newestDate) > Date.parse(newestDate))) newestDate = shipped.newestDate;
       slowestPageMs = Math.max(slowestPageMs, clock.now() - pageStarted);
-      log.info(`page ${report.pages}: fetched ${page.logs.length}, exported ${shipped.exported}${shipped.truncated ? ` (${shipped.truncated} truncated)` : ''}, filtered out ${page.logs.length - exported.length}, checkpoint ${page.lastId}`);
+      log.info(`page ${report.pages}: fetched ${page.logs.length}, exported ${shipped.exported}${shipped.truncated ? ` (${shipped.truncated} truncated)` : ''}, filtered out ${page.logs.length - filtered.length}${unshipped.alreadyShipped ? `, already shipped ${unshipped.alreadyShipped}` : ''}, checkpoint ${page.lastId}`);
 
       if (signal?.aborted) {
         report.stoppedBy = 'shutdown';
@@ -161,9 +178,11 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
   // Closing gives the sink its last word on the last page (SINK_RECEIVER_GONE), so it counts as part of the run.
   try {
     await deps.sink.close();
+    await pendingRecord.settle();
   } catch (error) {
     if (report.status === 'ok') await fail(error);
   }
+  pendingRecord.abandon();
 
   const finished = clock.now();
   report.finishedAt = new Date(finished).toISOString();
