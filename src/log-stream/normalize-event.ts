@@ -21,7 +21,8 @@ import type { Auth0Log } from '../auth0/auth0-log';
 import type { RawRecord } from './parse-body';
 
 const STREAM_ONLY_FIELDS = new Set(['$event_schema', 'tenant_name', 'environment_name']);
-const RENAMED: Readonly<Record<string, string>> = { is_mobile: 'isMobile' };
+// A Map, not an object: a field named "__proto__" must not find Object.prototype here.
+const RENAMED: ReadonlyMap<string, string> = new Map([['is_mobile', 'isMobile']]);
 
 /** The marker added to an event delivered without a log_id. */
 export const MISSING_LOG_ID_MARK = '_missing_log_id';
@@ -40,7 +41,7 @@ export function normalizeStreamEvent(record: RawRecord): Auth0Log {
       continue;
     }
     if (STREAM_ONLY_FIELDS.has(key)) continue;
-    const name = RENAMED[key] ?? key;
+    const name = RENAMED.get(key) ?? key;
     // An event carrying both spellings keeps the API's.
     if (name !== key && Object.hasOwn(data, name)) continue;
     // JSON.parse makes "__proto__" an own field; plain assignment would set the prototype instead.
