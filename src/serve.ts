@@ -14,7 +14,7 @@ import { LogStream } from './log-stream/log-stream';
 import { pruneShippedIds } from './log-stream/retention';
 import { loadLogStreamSettings, loadServiceTls, type LogStreamSettings, type ServiceTls } from './log-stream/settings';
 import { systemClock } from './clock';
-import { TlsSyslogSink } from './papertrail/tls-syslog-sink';
+import { TlsSessionCache, TlsSyslogSink } from './papertrail/tls-syslog-sink';
 import type { ShippedIds } from './ports';
 import { runExport } from './run-export';
 import { createAdapters } from './runtime/compose';
@@ -201,6 +201,8 @@ export async function serve(env: Environment): Promise<number> {
 function createLogStream(config: Config, settings: LogStreamSettings, log: ReturnType<typeof createLogger>, shipped: ShippedIds): LogStream | undefined {
   const { token } = settings;
   if (token === null) return undefined;
-  const openSink = (): TlsSyslogSink => new TlsSyslogSink({ host: config.papertrail.host, port: config.papertrail.port, clock: systemClock });
+  // Deliveries resume one another's TLS sessions: most of a handshake's cost, saved per delivery.
+  const sessions = new TlsSessionCache();
+  const openSink = (): TlsSyslogSink => new TlsSyslogSink({ host: config.papertrail.host, port: config.papertrail.port, clock: systemClock, sessions });
   return new LogStream({ shipped, openSink, clock: systemClock, log }, config, { ...settings, token });
 }
