@@ -4,7 +4,7 @@
  *
  *   BENCH_QUICK=1                       smoke profile: small counts, 1 run
  *   BENCH_RUNS=N                        runs per figure (default 3)
- *   BENCH_SCENARIOS=sink,drain,ratelimit,scaling,state
+ *   BENCH_SCENARIOS=sink,drain,ratelimit,scaling,state,stream
  *
  * Everything runs on 127.0.0.1: the simulated tenant in this process, the CLI
  * and shipping workers in their own processes, rsyslogd as the receiver. Exits
@@ -21,6 +21,7 @@ import { OptionsError, readOptions, type BenchOptions, type ScenarioName } from 
 import { renderTable, writeResults, type ScenarioResult } from './lib/report';
 import type { Context } from './scenarios/context';
 import { backlogScaling } from './scenarios/backlog-scaling';
+import { logStream } from './scenarios/log-stream';
 import { rateLimitedDrain } from './scenarios/rate-limited-drain';
 import { sinkVsRaw } from './scenarios/sink-vs-raw';
 import { stateCost } from './scenarios/state-cost';
@@ -32,6 +33,7 @@ const SCENARIO_RUNNERS: Record<ScenarioName, (ctx: Context) => Promise<ScenarioR
   ratelimit: rateLimitedDrain,
   scaling: backlogScaling,
   state: stateCost,
+  stream: logStream,
 };
 
 const RESULTS_DIR = join(__dirname, 'results');

@@ -2,9 +2,9 @@
  * What to run, from the environment:
  *   BENCH_QUICK=1        smoke profile: small counts, 1 run
  *   BENCH_RUNS=N         runs per figure (default 3, or 1 with BENCH_QUICK)
- *   BENCH_SCENARIOS=a,b  any of sink, drain, ratelimit, scaling, state (default: all)
+ *   BENCH_SCENARIOS=a,b  any of sink, drain, ratelimit, scaling, state, stream (default: all)
  */
-export const SCENARIOS = ['sink', 'drain', 'ratelimit', 'scaling', 'state'] as const;
+export const SCENARIOS = ['sink', 'drain', 'ratelimit', 'scaling', 'state', 'stream'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -16,6 +16,8 @@ export interface BenchOptions {
   rateLimit: { burst: number; refillPerSecond: number; budgetSeconds: number; backlog: number };
   /** One entry per backlog size; the largest gets a single run (it takes minutes). */
   scaling: { events: number; runs: number }[];
+  /** Events pushed through POST /log-stream as fast as 4 senders go, then seconds at a steady 300 events/s. */
+  stream: { events: number; steadySeconds: number };
 }
 
 export class OptionsError extends Error {}
@@ -41,6 +43,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
     sink: { lines: quick ? 10_000 : 100_000, pageSizes: [PAGE, 1000] },
     drain: { events: quick ? 10_000 : 100_000 },
     rateLimit: { burst, refillPerSecond, budgetSeconds, backlog },
+    stream: { events: quick ? 10_000 : 50_000, steadySeconds: quick ? 10 : 30 },
     scaling: quick
       ? [{ events: 2_000, runs }, { events: 10_000, runs }]
       : [{ events: 10_000, runs }, { events: 100_000, runs }, { events: 1_000_000, runs: 1 }],
