@@ -175,7 +175,9 @@ export async function serve(env: Environment): Promise<number> {
       cron.stop();
       if (pruning) clearInterval(pruning);
       shutdown.abort();
-      server.close();
+      // Requests in progress (log-stream deliveries) are answered before the service exits.
+      if (stream) track(new Promise<void>((done) => server.close(() => done())));
+      else server.close();
       server.closeIdleConnections();
       const grace = setTimeout(() => {
         log.warn('shutdown grace period over; the unfinished page was not saved and will be shipped by the next run');
