@@ -178,8 +178,8 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
   // Closing gives the sink its last word on the last page (SINK_RECEIVER_GONE), so it counts as part of the run.
   try {
     await deps.sink.close();
-    // After a failure the last page may be the one in doubt: leave it unrecorded (at worst shipped twice).
-    if (report.status === 'ok') await pendingRecord.settle();
+    // The last page is certain unless the sink put it in doubt; then it stays unrecorded, to be shipped again.
+    if (report.error?.code !== 'SINK_RECEIVER_GONE') await pendingRecord.settle();
   } catch (error) {
     if (report.status === 'ok') await fail(error);
   }
