@@ -4,6 +4,7 @@
  * reaches the receiver, a record without a log_id is shipped marked, and no
  * answer or log line carries a secret.
  */
+import { checkDelivery } from '../support/delivery';
 import { generateEvents } from '../support/events';
 import { toStreamRecord } from '../support/log-stream-sender';
 import { dayAgo, useHarness, type Service } from '../faults/support/harness';
@@ -12,6 +13,8 @@ import type { RsyslogReceiver } from '../support/rsyslog-receiver';
 import type { FakeTenant } from '../support/fake-tenant';
 
 const TOKEN = 'log-stream-secret-token-0123456789';
+/** The service ships to a Papertrail token destination: stream deliveries carry the token element like the poller's pages. */
+const PAPERTRAIL_TOKEN = '385612-LOGSTREAMTOKEN_qwertyuiopasd';
 const h = useHarness();
 
 interface Answer {
@@ -50,7 +53,7 @@ describe('POST /log-stream', () => {
     answers.length = 0;
     tenant = await h.tenant({ count: 0, start });
     receiver = await h.receiver();
-    service = await h.serve(h.env(tenant, receiver, { LOG_STREAM_TOKEN: TOKEN, LOG_STREAM_ONLY: 'true' }));
+    service = await h.serve(h.env(tenant, receiver, { LOG_STREAM_TOKEN: TOKEN, LOG_STREAM_ONLY: 'true', PAPERTRAIL_TOKEN }));
   });
 
   it('refuses a missing or wrong token with 401 and no detail, and slows down an address that keeps failing', async () => {
@@ -75,6 +78,8 @@ describe('POST /log-stream', () => {
     expect((await send(JSON.stringify(toStreamRecord(events[0]!)), TOKEN)).status).toBe(200);
     expect((await send(JSON.stringify(toStreamRecord(events[1]!)), `bearer ${TOKEN}`)).status).toBe(200);
     expect(await receivedIds()).toEqual([events[0]!.log_id, events[1]!.log_id]);
+    // The same frames as the poller would send: header, token element and the API-shaped event.
+    expect(checkDelivery(events.slice(0, 2), await receiver.messages(), { token: PAPERTRAIL_TOKEN })).toMatchObject({ delivered: 2, malformed: 0, problems: [] });
   });
 
   it('answers each malformed body 400 with a message saying what is wrong, and ships nothing of it', async () => {
@@ -149,7 +154,7 @@ describe('POST /log-stream', () => {
 
   afterEach(() => {
     // No answer and no line the service logged carries a secret.
-    const secrets = [TOKEN, tenant.clientSecret];
+    const secrets = [TOKEN, tenant.clientSecret, PAPERTRAIL_TOKEN];
     for (const answer of answers) for (const secret of secrets) expect(answer.text).not.toContain(secret);
     for (const secret of secrets) expect(service.stderr()).not.toContain(secret);
   });
