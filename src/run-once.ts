@@ -16,6 +16,7 @@ import { readCheckpoint, type StartSource } from './stages/read-checkpoint';
 import { applyStartFrom, rewindCheckpoint, saveCheckpoint } from './stages/save-checkpoint';
 import { shipLogs } from './stages/ship-logs';
 import { PendingRecord, skipShipped } from './stages/skip-shipped';
+import { forgetBefore } from './log-stream/retention';
 
 export interface RunDeps {
   store: StateStore;
@@ -54,8 +55,6 @@ export interface RunReport {
 /** Do not start a page unless this much time is left, or twice the slowest page so far. */
 const MIN_PAGE_BUDGET_MS = 1_000;
 const FINISH_MARGIN_MS = 1_000;
-/** How long shipped ids are remembered: far longer than a log stream retries a delivery. */
-export const SHIPPED_IDS_KEPT_MS = 3 * 24 * 3600_000;
 
 /**
  * `signal` asks the run to stop early (service shutdown): the page in flight
@@ -170,7 +169,7 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
   fetching.abort();
   if (deps.shipped && report.status === 'ok') {
     try {
-      await deps.shipped.prune(clock.now() - SHIPPED_IDS_KEPT_MS);
+      await deps.shipped.prune(forgetBefore(clock.now(), report.checkpoint, true));
     } catch (error) {
       report.warnings.push(`Could not forget old shipped ids: ${error instanceof Error ? error.message : String(error)}`);
     }

@@ -2,14 +2,14 @@
  * How long the record of shipped ids remembers an id. It must hold every id
  * the poller may still fetch (everything after its checkpoint), and, for
  * Auth0's redeliveries and late or replayed stream deliveries, everything
- * shipped within LATE_DELIVERY_MARGIN_MS. Forgetting more only risks a
+ * shipped within SHIPPED_IDS_KEPT_MS. Forgetting more only risks a
  * duplicate, never a loss. The margin covers Auth0's retries and a stream
- * paused and resumed within a day; a replay from further back (a Starting
- * Cursor) may be shipped twice.
+ * paused over a weekend; a replay from further back (a Starting Cursor) may
+ * be shipped twice.
  */
 import type { ShippedIds } from '../ports';
 
-export const LATE_DELIVERY_MARGIN_MS = 24 * 3600 * 1000;
+export const SHIPPED_IDS_KEPT_MS = 3 * 24 * 3600 * 1000;
 
 /** The ingestion time inside an Auth0 log id ("900" + yyyymmddHHMMSS + digits), or undefined. */
 export function logIdTime(id: string): number | undefined {
@@ -27,7 +27,7 @@ export function logIdTime(id: string): number | undefined {
  * stream-only mode there is no poller and only the margin counts.
  */
 export function forgetBefore(now: number, checkpoint: string | null, pollerOn: boolean): number {
-  const byMargin = now - LATE_DELIVERY_MARGIN_MS;
+  const byMargin = now - SHIPPED_IDS_KEPT_MS;
   if (!pollerOn || checkpoint === null) return byMargin;
   const at = logIdTime(checkpoint);
   return at === undefined ? byMargin : Math.min(byMargin, at - 1000);

@@ -11,7 +11,7 @@ import { normalizeStreamEvent } from '../../src/log-stream/normalize-event';
 import { orderRecords } from '../../src/log-stream/order-records';
 import { parseStreamBody } from '../../src/log-stream/parse-body';
 import { receiveDelivery } from '../../src/log-stream/receive-delivery';
-import { forgetBefore, LATE_DELIVERY_MARGIN_MS, logIdTime } from '../../src/log-stream/retention';
+import { forgetBefore, SHIPPED_IDS_KEPT_MS, logIdTime } from '../../src/log-stream/retention';
 import { runOnce, type RunDeps } from '../../src/run-once';
 import { formatLog } from '../../src/stages/format-log';
 import { emptyState } from '../../src/storage/state';
@@ -164,7 +164,7 @@ describe('HoldingShippedIds', () => {
 describe('the poller with a shared record of shipped ids', () => {
   const config = (): Config => ({
     auth0: { domain: 't.auth0.com', clientId: 'id', clientSecret: 'secret' }, papertrail: { host: 'h', port: 1, token: null, ...papertrail },
-    batchSize: 10, filter: noFilter, startFrom: null, storageFile: 'unused', maxRunMs: 60_000, adminToken: null, warnings: [],
+    batchSize: 10, filter: noFilter, startFrom: null, storageFile: 'unused', stateUrl: null, legacyStateFile: 'unused', maxRunMs: 60_000, adminToken: null, warnings: [],
   });
   function setup(count: number) {
     const shipped = new HoldingShippedIds(new MemoryShippedIds());
@@ -174,7 +174,7 @@ describe('the poller with a shared record of shipped ids', () => {
 
   it('skips what the stream shipped, reports it, and records what it ships', async () => {
     const { deps, shipped, run } = setup(25);
-    await shipped.record([2, 3, 15].map(logId), 0);
+    await shipped.record([2, 3, 15].map(logId), deps.clock.now());
     const report = await run();
     expect(report).toMatchObject({ status: 'ok', fetched: 25, exported: 22, alreadyShipped: 3, checkpoint: logId(25) });
     expect(deps.sink.lines.map(idOf)).not.toContain(logId(15));
@@ -198,10 +198,10 @@ describe('retention of shipped ids', () => {
   it('keeps everything after the poller\'s checkpoint and within the late-delivery margin', () => {
     const now = Date.parse('2026-11-29T12:00:00Z');
     expect(logIdTime(`900${'20261129110000'}${'0'.repeat(39)}`)).toBe(Date.parse('2026-11-29T11:00:00Z'));
-    expect(forgetBefore(now, null, true)).toBe(now - LATE_DELIVERY_MARGIN_MS);
+    expect(forgetBefore(now, null, true)).toBe(now - SHIPPED_IDS_KEPT_MS);
     const oldCheckpoint = `900${'20261120000000'}${'1'.repeat(39)}`;
     expect(forgetBefore(now, oldCheckpoint, true)).toBe(Date.parse('2026-11-20T00:00:00Z') - 1000);
-    expect(forgetBefore(now, oldCheckpoint, false)).toBe(now - LATE_DELIVERY_MARGIN_MS);
+    expect(forgetBefore(now, oldCheckpoint, false)).toBe(now - SHIPPED_IDS_KEPT_MS);
   });
 });
 
