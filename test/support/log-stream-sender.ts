@@ -64,8 +64,8 @@ export interface SenderAnswer {
 }
 
 export interface SenderOptions {
-  /** The full URL of POST /log-stream. */
-  url: string;
+  /** The full URL of POST /log-stream; with several (replicas behind one name), each request goes to the next. */
+  url: string | readonly string[];
   /** The Authorization header, as entered in the stream's settings. */
   authorization: string;
   seed?: number;
@@ -75,6 +75,8 @@ export interface SenderOptions {
   maxInFlight?: number;
   /** Fraction of 2xx-answered batches sent again. Default 0.05. */
   resendFraction?: number;
+  /** Fraction of batches also sent a second time at once, in parallel (a retry after a timeout while the first is still running). Default 0. */
+  parallelCopyFraction?: number;
   /** Fraction of events never sent. Default 0. */
   dropFraction?: number;
   /** Fraction of batches sent in the JSON object format (one record each). Default 0.1. */
@@ -140,6 +142,9 @@ export async function streamEvents(events: readonly TenantEvent[], options: Send
   }
   figures.batches = queue.length;
 
+  const urls = typeof options.url === 'string' ? [options.url] : options.url;
+  let turn = 0;
+  const nextUrl = (): string => urls[turn++ % urls.length] as string;
   let limit = maxInFlight;
   let taken = 0;
   let pending = 0; // resends scheduled but not queued yet
@@ -167,7 +172,7 @@ export async function streamEvents(events: readonly TenantEvent[], options: Send
       const sent = Date.now();
       let status = 0;
       try {
-        const res = await fetch(options.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: options.authorization }, body });
+        const res = await fetch(nextUrl(), { method: 'POST', headers: { 'content-type': 'application/json', authorization: options.authorization }, body });
         await res.arrayBuffer();
         status = res.status;
         figures.byStatus[status] = (figures.byStatus[status] ?? 0) + 1;
@@ -213,6 +218,10 @@ export async function streamEvents(events: readonly TenantEvent[], options: Send
         continue;
       }
       queue.shift();
+      if (!next.resend && rnd() < (options.parallelCopyFraction ?? 0)) {
+        figures.resends++;
+        queue.unshift({ ...next, resend: true });
+      }
       if (++taken % 20 === 0) limit = 1 + Math.floor(rnd() * maxInFlight);
       inFlight++;
       try {
