@@ -4,7 +4,7 @@
  *
  *   BENCH_QUICK=1                       smoke profile: small counts, 1 run
  *   BENCH_RUNS=N                        runs per figure (default 3)
- *   BENCH_SCENARIOS=sink,drain,ratelimit,scaling,state,follow
+ *   BENCH_SCENARIOS=sink,drain,ratelimit,scaling,state,stream,follow
  *   BENCH_FOLLOW_SECONDS=N              follow-mode scenario length (default 600)
  *
  * Everything runs on 127.0.0.1: the simulated tenant in this process, the CLI
@@ -23,6 +23,7 @@ import { renderTable, writeResults, type ScenarioResult } from './lib/report';
 import type { Context } from './scenarios/context';
 import { backlogScaling } from './scenarios/backlog-scaling';
 import { followLag } from './scenarios/follow-lag';
+import { logStream } from './scenarios/log-stream';
 import { rateLimitedDrain } from './scenarios/rate-limited-drain';
 import { sinkVsRaw } from './scenarios/sink-vs-raw';
 import { stateCost } from './scenarios/state-cost';
@@ -35,6 +36,7 @@ const SCENARIO_RUNNERS: Record<ScenarioName, (ctx: Context) => Promise<ScenarioR
   scaling: backlogScaling,
   state: stateCost,
   follow: followLag,
+  stream: logStream,
 };
 
 const RESULTS_DIR = join(__dirname, 'results');

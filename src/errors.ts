@@ -122,3 +122,9 @@ export class OutOfTimeError extends ShipperError {
     this.code = options.code ?? 'RATE_LIMITED';
   }
 }
+
+/** A log-stream request body that is not log records in any of Auth0's formats: answered 400, nothing shipped. */
+export class StreamBodyError extends ShipperError {
+  readonly code = 'STREAM_BAD_BODY';
+  override readonly retriable = false;
+}

@@ -58,6 +58,15 @@ export interface ShippedIds {
   alreadyShipped(ids: readonly string[]): Promise<Set<string>>;
   /** Forgets ids shipped before `before` (epoch ms); returns how many were forgotten. */
   prune(before: number): Promise<number>;
+  /**
+   * Optional: makes check → ship → record exclusive per id among shippers that
+   * share this record (a stream delivery and a poller page, or two deliveries
+   * of the same batch). Resolves once the caller holds every id in `ids`,
+   * waiting while another holder has one; a holder checks `alreadyShipped`
+   * only after `hold`, and calls `release` once it has recorded or given up.
+   */
+  hold?(ids: readonly string[]): Promise<void>;
+  release?(ids: readonly string[]): void;
 }
 
 export interface Clock {

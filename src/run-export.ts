@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from './config';
 import { RunInProgressError, toErrorRecord } from './errors';
+import type { LogStreamActivity } from './log-stream/activity';
 import { runOnce, type RunDeps, type RunReport } from './run-once';
 import type { Redactor } from './runtime/redact';
 import { appendRun, isLeaseHeld, type RunRecord } from './storage/state';
@@ -17,11 +18,14 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Fold runs that found nothing into one history record per idle stretch (follow mode's polls). */
   summariseIdle?: boolean;
+  /** When the service receives a log stream: its activity, recorded with the run beside the run's gap fills. */
+  logStream?: () => LogStreamActivity;
 }
 
 export interface ExportResult extends RunReport {
   runId: string;
   trigger: string;
+  logStream?: LogStreamActivity;
 }
 
 /** A lease outlives the run's own budget by this much, to cover the final writes. */
@@ -46,7 +50,7 @@ export async function runExport(deps: RunDeps, config: Config, options: RunOptio
     // runOnce reports its own failures; this is a bug or a storage failure at the edges.
     report = failedReport(deps.clock.now(), now, error);
   }
-  const result: ExportResult = options.redact({ ...report, runId, trigger: options.trigger });
+  const result: ExportResult = options.redact({ ...report, runId, trigger: options.trigger, ...(options.logStream ? { logStream: options.logStream() } : {}) });
   const record = toRunRecord(result);
   try {
     await deps.store.update((state) => ({

@@ -15,13 +15,14 @@
  */
 import type { Config } from './config';
 import { OutOfTimeError, SinkError, toErrorRecord, type ErrorRecord } from './errors';
-import { logIdOf } from './auth0/auth0-log';
 import type { Auth0LogsClient, Clock, LogSink, Logger, ShippedIds, StateStore } from './ports';
 import { fetchLogs, type FetchedPage } from './stages/fetch-logs';
 import { filterLogs } from './stages/filter-logs';
 import { readCheckpoint, type StartSource } from './stages/read-checkpoint';
 import { applyStartFrom, rewindCheckpoint, saveCheckpoint } from './stages/save-checkpoint';
 import { formatLogs } from './stages/ship-logs';
+import { PendingRecord, skipShipped } from './stages/skip-shipped';
+import { forgetBefore } from './log-stream/retention';
 
 export interface RunDeps {
   store: StateStore;
@@ -29,7 +30,7 @@ export interface RunDeps {
   sink: LogSink;
   clock: Clock;
   log: Logger;
-  /** The record of shipped ids that log-stream deliveries consult; standalone stores only (the extension has none). */
+  /** The record of shipped ids shared with the log stream: pages skip what it shipped, and are recorded in it. */
   shipped?: ShippedIds;
 }
 
@@ -48,6 +49,8 @@ export interface RunReport {
   filteredOut: number;
   truncated: number;
   pages: number;
+  /** Logs left out because they were already shipped (by the log stream, or by an earlier run that stopped before saving its checkpoint). */
+  alreadyShipped?: number;
   stoppedBy: StopReason;
   /** Seconds between now and the newest event exported so far (by any run); null before the first. */
   lagSeconds: number | null;
@@ -58,8 +61,6 @@ export interface RunReport {
 /** Do not start a page unless this much time is left, or twice the slowest group shipment so far. */
 const MIN_PAGE_BUDGET_MS = 1_000;
 const FINISH_MARGIN_MS = 1_000;
-/** How long shipped ids are remembered: far longer than a log stream retries a delivery. */
-export const SHIPPED_IDS_KEPT_MS = 3 * 24 * 3600_000;
 
 /** How many fetched pages are confirmed together; see the header. */
 export interface GroupLimits {
@@ -75,12 +76,16 @@ export const DEFAULT_GROUP_LIMITS: GroupLimits = { pages: 10, chars: 4 * 1024 * 
 
 interface Group {
   lines: string[];
-  /** The log ids of the exported logs, recorded as shipped once confirmed. */
+  /** The log ids of the exported logs, recorded as shipped once the group is no longer in doubt. */
   ids: string[];
+  /** The ids its pages hold (see `skipShipped`), released once recorded or given up. */
+  held: string[];
   chars: number;
   pages: number;
   fetched: number;
   filteredOut: number;
+  /** Logs left out because they were recorded as shipped. */
+  alreadyShipped: number;
   truncated: number;
   lastId: string;
   newestDate: string | null;
@@ -102,7 +107,9 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
     startSource: null, startCheckpoint: null, checkpoint: null,
     fetched: 0, exported: 0, filteredOut: 0, truncated: 0, pages: 0,
     stoppedBy: 'caught-up', lagSeconds: null, warnings: [...config.warnings],
+    ...(deps.shipped ? { alreadyShipped: 0 } : {}),
   };
+  const pendingRecord = new PendingRecord(deps.shipped, () => clock.now());
   let newestDate: string | null = null;
   let slowestShipMs = 0;
   const hasTimeFor = (): boolean => clock.now() + Math.max(MIN_PAGE_BUDGET_MS, 2 * slowestShipMs) < deadline;
@@ -128,12 +135,23 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
   /** Ships a group, then saves its checkpoint: the only place the checkpoint moves forward. */
   const ship = async (group: Group): Promise<void> => {
     const shipStarted = clock.now();
-    await deps.sink.send(group.lines);
-    // Confirmed, so recorded as shipped; recorded before the checkpoint moves past it, so that
-    // whatever the checkpoint covers is in the record too.
-    await deps.shipped?.record(group.ids, clock.now());
+    try {
+      await deps.sink.send(group.lines);
+    } catch (error) {
+      deps.shipped?.release?.(group.held);
+      throw error;
+    }
+    if (group.lines.length > 0) {
+      // This send succeeded, so the group before it is no longer in doubt and is recorded; this one
+      // waits for the next send or the close (see skip-shipped.ts).
+      await pendingRecord.settle();
+      pendingRecord.wait(group);
+    } else {
+      deps.shipped?.release?.(group.held);
+    }
     await saveCheckpoint(deps.store, group.lastId, group.newestDate);
     if (group.lines.length > 0) beforeLastGroup = report.checkpoint;
+    if (report.alreadyShipped !== undefined) report.alreadyShipped += group.alreadyShipped;
     const first = report.pages + 1;
     report.pages += group.pages;
     report.fetched += group.fetched;
@@ -144,7 +162,7 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
     if (group.newestDate !== null && (newestDate === null || Date.parse(group.newestDate) > Date.parse(newestDate))) newestDate = group.newestDate;
     slowestShipMs = Math.max(slowestShipMs, clock.now() - shipStarted);
     const pages = group.pages === 1 ? `page ${first}` : `pages ${first}-${report.pages}`;
-    log.info(`${pages}: fetched ${group.fetched}, exported ${group.lines.length}${group.truncated ? ` (${group.truncated} truncated)` : ''}, filtered out ${group.filteredOut}, checkpoint ${group.lastId}`);
+    log.info(`${pages}: fetched ${group.fetched}, exported ${group.lines.length}${group.truncated ? ` (${group.truncated} truncated)` : ''}, filtered out ${group.filteredOut}${group.alreadyShipped ? `, already shipped ${group.alreadyShipped}` : ''}, checkpoint ${group.lastId}`);
   };
   /** The previous group's shipment; at most one is in flight, so checkpoints are saved in order. */
   let shipping: Promise<void> | null = null;
@@ -193,20 +211,21 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
         pending = fetchFrom(page.lastId);
         pending.catch(() => undefined); // surfaced when awaited
       }
-      const exported = filterLogs(page.logs, config.filter);
-      const formatted = formatLogs(exported, config.papertrail);
-      group ??= { lines: [], ids: [], chars: 0, pages: 0, fetched: 0, filteredOut: 0, truncated: 0, lastId: page.lastId, newestDate: null, since: clock.now() };
+      const filtered = filterLogs(page.logs, config.filter);
+      // Held until the group is recorded or given up, so that a log stream delivering the same ids waits.
+      const unshipped = await skipShipped(deps.shipped, filtered);
+      const formatted = formatLogs(unshipped.fresh, config.papertrail);
+      group ??= { lines: [], ids: [], held: [], chars: 0, pages: 0, fetched: 0, filteredOut: 0, alreadyShipped: 0, truncated: 0, lastId: page.lastId, newestDate: null, since: clock.now() };
       for (const line of formatted.lines) {
         group.lines.push(line);
         group.chars += line.length + 1;
       }
-      for (const log of exported) {
-        const id = logIdOf(log);
-        if (id !== undefined) group.ids.push(id);
-      }
+      for (const id of unshipped.ids) group.ids.push(id);
+      for (const id of unshipped.held) group.held.push(id);
       group.pages++;
       group.fetched += page.logs.length;
-      group.filteredOut += page.logs.length - exported.length;
+      group.filteredOut += page.logs.length - filtered.length;
+      group.alreadyShipped += unshipped.alreadyShipped;
       group.truncated += formatted.truncated;
       group.lastId = page.lastId;
       if (formatted.newestDate !== null && (group.newestDate === null || Date.parse(formatted.newestDate) > Date.parse(group.newestDate))) group.newestDate = formatted.newestDate;
@@ -246,19 +265,24 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
   }
   if (deps.shipped && report.status === 'ok') {
     try {
-      await deps.shipped.prune(clock.now() - SHIPPED_IDS_KEPT_MS);
+      await deps.shipped.prune(forgetBefore(clock.now(), report.checkpoint, true));
     } catch (error) {
       report.warnings.push(`Could not forget old shipped ids: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
   // Pages fetched but not shipped (a failure or an early stop) are simply fetched again by the next run.
+  if (group !== null) deps.shipped?.release?.(group.held);
   group = null;
   // Closing gives the sink its last word on the last group (SINK_RECEIVER_GONE), so it counts as part of the run.
   try {
     await deps.sink.close();
+    // The last page is certain unless the sink put it in doubt; then it stays unrecorded, to be shipped again.
+    if (report.error?.code !== 'SINK_RECEIVER_GONE') await pendingRecord.settle();
   } catch (error) {
     if (report.status === 'ok') await fail(error);
   }
+  pendingRecord.abandon();
+
   const finished = clock.now();
   report.finishedAt = new Date(finished).toISOString();
   report.durationMs = finished - started;

@@ -4,18 +4,26 @@
  * see follow.ts), pause/resume, and a graceful shutdown that finishes the
  * pages in flight and starts no other.
  */
-import type { Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { Cron } from 'croner';
 import { loadConfig, secretValues, type Config, type Environment } from './config';
 import { ConfigError, isConfigError, RunInProgressError, type SettingProblem } from './errors';
 import { followService } from './follow';
 import { createApp } from './http/app';
+import { LOG_STREAM_PATH } from './http/log-stream-routes';
+import { LogStream } from './log-stream/log-stream';
+import { pruneShippedIds } from './log-stream/retention';
+import { loadLogStreamSettings, loadServiceTls, type LogStreamSettings, type ServiceTls } from './log-stream/settings';
 import { systemClock } from './clock';
+import { TlsSessionCache, TlsSyslogSink } from './papertrail/tls-syslog-sink';
+import type { ShippedIds } from './ports';
 import { runExport } from './run-export';
 import { createAdapters } from './runtime/compose';
 import { createLogger } from './runtime/logger';
 import { createRedactor } from './runtime/redact';
 import { createStandaloneStore } from './storage/standalone-store';
+import { HoldingShippedIds } from './storage/holding-shipped-ids';
 
 export interface ServiceSettings {
   /** A cron expression, or CONTINUOUS. */
@@ -24,6 +32,9 @@ export interface ServiceSettings {
   pollIntervalMs: number;
   host: string;
   port: number;
+  logStream: LogStreamSettings;
+  /** Serve HTTPS with this pair (Auth0 sends log streams only to publicly trusted certificates). */
+  tls: ServiceTls | null;
 }
 
 /** The SCHEDULE value for follow mode. */
@@ -31,6 +42,8 @@ export const CONTINUOUS = 'continuous';
 export const SERVICE_DEFAULTS = { SCHEDULE: '*/5 * * * *', POLL_INTERVAL_SECONDS: 5, HOST: '127.0.0.1', PORT: 8080 } as const;
 /** How long a shutdown waits for the page in flight before giving up on it (it is then simply not saved). */
 const SHUTDOWN_GRACE_MS = 30_000;
+/** How often the record of shipped ids forgets what it no longer needs (see log-stream/retention.ts). */
+const PRUNE_EVERY_MS = 10 * 60_000;
 
 export function loadServiceSettings(env: Environment): ServiceSettings {
   const problems: SettingProblem[] = [];
@@ -57,8 +70,10 @@ export function loadServiceSettings(env: Environment): ServiceSettings {
   const rawPort = (env['PORT'] ?? '').trim();
   const port = rawPort === '' ? SERVICE_DEFAULTS.PORT : /^\d{1,5}$/.test(rawPort) ? Number(rawPort) : -1;
   if (port < 0 || port > 65535) problems.push({ setting: 'PORT', problem: `"${rawPort}" is not a port number.`, fix: 'use a whole number from 0 to 65535 (0 picks a free port).' });
+  const logStream = loadLogStreamSettings(env, problems);
+  const tls = loadServiceTls(env, problems);
   if (problems.length > 0) throw new ConfigError(problems);
-  return { schedule, pollIntervalMs: poll * 1000, host, port };
+  return { schedule, pollIntervalMs: poll * 1000, host, port, logStream, tls };
 }
 
 function isLoopback(host: string): boolean {
@@ -92,7 +107,7 @@ export async function serve(env: Environment): Promise<number> {
     settings = service;
   }
 
-  const redact = createRedactor(secretValues(config));
+  const redact = createRedactor([...secretValues(config), settings.logStream.token ?? undefined]);
   const log = createLogger({ redact });
   const store = createStandaloneStore(config, log);
   const shutdown = new AbortController();
@@ -101,15 +116,19 @@ export async function serve(env: Environment): Promise<number> {
     inFlight.add(run);
     run.finally(() => inFlight.delete(run)).catch(() => undefined);
   };
-  const runOptions = { signal: shutdown.signal };
+  // One record of shipped ids for the poller and the log stream, with holds so that neither ships what the other is shipping.
+  const shipped = new HoldingShippedIds(store);
+  const stream = createLogStream(config, settings.logStream, log, shipped);
+  const runOptions = { signal: shutdown.signal, ...(stream ? { logStream: () => stream.snapshot() } : {}) };
   const following = settings.schedule === CONTINUOUS;
-  /** Follow mode's next poll (epoch ms); null while a poll runs. */
+  /** Follow mode's next poll (epoch ms); null while a poll runs (and always with LOG_STREAM_ONLY). */
   let nextPollAt: number | null = null;
 
   const app = createApp({
-    scope: () => ({ config: () => config, store, log, createDeps: (c) => createAdapters(c, { store, shipped: store, log }), runOptions }),
+    scope: () => ({ config: () => config, store, log, createDeps: (c) => createAdapters(c, { store, shipped, log }), runOptions }),
     track,
     nextRunAt: () => (following ? (nextPollAt === null ? null : new Date(nextPollAt).toISOString()) : (cron?.nextRun()?.toISOString() ?? null)),
+    ...(settings.logStream.token === null ? {} : { logStream: { stream, log } }),
   });
 
   const scheduled = async (): Promise<void> => {
@@ -123,11 +142,12 @@ export async function serve(env: Environment): Promise<number> {
       log.error(`scheduled run failed: ${(error as Error).message}`);
       return;
     }
-    const adapters = createAdapters(config, { store, shipped: store, log });
+    const adapters = createAdapters(config, { store, shipped, log });
     const run = runExport(adapters.deps, config, { trigger: 'schedule', redact, ...runOptions });
     track(run);
     try {
       const result = await run;
+      stream?.activity.pollerRan(result);
       if (result.status !== 'ok') log.error(`scheduled run failed: ${result.error?.code ?? 'unknown'}`);
     } catch (error) {
       if (error instanceof RunInProgressError) log.info('scheduled run skipped: another run is in progress');
@@ -137,18 +157,37 @@ export async function serve(env: Environment): Promise<number> {
     }
   };
   // protect: a tick that comes while the previous scheduled run is still going is skipped, not queued.
-  const cron = following ? null : new Cron(settings.schedule, { protect: true }, () => scheduled());
+  // LOG_STREAM_ONLY: no poller at all, so a gap in the stream stays a gap.
+  const cron = following ? null : new Cron(settings.schedule, { protect: true, paused: settings.logStream.streamOnly }, () => scheduled());
+  const prune = async (shipped: ShippedIds): Promise<void> => {
+    try {
+      const forgotten = await pruneShippedIds(shipped, Date.now(), (await store.read()).checkpoint, !settings.logStream.streamOnly);
+      if (forgotten > 0) log.debug(`forgot ${forgotten} shipped ids past retention`);
+    } catch (error) {
+      log.warn(`could not prune the record of shipped ids: ${(error as Error).message}`);
+    }
+  };
+  const pruning = stream ? setInterval(() => void prune(shipped), PRUNE_EVERY_MS) : undefined;
+  pruning?.unref();
 
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(settings.port, settings.host, () => resolve(s));
+    const s: Server = settings.tls ? createHttpsServer({ cert: settings.tls.cert, key: settings.tls.key, minVersion: 'TLSv1.2' }, app) : createHttpServer(app);
+    s.listen(settings.port, settings.host, () => resolve(s));
     s.on('error', reject);
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;
-  const when = cron === null ? `following the log, polling every ${settings.pollIntervalMs / 1000} s once caught up` : `schedule "${settings.schedule}", next run ${cron.nextRun()?.toISOString() ?? 'never'}`;
-  log.info(`serving on http://${settings.host}:${port}, ${when}`);
-  if (cron === null) {
-    track(followService({ config, store, shipped: store, log, clock: systemClock, pollIntervalMs: settings.pollIntervalMs, runOptions: { redact, ...runOptions }, signal: shutdown.signal, onNextPoll: (at) => (nextPollAt = at) }));
+  const scheme = settings.tls ? 'https' : 'http';
+  const poller = settings.logStream.streamOnly
+    ? 'poller off (LOG_STREAM_ONLY)'
+    : cron === null
+      ? `following the log, polling every ${settings.pollIntervalMs / 1000} s once caught up`
+      : `schedule "${settings.schedule}", next run ${cron.nextRun()?.toISOString() ?? 'never'}`;
+  log.info(`serving on ${scheme}://${settings.host}:${port}, ${poller}`);
+  if (stream) log.info(`log stream: POST ${scheme}://<public host>${LOG_STREAM_PATH} (${settings.logStream.streamOnly ? 'stream only, no poller' : 'hybrid: the poller fills any gap'})`);
+  // LOG_STREAM_ONLY: no follow loop either, as no cron runs.
+  if (following && !settings.logStream.streamOnly) {
+    track(followService({ config, store, shipped, log, clock: systemClock, pollIntervalMs: settings.pollIntervalMs, runOptions: { redact, ...runOptions }, signal: shutdown.signal, onNextPoll: (at) => (nextPollAt = at) }));
   }
 
   if (config.adminToken === null && !isLoopback(settings.host)) {
@@ -160,8 +199,11 @@ export async function serve(env: Environment): Promise<number> {
       if (shutdown.signal.aborted) return;
       log.info(`${signal}: shutting down; finishing the page in flight, starting no other`);
       cron?.stop();
+      if (pruning) clearInterval(pruning);
       shutdown.abort();
-      server.close();
+      // Requests in progress (log-stream deliveries) are answered before the service exits.
+      if (stream) track(new Promise<void>((done) => server.close(() => done())));
+      else server.close();
       server.closeIdleConnections();
       const grace = setTimeout(() => {
         log.warn('shutdown grace period over; the unfinished page was not saved and will be shipped by the next run');
@@ -178,4 +220,17 @@ export async function serve(env: Environment): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+}
+
+/**
+ * The log stream, when LOG_STREAM_TOKEN is set: deliveries share the
+ * poller's record of shipped ids, and each ships on a sink of its own.
+ */
+function createLogStream(config: Config, settings: LogStreamSettings, log: ReturnType<typeof createLogger>, shipped: ShippedIds): LogStream | undefined {
+  const { token } = settings;
+  if (token === null) return undefined;
+  // Deliveries resume one another's TLS sessions: most of a handshake's cost, saved per delivery.
+  const sessions = new TlsSessionCache();
+  const openSink = (): TlsSyslogSink => new TlsSyslogSink({ host: config.papertrail.host, port: config.papertrail.port, clock: systemClock, sessions });
+  return new LogStream({ shipped, openSink, clock: systemClock, log }, config, { ...settings, token });
 }

@@ -2,10 +2,10 @@
  * What to run, from the environment:
  *   BENCH_QUICK=1        smoke profile: small counts, 1 run
  *   BENCH_RUNS=N         runs per figure (default 3, or 1 with BENCH_QUICK)
- *   BENCH_SCENARIOS=a,b  any of sink, drain, ratelimit, scaling, state, follow (default: all)
+ *   BENCH_SCENARIOS=a,b  any of sink, drain, ratelimit, scaling, state, stream, follow (default: all)
  *   BENCH_FOLLOW_SECONDS=N  how long the follow-mode scenario runs (default 600, 30 with BENCH_QUICK)
  */
-export const SCENARIOS = ['sink', 'drain', 'ratelimit', 'scaling', 'state', 'follow'] as const;
+export const SCENARIOS = ['sink', 'drain', 'ratelimit', 'scaling', 'state', 'stream', 'follow'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -19,6 +19,8 @@ export interface BenchOptions {
   follow: { seconds: number };
   /** One entry per backlog size; the largest gets a single run (it takes minutes). */
   scaling: { events: number; runs: number }[];
+  /** Events pushed through POST /log-stream as fast as 4 senders go, then seconds at a steady 300 events/s. */
+  stream: { events: number; steadySeconds: number };
 }
 
 export interface RateLimitShape {
@@ -59,6 +61,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
     drain: { events: quick ? 10_000 : 100_000 },
     follow: { seconds: parseSeconds(env['BENCH_FOLLOW_SECONDS'], quick ? 30 : 600) },
     rateLimit: [shape('Essentials/Professional', 10, 100 / 60), shape('Enterprise', 50, 16)],
+    stream: { events: quick ? 10_000 : 50_000, steadySeconds: quick ? 10 : 30 },
     scaling: quick
       ? [{ events: 2_000, runs }, { events: 10_000, runs }]
       : [{ events: 10_000, runs }, { events: 100_000, runs }, { events: 1_000_000, runs: 1 }],

@@ -5,6 +5,7 @@
  *   trigger-routes   POST /, POST /run     cron or manual trigger
  *   dashboard-routes GET / (browsers)      the dashboard page, its script, stylesheet and icon
  *   health-routes    GET /health, GET /    public status, what is here (JSON)
+ *   log-stream-routes POST /log-stream     an Auth0 log stream's deliveries (service only)
  *   control-routes   GET /runs             run history
  *                    POST /reset           move the checkpoint on purpose (recorded in the history)
  *                    POST /pause, /resume  the service's equivalent of the extension's State switch
@@ -22,6 +23,7 @@ import { scopedHandlers, type RequestScope } from './access';
 import { controlRoutes } from './control-routes';
 import { dashboardRoutes } from './dashboard-routes';
 import { healthRoutes } from './health-routes';
+import { logStreamRoutes, type LogStreamRouteOptions } from './log-stream-routes';
 import { triggerRoutes } from './trigger-routes';
 
 export type { RequestScope } from './access';
@@ -35,6 +37,8 @@ export interface AppOptions {
   clock?: () => number;
   /** The service's next scheduled run (ISO time), shown by /health and the dashboard; absent under webtask. */
   nextRunAt?: () => string | null;
+  /** The service's log stream endpoint; absent under webtask, which has no stream. */
+  logStream?: Omit<LogStreamRouteOptions, 'now'>;
 }
 
 export const DEFAULT_MIN_OPEN_TRIGGER_INTERVAL_MS = 30_000;
@@ -43,6 +47,8 @@ export function createApp(options: AppOptions): express.Express {
   const app = express();
   const now = options.clock ?? Date.now;
   app.disable('x-powered-by');
+  // Before the JSON parser: the stream reads its own body, up to 10 MB of raw text.
+  if (options.logStream) app.use(logStreamRoutes({ ...options.logStream, now }));
 
   // Under webtask the runtime may already have parsed the body into the context.
   const parseJson = express.json({ limit: '64kb' });
@@ -63,7 +69,7 @@ export function createApp(options: AppOptions): express.Express {
     now,
   }));
   app.use(dashboardRoutes());
-  app.use(healthRoutes(handlers, now, options.nextRunAt));
+  app.use(healthRoutes(handlers, now, options.nextRunAt, options.logStream?.stream));
   app.use(controlRoutes(handlers, now));
 
   // Never leak a stack or an internal message to a caller.

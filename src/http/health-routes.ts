@@ -4,25 +4,34 @@
  * here; browsers get the dashboard from dashboard-routes).
  */
 import { Router } from 'express';
+import type { LogStreamActivity } from '../log-stream/activity';
 import { isLeaseHeld } from '../storage/state';
 import type { ScopedHandlers } from './access';
 
 export const ENDPOINTS = ['POST /', 'POST /run', 'GET /health', 'GET /runs', 'POST /reset', 'POST /pause', 'POST /resume'];
 
-export function healthRoutes({ withConfig }: ScopedHandlers, now: () => number, nextRunAt?: () => string | null): Router {
+/**
+ * `nextRunAt` in the service; `logStream` when the service receives one: its
+ * activity is part of the health, and a stream gone silent while the poller
+ * fills gaps is failing.
+ */
+export function healthRoutes({ withConfig }: ScopedHandlers, now: () => number, nextRunAt?: () => string | null, logStream?: { snapshot(): LogStreamActivity }): Router {
   const router = Router();
   router.get('/health', withConfig(async (_req, res, scope) => {
     const state = await scope.store.read();
     const last = state.runs.at(-1);
     const t = now();
+    const stream = logStream?.snapshot();
+    const runs = last === undefined ? 'idle' : last.status === 'ok' ? 'ok' : 'failing';
     res.json({
-      status: last === undefined ? 'idle' : last.status === 'ok' ? 'ok' : 'failing',
+      status: stream?.status === 'silent' ? 'failing' : runs,
       running: isLeaseHeld(state.lease, t),
       paused: state.paused,
       lastRunAt: last?.startedAt ?? null,
       lastSuccessAt: state.lastSuccessAt,
       lagSeconds: state.newestExportedDate === null ? null : Math.max(0, Math.round((t - Date.parse(state.newestExportedDate)) / 1000)),
       ...(nextRunAt === undefined ? {} : { nextRunAt: nextRunAt() }),
+      ...(stream ? { logStream: stream } : {}),
     });
   }));
 

@@ -37,6 +37,15 @@ export interface TlsSyslogSinkOptions {
   maxIdleMs?: number;
   /** Judges when a receiver went away relative to a confirmation; tests pin it. */
   clock?: Pick<Clock, 'now'>;
+  /** Shared by sinks to the same receiver with the same options (the log stream opens one per delivery). */
+  sessions?: TlsSessionCache;
+}
+
+/** The TLS context, the last session the receiver offered, and whether it resumes them at all. */
+export class TlsSessionCache {
+  context: tls.SecureContext | undefined;
+  session: Buffer | undefined;
+  resumes = true;
 }
 
 interface Opened {
@@ -67,8 +76,7 @@ export class TlsSyslogSink implements LogSink {
    * exchange, which Node verified (chain and host name) when the session was made.
    * Dropped for good once a receiver declines to resume, since offering costs time too.
    */
-  private session: Buffer | undefined;
-  private resumes = true;
+  private readonly sessions: TlsSessionCache;
   /** When the last page was confirmed; undefined before the first. */
   private lastConfirmedAt: number | undefined;
   private readonly clock: Pick<Clock, 'now'>;
@@ -76,8 +84,9 @@ export class TlsSyslogSink implements LogSink {
   constructor(private readonly options: TlsSyslogSinkOptions) {
     this.where = `${options.host}:${options.port}`;
     this.clock = options.clock ?? systemClock;
+    this.sessions = options.sessions ?? new TlsSessionCache();
     // Without `ca`, the context trusts Node's root store plus NODE_EXTRA_CA_CERTS.
-    this.secureContext = tls.createSecureContext({
+    this.secureContext = this.sessions.context ??= tls.createSecureContext({
       minVersion: 'TLSv1.2',
       ...(options.ca === undefined ? {} : { ca: [...tls.rootCertificates, options.ca.toString()] }),
     });
@@ -182,11 +191,11 @@ export class TlsSyslogSink implements LogSink {
         ...(isIP(host) === 0 ? { servername: host } : {}),
         secureContext: this.secureContext,
         rejectUnauthorized: true,
-        ...(this.session === undefined ? {} : { session: this.session }),
+        ...(this.sessions.session === undefined ? {} : { session: this.sessions.session }),
       });
-      const offered = this.session !== undefined;
+      const offered = this.sessions.session !== undefined;
       socket.on('session', (session: Buffer) => {
-        if (this.resumes) this.session = session;
+        if (this.sessions.resumes) this.sessions.session = session;
       });
       const timeoutMs = this.options.connectTimeoutMs ?? 10_000;
       const timer = setTimeout(() => {
@@ -196,8 +205,8 @@ export class TlsSyslogSink implements LogSink {
       socket.once('secureConnect', () => {
         clearTimeout(timer);
         if (offered && !socket.isSessionReused()) {
-          this.resumes = false;
-          this.session = undefined;
+          this.sessions.resumes = false;
+          this.sessions.session = undefined;
         }
         const opened: Opened = { socket, openedAt: this.clock.now(), goneAt: undefined };
         socket.removeAllListeners('error');

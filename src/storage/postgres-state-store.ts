@@ -42,6 +42,19 @@ const SCHEMA = `
   INSERT INTO state (id) VALUES (1);
 `;
 
+/** Try every id's lock; if any is taken elsewhere, give back the ones this call took (all or nothing). */
+const TRY_HOLD = `
+  WITH tried AS MATERIALIZED (
+    SELECT k, pg_try_advisory_lock(k) AS ok
+    FROM (SELECT DISTINCT hashtextextended(id, 0) AS k FROM unnest($1::text[]) AS id) AS keys
+  ), given_back AS MATERIALIZED (
+    SELECT pg_advisory_unlock(k) FROM tried WHERE ok AND EXISTS (SELECT 1 FROM tried WHERE NOT ok)
+  )
+  SELECT bool_and(ok) AS ok, (SELECT count(*) FROM given_back) AS given_back FROM tried`;
+const RELEASE = 'SELECT pg_advisory_unlock(k) FROM (SELECT DISTINCT hashtextextended(id, 0) AS k FROM unnest($1::text[]) AS id) AS keys';
+/** Longest pause between tries of a hold another process is in the way of. */
+const HOLD_RETRY_MAX_MS = 100;
+
 /** "postgres://user@host:port/db", without the password, to name the store in messages. */
 export function describePostgresUrl(url: string): string {
   try {
@@ -99,6 +112,34 @@ export class PostgresStateStore implements StandaloneStore, ShippedIds {
   async prune(before: number): Promise<number> {
     const result = await this.statement((client) => client.query('DELETE FROM shipped_ids WHERE shipped_at < $1', [before]));
     return result.rowCount ?? 0;
+  }
+
+  /**
+   * Holds ids across every process sharing the database (replicas of `serve`
+   * behind one URL receiving one log stream): a session-level advisory lock
+   * per id, keyed by a 64-bit hash of it. All are tried at once without
+   * waiting; if another process holds any, those taken are given back in the
+   * same statement and the set is tried again shortly. So no holder waits
+   * while holding, and this process's one connection never blocks on a lock.
+   * A replica that dies loses its session and its holds with it.
+   */
+  async hold(ids: readonly string[]): Promise<void> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return;
+    for (let attempt = 0; ; attempt++) {
+      const tried = await this.statement((client) => client.query<{ ok: boolean }>(TRY_HOLD, [unique]));
+      if (tried.rows[0]?.ok === true) return;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(HOLD_RETRY_MAX_MS, 5 * 2 ** attempt)));
+    }
+  }
+
+  release(ids: readonly string[]): void {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return;
+    // Queued behind this process's other statements; a lost connection has released them anyway.
+    this.statement((client) => client.query(RELEASE, [unique])).catch((error: unknown) => {
+      this.options.log?.warn(`could not release held log ids: ${error instanceof Error ? error.message : String(error)}`);
+    });
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,7 @@
  * document of at most 500 KB, so everything lives here and the history is a
  * bounded ring.
  */
+import type { LogStreamActivity } from '../log-stream/activity';
 import type { RunReport } from '../run-once';
 
 export const STATE_VERSION = 1;
@@ -33,6 +34,8 @@ export type RunRecord = Omit<RunReport, 'startSource' | 'stoppedBy'> & {
    * `durationMs` their total time. Absent on ordinary runs.
    */
   idlePolls?: number;
+  /** The log stream's activity when the run ended (service with a stream only). */
+  logStream?: LogStreamActivity;
 };
 
 export interface StateDocument {

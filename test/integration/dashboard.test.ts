@@ -14,12 +14,14 @@ import { makeLogId, type TenantEvent } from '../support/events';
 import { exportEnv } from '../support/export-env';
 import { startFakeTenant, type FakeTenant, type FakeTenantOptions } from '../support/fake-tenant';
 import { startRsyslogReceiver, stopAllReceivers, type RsyslogReceiver } from '../support/rsyslog-receiver';
+import { encodeBatch, toStreamRecord } from '../support/log-stream-sender';
 import { startServe, until } from '../support/serve';
 import { readStoredState } from '../support/stored-state';
 import { startWebtaskHost } from '../support/webtask-host';
 
 const pki = createTestPki();
 const ADMIN = 'dashboard-admin-token-0123456789abcdef';
+const STREAM_TOKEN = 'dashboard-stream-token-0123456789';
 /** A schedule that never comes during a test: runs happen only when a test starts them. */
 const NEVER = '0 0 1 1 *';
 
@@ -147,6 +149,33 @@ describe('the dashboard (serve)', () => {
     await signIn(page, 'any-token-at-all-0123456789');
     await page.locator('#admin-message', { hasText: 'no ADMIN_TOKEN set' }).waitFor();
     expect(await page.locator('#run-now').count()).toBe(0);
+    expect(browser.errors).toEqual([]);
+  });
+
+  it('shows the log stream waiting until its first delivery, then receiving, with what it shipped', async () => {
+    const tenant = await tenantWith({ count: 5 });
+    const env = exportEnv(tenant, receiver);
+    const service = await startServe({ ...env, SCHEDULE: NEVER, LOG_STREAM_TOKEN: STREAM_TOKEN });
+    cleanups.push(async () => {
+      service.child.kill('SIGTERM');
+      await service.done;
+    });
+    const browser = await launchBrowser();
+    await browser.page.goto(`${service.url}/`);
+    const card = browser.page.locator('[data-card="log-stream"]');
+    await card.locator('.card-value', { hasText: 'Waiting' }).waitFor();
+
+    const events = [0, 1, 2].map((i) => tenant.eventAt(i));
+    const answer = await fetch(`${service.url}/log-stream`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${STREAM_TOKEN}`, 'content-type': 'application/json' },
+      body: encodeBatch(events.map(toStreamRecord), 'json-array'),
+    });
+    expect(answer.status).toBe(200);
+    await browser.page.reload();
+    await card.locator('.card-value', { hasText: 'Receiving' }).waitFor();
+    expect(await card.locator('.card-sub').innerText()).toMatch(/^last delivery .*; 3 shipped, 0 filled in by the poller$/);
+    expect(await browser.page.content()).not.toContain(STREAM_TOKEN);
     expect(browser.errors).toEqual([]);
   });
 
@@ -352,6 +381,8 @@ describe('the dashboard (extension under webtask-runtime)', () => {
     const browser = await launchBrowser({ width: 390, height: 844 });
     await browser.page.goto(`${host.url}/`);
     await browser.page.locator('#notice', { hasText: 'The settings are invalid: BATCH_SIZE' }).waitFor();
+    // The notice is shown as soon as /health answers; the status is drawn after /runs has answered too.
+    await browser.page.locator('#status', { hasText: 'Unknown' }).waitFor({ timeout: 10_000 });
     expect(await browser.page.locator('#status').innerText()).toBe('Unknown');
     expect(tenant.stats().tokenRequests).toBe(0);
   });

@@ -43,7 +43,7 @@ describe('settings', () => {
 
   it('are the ones the parsers read, and nothing else', () => {
     const read = (file: string) => [...readFileSync(join(root, file), 'utf8').matchAll(/(?:get|required)\(\s*'([A-Z0-9_]+)'|env\['([A-Z0-9_]+)'\]/g)].map((m) => m[1] ?? m[2]);
-    const parsed = new Set([...read('src/config.ts'), ...read('src/serve.ts')]);
+    const parsed = new Set([...read('src/config.ts'), ...read('src/serve.ts'), ...read('src/log-stream/settings.ts')]);
     expect([...parsed].sort()).toEqual(SETTINGS.map((s) => s.name).sort());
   });
 
@@ -62,6 +62,8 @@ describe('settings', () => {
     expect(String(service.pollIntervalMs / 1000)).toBe(byName.get('POLL_INTERVAL_SECONDS')?.default);
     expect(service.host).toBe(byName.get('HOST')?.default);
     expect(String(service.port)).toBe(byName.get('PORT')?.default);
+    expect(String(service.logStream.streamOnly)).toBe(byName.get('LOG_STREAM_ONLY')?.default);
+    expect(String(service.logStream.maxSilenceMs / 1000)).toBe(byName.get('LOG_STREAM_MAX_SILENCE_SECONDS')?.default);
   });
 
   it('are the manifest\'s secrets, with the same defaults, and webtask.json is what the build generates', () => {

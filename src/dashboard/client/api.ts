@@ -22,7 +22,21 @@ export interface Health {
   lagSeconds: number | null;
   /** Only the service has a schedule of its own. */
   nextRunAt?: string | null;
+  /** Only a service that receives an Auth0 log stream reports one. */
+  logStream?: LogStream;
   [field: string]: unknown;
+}
+
+/** What /health says of the log stream (the service's LogStreamActivity). */
+export interface LogStream {
+  mode: 'hybrid' | 'stream-only';
+  status: 'ok' | 'waiting' | 'silent';
+  problem?: string;
+  lastDeliveryAt: string | null;
+  records: number;
+  shipped: number;
+  redeliveriesSkipped: number;
+  gapFills: number;
 }
 
 /** A run as /runs lists it: admins get the whole record, others a summary. */

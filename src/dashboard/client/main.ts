@@ -5,9 +5,9 @@
  * records and the controls.
  */
 import { createAdminPanel, type MessageKind } from './admin';
-import { call, token, type Health, type Run, type Runs } from './api';
+import { call, token, type Health, type LogStream, type Run, type Runs } from './api';
 import { renderChart } from './chart';
-import { ago, count, duration, h, replace, time, when } from './dom';
+import { ago, count, duration, h, replace, when } from './dom';
 import { renderRuns } from './runs-table';
 
 const REFRESH_MS = 10_000;
@@ -60,18 +60,15 @@ function renderStatus(health: Health | undefined): void {
   pill.title = `${STATUS_TEXT[health.status]}${health.paused ? ', paused' : ''}${health.running ? ', a run is in progress' : ''}`;
 }
 
-/**
- * The log stream's state, once /health reports one. Log streams are being
- * added separately; this slot shows whatever /health puts under `logStream`
- * (a string, or an object with `state` or `status`) and stays hidden until then.
- */
-function logStreamCard(health: Health): HTMLElement | null {
-  const stream = health['logStream'];
-  if (stream === undefined || stream === null) return null;
-  const fields = typeof stream === 'object' ? (stream as Record<string, unknown>) : { state: stream };
-  const state = fields['state'] ?? fields['status'] ?? fields['enabled'];
-  const last = fields['lastReceivedAt'] ?? fields['lastEventAt'] ?? fields['lastDeliveredAt'];
-  return card('Log stream', String(state ?? 'on'), typeof last === 'string' ? h('span', {}, 'last event ', time(last)) : null, { 'data-card': 'log-stream' });
+const STREAM_TEXT: Record<LogStream['status'], string> = { ok: 'Receiving', waiting: 'Waiting', silent: 'Silent' };
+
+/** The log stream's state, when the service receives one: the card is absent otherwise. */
+function logStreamCard(stream: LogStream | undefined, now: number): HTMLElement | null {
+  if (stream === undefined) return null;
+  const sub = stream.problem ?? (stream.lastDeliveryAt
+    ? h('span', {}, `last delivery ${ago(stream.lastDeliveryAt, now)}; ${count(stream.shipped)} shipped, ${count(stream.gapFills)} filled in by the poller`)
+    : 'no delivery yet');
+  return card('Log stream', STREAM_TEXT[stream.status], sub, { 'data-card': 'log-stream', class: `card ${stream.status === 'silent' ? 'card-failing' : ''}` });
 }
 
 function renderCards(health: Health | undefined): void {
@@ -90,7 +87,7 @@ function renderCards(health: Health | undefined): void {
     'nextRunAt' in health
       ? card('Next run', health.paused ? 'Paused' : when(health.nextRunAt ?? null), !health.paused && health.nextRunAt ? ago(health.nextRunAt, now) : null, { 'data-card': 'next-run' })
       : null,
-    logStreamCard(health),
+    logStreamCard(health.logStream, now),
   ];
   replace(cards, ...list);
 }

@@ -20,6 +20,7 @@ export const RANK = {
   secrets: 9,
   certificates: 10,
   memory: 11,
+  logStream: 12,
 } as const;
 
 export interface Figures {

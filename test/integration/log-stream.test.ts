@@ -1,0 +1,161 @@
+/**
+ * POST /log-stream in a real `serve` process, with bad input of every kind:
+ * each gets its documented status and message, nothing of a refused request
+ * reaches the receiver, a record without a log_id is shipped marked, and no
+ * answer or log line carries a secret.
+ */
+import { checkDelivery } from '../support/delivery';
+import { generateEvents } from '../support/events';
+import { toStreamRecord } from '../support/log-stream-sender';
+import { dayAgo, useHarness, type Service } from '../faults/support/harness';
+import { logIdOf } from '../faults/support/received';
+import type { RsyslogReceiver } from '../support/rsyslog-receiver';
+import type { FakeTenant } from '../support/fake-tenant';
+
+const TOKEN = 'log-stream-secret-token-0123456789';
+/** The service ships to a Papertrail token destination: stream deliveries carry the token element like the poller's pages. */
+const PAPERTRAIL_TOKEN = '385612-LOGSTREAMTOKEN_qwertyuiopasd';
+const h = useHarness();
+
+interface Answer {
+  status: number;
+  text: string;
+  headers: Headers;
+  ms: number;
+}
+
+async function post(service: Service, body: string | Buffer, authorization?: string): Promise<Answer> {
+  const started = Date.now();
+  const res = await fetch(`${service.url}/log-stream`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(authorization === undefined ? {} : { authorization }) },
+    body,
+  });
+  return { status: res.status, text: await res.text(), headers: res.headers, ms: Date.now() - started };
+}
+
+describe('POST /log-stream', () => {
+  let tenant: FakeTenant;
+  let receiver: RsyslogReceiver;
+  let service: Service;
+  const start = dayAgo();
+  const events = generateEvents(10, { start });
+  const answers: Answer[] = [];
+  /** `authorization` null: no Authorization header at all. */
+  const send = async (body: string | Buffer, authorization: string | null = `Bearer ${TOKEN}`): Promise<Answer> => {
+    const answer = await post(service, body, authorization ?? undefined);
+    answers.push(answer);
+    return answer;
+  };
+  const receivedIds = async (): Promise<(string | undefined)[]> => (await receiver.messages()).map((m) => logIdOf(m));
+
+  beforeEach(async () => {
+    answers.length = 0;
+    tenant = await h.tenant({ count: 0, start });
+    receiver = await h.receiver();
+    service = await h.serve(h.env(tenant, receiver, { LOG_STREAM_TOKEN: TOKEN, LOG_STREAM_ONLY: 'true', PAPERTRAIL_TOKEN }));
+  });
+
+  it('refuses a missing or wrong token with 401 and no detail, and slows down an address that keeps failing', async () => {
+    const body = JSON.stringify([toStreamRecord(events[0]!)]);
+    for (const auth of [null, '', 'Bearer wrong-token-wrong-token', TOKEN.slice(0, -1), `Basic ${TOKEN}`, `Bearer ${TOKEN}x`]) {
+      const answer = await send(body, auth);
+      expect(answer.status).toBe(401);
+      expect(JSON.parse(answer.text)).toEqual({ status: 'unauthorized' });
+    }
+    // Six failures so far from this address: the next wrong one waits (250 ms doubling after the third).
+    const slowed = await send(body, 'Bearer still-wrong-still-wrong');
+    expect(slowed.status).toBe(401);
+    expect(slowed.ms).toBeGreaterThanOrEqual(1_500);
+    // The right token is never slowed down, whatever the address did before.
+    const right = await send(body, `Bearer ${TOKEN}`);
+    expect(right.status).toBe(200);
+    expect(right.ms).toBeLessThan(1_500);
+    expect(await receivedIds()).toEqual([events[0]!.log_id]);
+  }, 60_000);
+
+  it('accepts the token bare or as "Bearer <token>", as entered in the stream settings', async () => {
+    expect((await send(JSON.stringify(toStreamRecord(events[0]!)), TOKEN)).status).toBe(200);
+    expect((await send(JSON.stringify(toStreamRecord(events[1]!)), `bearer ${TOKEN}`)).status).toBe(200);
+    expect(await receivedIds()).toEqual([events[0]!.log_id, events[1]!.log_id]);
+    // The same frames as the poller would send: header, token element and the API-shaped event.
+    expect(checkDelivery(events.slice(0, 2), await receiver.messages(), { token: PAPERTRAIL_TOKEN })).toMatchObject({ delivered: 2, malformed: 0, problems: [] });
+  });
+
+  it('answers each malformed body 400 with a message saying what is wrong, and ships nothing of it', async () => {
+    const good = JSON.stringify(toStreamRecord(events[0]!));
+    const cases: [string, RegExp][] = [
+      ['', /body is empty/],
+      ['not json at all', /not JSON: expected a JSON array, JSON lines or a JSON object/],
+      [`${good}\n{"log_id": "1", "data": `, /Line 2 is not JSON/],
+      [`[${good}, 42]`, /Element 2 of the array is not a JSON object/],
+      [`${good}\n[1]`, /Line 2 is not a JSON object/],
+      ['"a string"', /neither an array nor an object/],
+      ['{"log_id": "1", "data": {"type": "s"}', /not JSON/],
+    ];
+    for (const [body, message] of cases) {
+      const answer = await send(body);
+      expect(answer.status).toBe(400);
+      const parsed = JSON.parse(answer.text) as { status: string; error: { code: string; message: string } };
+      expect(parsed.status).toBe('failed');
+      expect(parsed.error.code).toBe('STREAM_BAD_BODY');
+      expect(parsed.error.message).toMatch(message);
+    }
+    expect(await receivedIds()).toEqual([]);
+  });
+
+  it('answers a body over 10 MB 413 and ships nothing of it', async () => {
+    const record = JSON.stringify(toStreamRecord(events[0]!));
+    const lines: string[] = [];
+    let size = 0;
+    while (size <= 10 * 1024 * 1024) {
+      lines.push(record);
+      size += record.length + 1;
+    }
+    const answer = await send(lines.join('\n'));
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.text)).toMatchObject({ status: 'failed', error: { code: 'STREAM_BODY_TOO_LARGE', message: expect.stringMatching(/larger than 10485760 bytes \(10 MB\)/) } });
+    // Just under the limit is fine, and the service still answers afterwards.
+    const ok = await send(JSON.stringify(events.slice(0, 3).map(toStreamRecord)));
+    expect(ok.status).toBe(200);
+    expect(await receivedIds()).toEqual(events.slice(0, 3).map((e) => e.log_id));
+  }, 60_000);
+
+  it('ships a record without any log_id, marked, and counts it', async () => {
+    const { log_id: _id, ...data } = toStreamRecord(events[0]!).data;
+    const body = JSON.stringify([{ data }, toStreamRecord(events[1]!)]);
+    const answer = await send(body);
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.text)).toMatchObject({ status: 'ok', records: 2, shipped: 2, withoutLogId: 1 });
+    const messages = await receiver.messages();
+    expect(messages).toHaveLength(2);
+    const marked = JSON.parse(messages[1]!.msg) as Record<string, unknown>;
+    expect(marked['_missing_log_id']).toBe(true);
+    expect(marked['type']).toBe(events[0]!.type);
+    const health = (await service.call('GET', '/health')).json as { logStream: Record<string, unknown> };
+    expect(health.logStream).toMatchObject({ mode: 'stream-only', requests: 1, records: 2, shipped: 2, withoutLogId: 1 });
+  });
+
+  it('answers 503 with Retry-After while Papertrail is down, records nothing as shipped, and ships the redelivery once it is back', async () => {
+    const body = JSON.stringify(events.slice(0, 5).map(toStreamRecord));
+    await receiver.stop();
+    const refused = await send(body);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('10');
+    expect(JSON.parse(refused.text)).toMatchObject({ status: 'failed', error: { code: 'SINK_UNREACHABLE', message: expect.stringMatching(/Papertrail did not confirm delivery\. Nothing in this request counts as shipped/) } });
+    await receiver.restart();
+    const again = await send(body);
+    expect(again.status).toBe(200);
+    expect(JSON.parse(again.text)).toMatchObject({ shipped: 5, alreadyShipped: 0 });
+    expect(await receivedIds()).toEqual(events.slice(0, 5).map((e) => e.log_id));
+    const health = (await service.call('GET', '/health')).json as { logStream: Record<string, unknown> };
+    expect(health.logStream).toMatchObject({ requests: 2, delivered: 1, failed: 1 });
+  }, 60_000);
+
+  afterEach(() => {
+    // No answer and no line the service logged carries a secret.
+    const secrets = [TOKEN, tenant.clientSecret, PAPERTRAIL_TOKEN];
+    for (const answer of answers) for (const secret of secrets) expect(answer.text).not.toContain(secret);
+    for (const secret of secrets) expect(service.stderr()).not.toContain(secret);
+  });
+});

@@ -1,0 +1,224 @@
+/**
+ * The log-stream stages with fakes: parsing Auth0's three content formats,
+ * the stream's event shape formatted to the API's line, ordering, and the
+ * ship stage's holds, skips and records; the poller's side of the shared
+ * record; retention and the silence rule.
+ */
+import type { Config } from '../../src/config';
+import { SinkError } from '../../src/errors';
+import { StreamActivity } from '../../src/log-stream/activity';
+import { normalizeStreamEvent } from '../../src/log-stream/normalize-event';
+import { orderRecords } from '../../src/log-stream/order-records';
+import { parseStreamBody } from '../../src/log-stream/parse-body';
+import { receiveDelivery } from '../../src/log-stream/receive-delivery';
+import { forgetBefore, SHIPPED_IDS_KEPT_MS, logIdTime } from '../../src/log-stream/retention';
+import { runOnce, type RunDeps } from '../../src/run-once';
+import { formatLog } from '../../src/stages/format-log';
+import { emptyState } from '../../src/storage/state';
+import { HoldingShippedIds } from '../../src/storage/holding-shipped-ids';
+import { generateEvents } from '../support/events';
+import { CapturingLogger, FakeAuth0, FakeClock, logId, makeLogs, MemoryShippedIds, MemoryStore, RecordingSink } from '../support/fakes';
+import { encodeBatch, toStreamRecord } from '../support/log-stream-sender';
+
+const papertrail = { system: 'auth0-logs', program: 'auth0' };
+const noFilter = { minLevel: null, types: null };
+const idOf = (line: string): string => (JSON.parse(line.slice(line.indexOf('{'))) as { log_id: string }).log_id;
+
+describe('parseStreamBody', () => {
+  const records = generateEvents(3).map(toStreamRecord);
+
+  it('detects each of Auth0\'s content formats from the body', () => {
+    expect(parseStreamBody(encodeBatch(records, 'json-array'))).toMatchObject({ format: 'json-array', records: { length: 3 } });
+    expect(parseStreamBody(encodeBatch(records, 'json-lines'))).toMatchObject({ format: 'json-lines', records: { length: 3 } });
+    expect(parseStreamBody(encodeBatch(records.slice(0, 1), 'json-object'))).toMatchObject({ format: 'json-object', records: { length: 1 } });
+    // CRLF line ends, blank lines and a byte order mark are tolerated.
+    expect(parseStreamBody(`\ufeff${records.map((r) => JSON.stringify(r)).join('\r\n\r\n')}\r\n`).records.map((r) => r.logId)).toEqual(records.map((r) => r.log_id));
+  });
+
+  it('takes the id from the event, the wrapper, or a bare event', () => {
+    const [a, b] = records as [typeof records[0], typeof records[0]];
+    const { log_id: _dropped, ...withoutId } = a.data;
+    const parsed = parseStreamBody(JSON.stringify([{ log_id: a.log_id, data: withoutId }, b.data, { data: { type: 's' } }, { log_id: 'not an id!', data: { type: 's' } }]));
+    expect(parsed.records.map((r) => r.logId)).toEqual([a.log_id, b.log_id, undefined, undefined]);
+  });
+
+  it.each([
+    ['', /empty/],
+    ['   \n ', /empty/],
+    ['nope', /not JSON/],
+    ['[1]', /Element 1 of the array is not a JSON object/],
+    ['{"a":1}\n{"b":', /Line 2 is not JSON/],
+    ['null', /neither an array nor an object/],
+  ])('rejects %j whole, saying why', (body, message) => {
+    expect(() => parseStreamBody(body)).toThrow(message);
+  });
+});
+
+describe('normalizeStreamEvent', () => {
+  it('formats a streamed event to exactly the line the Management API\'s copy of it formats to', () => {
+    const events = generateEvents(500, { hostileEvery: 7 });
+    for (const event of events) {
+      const streamed = parseStreamBody(JSON.stringify(toStreamRecord(event))).records[0]!;
+      expect(formatLog(normalizeStreamEvent(streamed), papertrail).line).toBe(formatLog(event, papertrail).line);
+    }
+  });
+
+  it('marks an event without a usable log_id, keeping what it carried', () => {
+    const event = normalizeStreamEvent({ logId: undefined, data: { log_id: 'bad id', type: 's', is_mobile: true, tenant_name: 't' }, position: 0 });
+    expect(event).toEqual({ log_id: 'bad id', type: 's', isMobile: true, _missing_log_id: true });
+  });
+
+  it('keeps a "__proto__" field as data instead of setting the prototype', () => {
+    const streamed = parseStreamBody('{"log_id":"1","data":{"type":"s","__proto__":{"polluted":true}}}').records[0]!;
+    const event = normalizeStreamEvent(streamed);
+    expect(Object.getPrototypeOf(event)).toBe(Object.prototype);
+    expect(JSON.stringify(event)).toContain('"__proto__":{"polluted":true}');
+  });
+});
+
+describe('orderRecords', () => {
+  it('orders by log_id, keeps one record per id, and puts records without an id last in arrival order', () => {
+    const raw = [logId(3), undefined, logId(1), logId(3), logId(2), undefined].map((id, position) => ({ logId: id, data: { n: position }, position }));
+    const ordered = orderRecords(raw);
+    expect(ordered.withId.map((r) => r.logId)).toEqual([logId(1), logId(2), logId(3)]);
+    expect(ordered.withoutId.map((r) => r.position)).toEqual([1, 5]);
+    expect(ordered.repeatedInRequest).toBe(1);
+  });
+});
+
+describe('receiveDelivery', () => {
+  const body = (ids: number[]): string => JSON.stringify(ids.map((n) => ({ log_id: logId(n), data: { log_id: logId(n), type: n % 2 === 0 ? 'f' : 's', date: '2026-11-23T11:00:00.000Z' } })));
+  function setup() {
+    const shipped = new HoldingShippedIds(new MemoryShippedIds());
+    const sinks: RecordingSink[] = [];
+    const clock = new FakeClock();
+    const deps = { shipped, clock, openSink: () => { const sink = new RecordingSink(); sinks.push(sink); return sink; } };
+    return { shipped, sinks, deps, lines: () => sinks.flatMap((s) => s.lines) };
+  }
+
+  it('ships in log_id order, closes its sink, records the ids, and skips them when Auth0 delivers them again', async () => {
+    const { deps, sinks, lines, shipped } = setup();
+    const first = await receiveDelivery(body([3, 1, 2]), deps, { filter: noFilter, papertrail });
+    expect(first).toMatchObject({ format: 'json-array', records: 3, exported: 3, alreadyShipped: 0 });
+    expect(lines().map(idOf)).toEqual([logId(1), logId(2), logId(3)]);
+    expect(sinks[0]!.closed).toBe(1);
+    expect(await shipped.alreadyShipped([logId(1), logId(2), logId(3)])).toEqual(new Set([logId(1), logId(2), logId(3)]));
+    const again = await receiveDelivery(body([2, 3, 4]), deps, { filter: noFilter, papertrail });
+    expect(again).toMatchObject({ exported: 1, alreadyShipped: 2 });
+    expect(lines().map(idOf)).toEqual([logId(1), logId(2), logId(3), logId(4)]);
+    expect(shipped.holding).toBe(0);
+  });
+
+  it('records nothing and rejects when the sink fails on send or on close, so the redelivery ships everything', async () => {
+    for (const where of ['send', 'close'] as const) {
+      const { deps, shipped, lines } = setup();
+      const openSink = deps.openSink;
+      deps.openSink = () => {
+        const sink = openSink();
+        if (where === 'send') sink.failOnPage.set(1, new SinkError('down', { code: 'SINK_UNREACHABLE' }));
+        else sink.failOnClose = new SinkError('gone', { code: 'SINK_RECEIVER_GONE' });
+        return sink;
+      };
+      await expect(receiveDelivery(body([1, 2]), deps, { filter: noFilter, papertrail })).rejects.toThrow(SinkError);
+      expect(await shipped.alreadyShipped([logId(1), logId(2)])).toEqual(new Set());
+      expect(shipped.holding).toBe(0);
+      deps.openSink = openSink;
+      await expect(receiveDelivery(body([1, 2]), deps, { filter: noFilter, papertrail })).resolves.toMatchObject({ exported: 2 });
+      expect(lines().map(idOf).slice(-2)).toEqual([logId(1), logId(2)]);
+    }
+  });
+
+  it('ships each id once when parallel deliveries carry the same ids', async () => {
+    const { deps, lines } = setup();
+    const outcomes = await Promise.all([body([1, 2, 3, 4]), body([3, 4, 5]), body([5, 1, 6]), body([1, 2, 3, 4, 5, 6])].map((b) => receiveDelivery(b, deps, { filter: noFilter, papertrail })));
+    expect(lines().map(idOf).sort()).toEqual([1, 2, 3, 4, 5, 6].map(logId));
+    expect(outcomes.reduce((n, o) => n + o.exported, 0)).toBe(6);
+    expect(outcomes.reduce((n, o) => n + o.alreadyShipped, 0)).toBe(16 - 6);
+  });
+
+  it('filters with LOG_TYPES like the poller, and records only what it shipped', async () => {
+    const { deps, lines, shipped } = setup();
+    const outcome = await receiveDelivery(body([1, 2, 3, 4]), deps, { filter: { minLevel: null, types: new Set(['f']) }, papertrail });
+    expect(outcome).toMatchObject({ exported: 2, filteredOut: 2 });
+    expect(lines().map(idOf)).toEqual([logId(2), logId(4)]);
+    expect(await shipped.alreadyShipped([1, 2, 3, 4].map(logId))).toEqual(new Set([logId(2), logId(4)]));
+  });
+});
+
+describe('HoldingShippedIds', () => {
+  it('makes a second holder of an id wait until the first releases it', async () => {
+    const shipped = new HoldingShippedIds(new MemoryShippedIds());
+    await shipped.hold(['a', 'b']);
+    let second = false;
+    const waiting = shipped.hold(['b', 'c']).then(() => (second = true));
+    await new Promise((r) => setImmediate(r));
+    expect(second).toBe(false);
+    shipped.release(['a', 'b']);
+    await waiting;
+    expect(second).toBe(true);
+    shipped.release(['b', 'c']);
+    expect(shipped.holding).toBe(0);
+  });
+});
+
+describe('the poller with a shared record of shipped ids', () => {
+  const config = (): Config => ({
+    auth0: { domain: 't.auth0.com', clientId: 'id', clientSecret: 'secret' }, papertrail: { host: 'h', port: 1, token: null, ...papertrail },
+    batchSize: 10, filter: noFilter, startFrom: null, storageFile: 'unused', stateUrl: null, legacyStateFile: 'unused', maxRunMs: 60_000, adminToken: null, warnings: [],
+  });
+  function setup(count: number) {
+    const shipped = new HoldingShippedIds(new MemoryShippedIds());
+    const deps = { store: new MemoryStore({ ...emptyState(), checkpoint: logId(0) }), auth0: new FakeAuth0(makeLogs(count)), sink: new RecordingSink(), clock: new FakeClock(), log: new CapturingLogger(), shipped };
+    return { deps, shipped, run: () => runOnce(deps as RunDeps, config()) };
+  }
+
+  it('skips what the stream shipped, reports it, and records what it ships', async () => {
+    const { deps, shipped, run } = setup(25);
+    await shipped.record([2, 3, 15].map(logId), deps.clock.now());
+    const report = await run();
+    expect(report).toMatchObject({ status: 'ok', fetched: 25, exported: 22, alreadyShipped: 3, checkpoint: logId(25) });
+    expect(deps.sink.lines.map(idOf)).not.toContain(logId(15));
+    expect((await shipped.alreadyShipped(makeLogs(25).map((l) => l.log_id as string))).size).toBe(25);
+    expect(shipped.holding).toBe(0);
+  });
+
+  it('does not record a page the sink reports in doubt, so the next run ships it again', async () => {
+    const { deps, shipped, run } = setup(30);
+    deps.sink.failOnPage.set(3, new SinkError('receiver gone', { code: 'SINK_RECEIVER_GONE' }));
+    const report = await run();
+    expect(report).toMatchObject({ status: 'failed', checkpoint: logId(10) });
+    const recorded = await shipped.alreadyShipped(makeLogs(30).map((l) => l.log_id as string));
+    // Page 1 was followed by a successful send; page 2 is the one in doubt.
+    expect([...recorded].sort()).toEqual(makeLogs(10).map((l) => l.log_id));
+    expect(shipped.holding).toBe(0);
+  });
+});
+
+describe('retention of shipped ids', () => {
+  it('keeps everything after the poller\'s checkpoint and within the late-delivery margin', () => {
+    const now = Date.parse('2026-11-29T12:00:00Z');
+    expect(logIdTime(`900${'20261129110000'}${'0'.repeat(39)}`)).toBe(Date.parse('2026-11-29T11:00:00Z'));
+    expect(forgetBefore(now, null, true)).toBe(now - SHIPPED_IDS_KEPT_MS);
+    const oldCheckpoint = `900${'20261120000000'}${'1'.repeat(39)}`;
+    expect(forgetBefore(now, oldCheckpoint, true)).toBe(Date.parse('2026-11-20T00:00:00Z') - 1000);
+    expect(forgetBefore(now, oldCheckpoint, false)).toBe(now - SHIPPED_IDS_KEPT_MS);
+  });
+});
+
+describe('StreamActivity', () => {
+  it('reports a stream silent past the threshold while the poller fills gaps, and only then', () => {
+    let t = 0;
+    const activity = new StreamActivity('hybrid', 60_000, () => t);
+    const counts = { records: 5, exported: 5, filteredOut: 0, alreadyShipped: 0, repeatedInRequest: 0, withoutLogId: 0 };
+    activity.delivered(counts);
+    expect(activity.snapshot().status).toBe('ok');
+    t = 120_000;
+    // Silent, but nothing new: Auth0 may simply have no events.
+    activity.pollerRan({ status: 'ok', exported: 0, alreadyShipped: 0 });
+    expect(activity.snapshot().status).toBe('ok');
+    activity.pollerRan({ status: 'ok', exported: 7, alreadyShipped: 0 });
+    expect(activity.snapshot()).toMatchObject({ status: 'silent', gapFills: 7, problem: expect.stringMatching(/paused or suspended/) });
+    activity.delivered(counts);
+    expect(activity.snapshot().status).toBe('ok');
+  });
+});
