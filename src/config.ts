@@ -21,6 +21,8 @@ export interface Config {
     token: string | null;
   };
   batchSize: number;
+  /** Pages confirmed together (one TLS connection and one state write); a crash can re-ship this many. */
+  pagesPerShipment: number;
   filter: LogFilter;
   /** A log id to start after; applied once per distinct value (see README, "Starting point"). */
   startFrom: string | null;
@@ -44,10 +46,14 @@ export interface LogFilter {
 
 /** The Management API's maximum `take` in checkpoint mode. */
 export const MAX_BATCH_SIZE = 100;
+/** Bounds the duplicates a crash can cause, and a shipment's memory. */
+export const MAX_PAGES_PER_SHIPMENT = 10;
 export const DEFAULTS = {
   PAPERTRAIL_SYSTEM: 'auth0-logs',
   PAPERTRAIL_PROGRAM: 'auth0',
   BATCH_SIZE: MAX_BATCH_SIZE,
+  /** One page: a crash re-ships at most one batch, as promised before shipments existed. */
+  PAGES_PER_SHIPMENT: 1,
   STORAGE_FILE: './data/state.db',
   /** Where versions that kept the state as JSON kept it by default. */
   LEGACY_STORAGE_FILE: './data/state.json',
@@ -165,6 +171,17 @@ export function loadConfig(env: Environment, runtime: Runtime = 'standalone'): C
     }
   }
 
+  const rawPages = get('PAGES_PER_SHIPMENT');
+  let pagesPerShipment: number = DEFAULTS.PAGES_PER_SHIPMENT;
+  if (rawPages !== '') {
+    const parsed = parseWhole(rawPages);
+    if (parsed === null || parsed < 1 || parsed > MAX_PAGES_PER_SHIPMENT) {
+      problem('PAGES_PER_SHIPMENT', `"${rawPages}" is out of range.`, `use a whole number from 1 to ${MAX_PAGES_PER_SHIPMENT} (a crash can re-ship up to that many pages), or leave it empty for ${DEFAULTS.PAGES_PER_SHIPMENT}.`);
+    } else {
+      pagesPerShipment = parsed;
+    }
+  }
+
   const minLevel = parseLogLevel(get('LOG_LEVEL'), problem);
   const types = parseLogTypes(get('LOG_TYPES'), problem, warnings);
 
@@ -205,6 +222,7 @@ export function loadConfig(env: Environment, runtime: Runtime = 'standalone'): C
     auth0: { domain, clientId, clientSecret },
     papertrail: { host, port: port ?? 0, system, program, token },
     batchSize,
+    pagesPerShipment,
     filter: { minLevel, types },
     startFrom,
     storageFile,

@@ -10,8 +10,10 @@
  *
  * Why groups: confirming costs a TLS connection (handshake, close, and the
  * receiver's own work per connection) plus a state write. Per page of 100 logs
- * that was two thirds of the CPU of an unthrottled drain; per group of up to
- * 10 pages it is a tenth of that, and a crash re-ships at most 1,000 logs.
+ * that was two thirds of the CPU of an unthrottled drain; per group of 10 pages
+ * it is a tenth of that, but a crash then re-ships up to 1,000 logs. So a group
+ * is PAGES_PER_SHIPMENT pages, by default one: the one-batch duplicate bound is
+ * the promise, and the CPU saving the user's choice.
  */
 import type { Config } from './config';
 import { OutOfTimeError, SinkError, toErrorRecord, type ErrorRecord } from './errors';
@@ -72,7 +74,12 @@ export interface GroupLimits {
   maxWaitMs: number;
 }
 
-export const DEFAULT_GROUP_LIMITS: GroupLimits = { pages: 10, chars: 4 * 1024 * 1024, maxWaitMs: 1_000 };
+/** A shipment's bounds besides its page count, which is PAGES_PER_SHIPMENT. */
+export const SHIPMENT_BOUNDS: Omit<GroupLimits, 'pages'> = { chars: 4 * 1024 * 1024, maxWaitMs: 1_000 };
+
+export function groupLimitsFor(config: Config): GroupLimits {
+  return { pages: config.pagesPerShipment, ...SHIPMENT_BOUNDS };
+}
 
 interface Group {
   lines: string[];
@@ -97,7 +104,7 @@ interface Group {
  * `signal` asks the run to stop early (service shutdown): the pages already
  * fetched are shipped and saved, no new page is started.
  */
-export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSignal, limits: GroupLimits = DEFAULT_GROUP_LIMITS): Promise<RunReport> {
+export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSignal, limits: GroupLimits = groupLimitsFor(config)): Promise<RunReport> {
   const { clock, log } = deps;
   const started = clock.now();
   // Requests and waits stop this much before the budget, leaving time to save and report within it.

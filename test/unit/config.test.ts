@@ -96,6 +96,16 @@ describe('loadConfig', () => {
   });
 
   it.each([
+    ['', 1], ['1', 1], ['10', 10], [' 4 ', 4],
+  ])('parses PAGES_PER_SHIPMENT "%s" as %d (one page unless set)', (raw, expected) => {
+    expect(loadConfig({ ...valid, PAGES_PER_SHIPMENT: raw }).pagesPerShipment).toBe(expected);
+  });
+
+  it.each(['0', '11', '100', 'two', '2.5'])('rejects PAGES_PER_SHIPMENT %s', (raw) => {
+    expect(problemsOf({ ...valid, PAGES_PER_SHIPMENT: raw })).toEqual(['PAGES_PER_SHIPMENT']);
+  });
+
+  it.each([
     ['', null], ['-', null], ['0', 0], ['4', 4], ['debug', 0], ['info', 1], ['warning', 2], ['ERROR', 3], ['critical', 4],
   ])('parses LOG_LEVEL %p as %p', (raw, expected) => {
     expect(loadConfig({ ...valid, LOG_LEVEL: raw }).filter.minLevel).toBe(expected);

@@ -1,6 +1,6 @@
 import type { Config } from '../../src/config';
 import { Auth0ApiError, OutOfTimeError, SinkError } from '../../src/errors';
-import { DEFAULT_GROUP_LIMITS, runOnce, type GroupLimits, type RunDeps } from '../../src/run-once';
+import { runOnce, SHIPMENT_BOUNDS, type GroupLimits, type RunDeps } from '../../src/run-once';
 import { emptyState } from '../../src/storage/state';
 import { CapturingLogger, FakeAuth0, FakeClock, logId, makeLogs, MemoryShippedIds, MemoryStore, RecordingSink } from '../support/fakes';
 import { SHIPPED_IDS_KEPT_MS } from '../../src/log-stream/retention';
@@ -10,6 +10,7 @@ function config(overrides: Partial<Config> = {}): Config {
     auth0: { domain: 'tenant.auth0.com', clientId: 'id', clientSecret: 'secret' },
     papertrail: { host: 'logs.example.com', port: 1234, system: 'auth0-logs', program: 'auth0', token: null },
     batchSize: 10,
+    pagesPerShipment: 1,
     filter: { minLevel: null, types: null },
     startFrom: null,
     storageFile: 'unused',
@@ -22,10 +23,8 @@ function config(overrides: Partial<Config> = {}): Config {
   };
 }
 
-/** One page per confirmation: the tests of what happens page by page. */
-const PER_PAGE: GroupLimits = { ...DEFAULT_GROUP_LIMITS, pages: 1 };
-
-function setup(logCount: number, state = emptyState(), limits = PER_PAGE) {
+/** Without limits, the run takes them from its config (PAGES_PER_SHIPMENT, by default 1). */
+function setup(logCount: number, state = emptyState(), limits?: GroupLimits) {
   const deps = { store: new MemoryStore(state), auth0: new FakeAuth0(makeLogs(logCount)), sink: new RecordingSink(), clock: new FakeClock(), log: new CapturingLogger() };
   return { deps, run: (c: Config = config()) => runOnce(deps as RunDeps, c, undefined, limits) };
 }
@@ -93,7 +92,7 @@ describe('runOnce', () => {
       sendsWhenRecorded.push(deps.sink.pages.length);
     };
     deps.sink.failOnPage.set(3, new SinkError('receiver reset the connection', { code: 'SINK_RESET' }));
-    const report = await runOnce({ ...deps, shipped } as RunDeps, config({ filter: { minLevel: null, types: new Set(['f']) } }), undefined, PER_PAGE);
+    const report = await runOnce({ ...deps, shipped } as RunDeps, config({ filter: { minLevel: null, types: new Set(['f']) } }));
     expect(report.status).toBe('failed');
     const exported = deps.sink.lines.map(idOf);
     expect([...shipped.shippedAt.keys()].sort()).toEqual([...exported].sort());
@@ -231,7 +230,23 @@ describe('runOnce', () => {
 });
 
 describe('runOnce, confirming groups of pages', () => {
-  const grouped = (logCount: number, limits: Partial<GroupLimits> = {}, state = emptyState()) => setup(logCount, state, { ...DEFAULT_GROUP_LIMITS, ...limits });
+  const grouped = (logCount: number, limits: Partial<GroupLimits> = {}, state = emptyState()) => setup(logCount, state, { pages: 10, ...SHIPMENT_BOUNDS, ...limits });
+
+  it('confirms each page alone by default, so a crash re-ships at most one batch', async () => {
+    const { deps, run } = setup(35);
+    const report = await run();
+    expect(report).toMatchObject({ status: 'ok', exported: 35, pages: 4, checkpoint: logId(35) });
+    expect(deps.sink.pages.map((p) => p.length)).toEqual([10, 10, 10, 5]);
+    expect(deps.store.writes).toBe(4);
+  });
+
+  it('confirms PAGES_PER_SHIPMENT pages together when it is set', async () => {
+    const { deps, run } = setup(35);
+    const report = await run(config({ pagesPerShipment: 3 }));
+    expect(report).toMatchObject({ status: 'ok', exported: 35, pages: 4, checkpoint: logId(35) });
+    expect(deps.sink.pages.map((p) => p.length)).toEqual([30, 5]);
+    expect(deps.store.writes).toBe(2);
+  });
 
   it('confirms up to 10 pages per shipment and saves the checkpoint once per shipment', async () => {
     const { deps, run } = grouped(250);
