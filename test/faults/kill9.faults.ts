@@ -1,7 +1,8 @@
 /**
  * Promise: the exporter can be SIGKILLed at any moment and restarted without
  * losing an event; each kill repeats at most the one shipment that was in
- * flight (up to DEFAULT_GROUP_LIMITS.pages pages, confirmed together).
+ * flight: PAGES_PER_SHIPMENT pages confirmed together, one with the default
+ * this test runs with.
  *
  * The CLI drains a 50,000-event backlog and is killed again and again at
  * seeded random moments. Most kills land while pages are shipping (a seeded
@@ -18,7 +19,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
-import { DEFAULT_GROUP_LIMITS } from '../../src/run-once';
+import { DEFAULTS } from '../../src/config';
 import { createPrng } from '../support/events';
 import { checkDelivery } from '../support/delivery';
 import { recordFigures, RANK, stopwatch } from './support/figures';
@@ -28,8 +29,8 @@ import { readState, sampleCheckpoints, tryReadState } from './support/state';
 
 const BACKLOG = 50_000;
 const BATCH_SIZE = 100;
-/** The most a kill may leave beyond the checkpoint: one shipment of pages. */
-const SHIPMENT = BATCH_SIZE * DEFAULT_GROUP_LIMITS.pages;
+/** The most a kill may leave beyond the checkpoint: one shipment, PAGES_PER_SHIPMENT (not set, so the default) × BATCH_SIZE. */
+const SHIPMENT = BATCH_SIZE * DEFAULTS.PAGES_PER_SHIPMENT;
 /**
  * Kills that must land mid-drain. The promise asks for at least 10; 20 make
  * it near certain that a build which saves the checkpoint before shipping is

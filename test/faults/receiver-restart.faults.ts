@@ -10,7 +10,7 @@
  * confirmed loses the page each restart cuts off. It ships to a token
  * destination, so the token element is checked on every frame as well.
  */
-import { DEFAULT_GROUP_LIMITS } from '../../src/run-once';
+import { DEFAULTS } from '../../src/config';
 import { checkDelivery } from '../support/delivery';
 import type { CliResult } from '../support/cli';
 import type { RsyslogReceiver } from '../support/rsyslog-receiver';
@@ -69,8 +69,8 @@ describe('Papertrail receiver going away during a drain', () => {
     // Every frame received, copies included, carries the token element in its raw STRUCTURED-DATA.
     expect(figures.expectedStructuredData).toBe((await receiver.messages()).length);
     // At least once: a failed run may have had its last page delivered but not confirmed; nothing more.
-    // A failed run repeats at most its shipment in flight.
-    expect(figures.duplicates).toBeLessThanOrEqual(failedRuns.length * BATCH_SIZE * DEFAULT_GROUP_LIMITS.pages);
+    // A failed run repeats at most its shipment in flight: PAGES_PER_SHIPMENT (the default) × BATCH_SIZE.
+    expect(figures.duplicates).toBeLessThanOrEqual(failedRuns.length * BATCH_SIZE * DEFAULTS.PAGES_PER_SHIPMENT);
     // The restarts really cut runs off (otherwise this scenario tested nothing).
     expect(failedRuns.length).toBeGreaterThanOrEqual(1);
     expect(failedRuns.every((r) => r.error?.name === 'SinkError')).toBe(true);

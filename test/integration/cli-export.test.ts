@@ -15,7 +15,7 @@ import type { StateDocument } from '../../src/storage/state';
 import { startFakeTenant, type FakeTenant, type FakeTenantOptions } from '../support/fake-tenant';
 import { startNoisyNeighbour } from '../support/neighbour';
 import { startRsyslogReceiver, stopAllReceivers, type RsyslogReceiver } from '../support/rsyslog-receiver';
-import { DEFAULT_GROUP_LIMITS } from '../../src/run-once';
+import { DEFAULTS } from '../../src/config';
 
 const pki = createTestPki();
 /** A Papertrail ingestion token: with "@41058", longer than RFC 5424's 32-character SD-NAME. */
@@ -160,7 +160,7 @@ describe('auth0-logs-to-papertrail run', () => {
     expect(failed.report).toMatchObject({ status: 'failed', exported: 0, error: { code: 'SINK_UNREACHABLE' } });
     expect(String((failed.report?.['error'] as { message: string }).message)).toContain(`127.0.0.1:${down.port}`);
     // Nothing beyond the first shipment and the page fetched ahead was fetched.
-    expect(tenant.stats().served).toBeLessThanOrEqual((DEFAULT_GROUP_LIMITS.pages + 1) * 100);
+    expect(tenant.stats().served).toBeLessThanOrEqual((DEFAULTS.PAGES_PER_SHIPMENT + 1) * 100);
     expect(stateOf(env.STORAGE_FILE).checkpoint).toBeNull();
     expect(stateOf(env.STORAGE_FILE).runs.map((r) => r.status)).toEqual(['failed']);
 
@@ -206,7 +206,7 @@ describe('auth0-logs-to-papertrail run', () => {
     expect(ok.report?.['startCheckpoint']).toBe(checkpoint);
     const figures = checkDelivery(eventsOf(tenant), await victim.messages());
     expect(figures).toMatchObject({ expected: 20_000, delivered: 20_000, missing: 0, outOfOrder: 0, malformed: 0 });
-    expect(figures.duplicates).toBeLessThanOrEqual(DEFAULT_GROUP_LIMITS.pages * 100);
+    expect(figures.duplicates).toBeLessThanOrEqual(DEFAULTS.PAGES_PER_SHIPMENT * 100);
     await victim.stop();
   });
 

@@ -5,7 +5,7 @@
  * before anything is shipped; runs on one PostgreSQL database never overlap,
  * whether two CLI runs or three `serve` replicas drain a backlog together.
  */
-import { DEFAULT_GROUP_LIMITS } from '../../src/run-once';
+import { DEFAULTS } from '../../src/config';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -175,7 +175,7 @@ describe('runs sharing one PostgreSQL database', () => {
     const url = await postgres.createDatabase();
     const env = exportEnv(tenant, receiver, { STATE_URL: url });
     const victim = startCli(['run'], env);
-    // Past the first shipment (10 pages), so the killed run has saved a checkpoint.
+    // Past the first shipments, so the killed run has saved a checkpoint.
     await receiver.waitForCount(2_500, 30_000);
     victim.child.kill('SIGKILL');
     await victim.done;
@@ -194,8 +194,8 @@ describe('runs sharing one PostgreSQL database', () => {
     expect(next.report).toMatchObject({ status: 'ok', stoppedBy: 'caught-up', startCheckpoint: leased.checkpoint });
     const figures = checkDelivery(eventsOf(tenant), await receiver.messages());
     expect(figures).toMatchObject({ delivered: 20_000, missing: 0 });
-    // At most the shipment in flight at the kill.
-    expect(figures.duplicates).toBeLessThanOrEqual(DEFAULT_GROUP_LIMITS.pages * 100);
+    // At most the shipment in flight at the kill: PAGES_PER_SHIPMENT (the default) × BATCH_SIZE.
+    expect(figures.duplicates).toBeLessThanOrEqual(DEFAULTS.PAGES_PER_SHIPMENT * 100);
   }, 90_000);
 
   it('three serve replicas with a 1 s schedule drain 30,000 events: 0 missing, 0 duplicates, never two runs at once', async () => {
