@@ -97,6 +97,7 @@ async function main(): Promise<number> {
   process.stdout.write(`${renderTable(environment, options, rows, seconds)}\n\n`);
   const missed = rows.filter((r) => r.met === false).map((r) => `${r.scenario.replace(/ \(.*$/, '')}: ${r.measure}`);
   if (missed.length > 0) process.stdout.write(`Targets not met: ${missed.join('; ')}\n`);
+  for (const note of results.flatMap((r) => r.notes ?? [])) process.stdout.write(`Note: ${note}\n`);
   if (failures.length > 0) process.stdout.write(`FAILED (${failures.length}):\n${failures.map((f) => `  - ${f}`).join('\n')}\n`);
   process.stdout.write(`Results: ${file} (and latest.json)\n`);
   return failures.length > 0 ? 1 : 0;

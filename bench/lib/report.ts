@@ -31,6 +31,8 @@ export interface ScenarioResult {
   details: unknown;
   /** Lost or duplicated events, failed runs, errors: any entry makes the bench exit non-zero. */
   failures: string[];
+  /** What the table alone does not say (a target's gap and what closes it); printed under the table. */
+  notes?: string[];
 }
 
 export function row(scenario: string, measure: string, unit: Unit, figure: Figure, target?: Target): Row {

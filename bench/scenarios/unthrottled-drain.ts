@@ -49,11 +49,14 @@ function cpuSince(before: NodeJS.CpuUsage): number {
   return used.user + used.system;
 }
 
-async function measureCli(ctx: Context, tenant: FakeTenant, expected: readonly TenantEvent[], failures: string[], label: string): Promise<CliMeasurement> {
+/** The extra CLI peer: pages confirmed in shipments of this many (PAGES_PER_SHIPMENT's maximum). */
+const GROUPED_PAGES = 10;
+
+async function measureCli(ctx: Context, tenant: FakeTenant, expected: readonly TenantEvent[], failures: string[], label: string, pagesPerShipment?: number): Promise<CliMeasurement> {
   return withReceiver(ctx.root, ctx.cert, async (receiver) => {
     const receiverBefore = receiver.cpuMicros();
     const tenantBefore = process.cpuUsage();
-    const run = await runMeasuredCli(tenant, receiver.port, { MAX_RUN_SECONDS: '3600' });
+    const run = await runMeasuredCli(tenant, receiver.port, { MAX_RUN_SECONDS: '3600', ...(pagesPerShipment === undefined ? {} : { PAGES_PER_SHIPMENT: String(pagesPerShipment) }) });
     const tenantCpuMicros = cpuSince(tenantBefore);
     const receiverAfter = receiver.cpuMicros();
     if (run.code !== 0 || run.report?.status !== 'ok' || run.report.exported !== expected.length) {
@@ -65,7 +68,7 @@ async function measureCli(ctx: Context, tenant: FakeTenant, expected: readonly T
       failures.push(`${label}: ${figures.missing} missing (e.g. ${missingIds.slice(0, 3).join(', ')}), ${figures.duplicates} duplicates, ${figures.malformed} malformed, ${figures.outOfOrder} out of order`);
     }
     const logsPerSecond = expected.length / (run.wallMs / 1000);
-    ctx.progress(`${label}: CLI ${Math.round(logsPerSecond)} logs/s, ${figures.missing} missing, ${figures.duplicates} duplicates`);
+    ctx.progress(`${label}: CLI${pagesPerShipment === undefined ? '' : ` (PAGES_PER_SHIPMENT=${pagesPerShipment})`} ${Math.round(logsPerSecond)} logs/s, ${figures.missing} missing, ${figures.duplicates} duplicates`);
     const { stderrTail: _stderr, ...kept } = run;
     return {
       ...kept,
@@ -178,53 +181,65 @@ export async function unthrottledDrain(ctx: Context): Promise<ScenarioResult> {
   const rows = [];
   const failures: string[] = [];
   const details: Record<string, unknown> = {};
+  const notes: string[] = [];
   for (const profile of PROFILES) {
     const result = await drainProfile(ctx, profile, failures);
     rows.push(...result.rows);
+    notes.push(...result.notes);
     details[profile.name] = result.runs;
   }
-  return { name: 'drain', rows, details, failures };
+  return { name: 'drain', rows, details, failures, notes };
 }
 
 async function drainProfile(ctx: Context, profile: Profile, failures: string[]) {
   const count = ctx.options.drain.events;
   const runs = await withTenant(ctx.cert, { count, ...profile.mix }, async (tenant) => {
     const expected = eventsOf(tenant);
-    const measured: { cli: CliMeasurement; raw: RawMeasurement; original: OriginalMeasurement }[] = [];
+    const measured: { cli: CliMeasurement; grouped: CliMeasurement; raw: RawMeasurement; original: OriginalMeasurement }[] = [];
     for (let r = 0; r < ctx.options.runs; r++) {
       const label = `drain (${profile.name}) run ${r + 1}/${ctx.options.runs}`;
       let cli: CliMeasurement | undefined;
+      let grouped: CliMeasurement | undefined;
       let raw: RawMeasurement | undefined;
       let original: OriginalMeasurement | undefined;
-      for (const which of rotated(['cli', 'raw', 'original'] as const, r)) {
+      for (const which of rotated(['cli', 'grouped', 'raw', 'original'] as const, r)) {
         if (which === 'cli') cli = await measureCli(ctx, tenant, expected, failures, label);
+        else if (which === 'grouped') grouped = await measureCli(ctx, tenant, expected, failures, label, GROUPED_PAGES);
         else if (which === 'raw') raw = await measureRaw(ctx, tenant, failures, label);
         else original = await measureOriginal(ctx, tenant, failures, label);
       }
-      if (cli === undefined || raw === undefined || original === undefined) throw new Error('unreachable: every variant runs');
-      measured.push({ cli, raw, original });
+      if (cli === undefined || grouped === undefined || raw === undefined || original === undefined) throw new Error('unreachable: every variant runs');
+      measured.push({ cli, grouped, raw, original });
     }
     return measured;
   });
 
   const cli = (pick: (m: CliMeasurement) => number) => summarize(runs.map((run) => pick(run.cli)));
+  const grouped = (pick: (m: CliMeasurement) => number) => summarize(runs.map((run) => pick(run.grouped)));
   const raw = (pick: (m: RawMeasurement) => number) => summarize(runs.map((run) => pick(run.raw)));
   const original = (pick: (m: OriginalMeasurement) => number) => summarize(runs.map((run) => pick(run.original)));
   const per = (pick: (run: (typeof runs)[number]) => number) => summarize(runs.map(pick));
   const name = `unthrottled drain, ${profile.name} (${count.toLocaleString('en-US')} events)`;
   const realistic = profile.mix !== PROFILES[0]?.mix;
   // The CPU target is met by either bound: ≤ 45 µs/log on this machine, or ≤ 1.3× the raw loop in the same run.
+  // It is judged on the default (one page per shipment); the grouped peer shows what PAGES_PER_SHIPMENT=10 buys.
   const cpu = row(name, 'CLI CPU (target: ≤ 45 µs/log, or ≤ 1.3× raw below)', 'µs/log', cli((m) => (m.cpuMicros ?? Number.NaN) / count), realistic ? undefined : { op: '<=', value: 45, on: 'median' });
   const cpuRatio = row(name, 'CLI CPU ÷ raw baseline CPU', '×', per((run) => (run.cli.cpuMicros ?? Number.NaN) / count / (run.raw.cpuMicros / run.raw.events)), realistic ? undefined : { op: '<=', value: 1.3, on: 'median' });
   if (cpu.met === true || cpuRatio.met === true) {
     cpu.met = true;
     cpuRatio.met = true;
   }
+  const groupedCpu = grouped((m) => (m.cpuMicros ?? Number.NaN) / count);
+  const groupedRatio = per((run) => (run.grouped.cpuMicros ?? Number.NaN) / count / (run.raw.cpuMicros / run.raw.events));
   const rows = [
-    row(name, 'CLI: node dist/cli.js run', 'logs/s', cli((m) => m.logsPerSecond)),
+    row(name, 'CLI: node dist/cli.js run (default, 1 page per shipment)', 'logs/s', cli((m) => m.logsPerSecond)),
     cpu,
     row(name, 'CLI peak RSS', 'MB', cli((m) => (m.peakRssBytes ?? Number.NaN) / MB)),
     row(name, 'CLI time per page', 'ms', cli((m) => m.wallMs / (m.report?.pages ?? Number.NaN))),
+    row(name, `CLI with PAGES_PER_SHIPMENT=${GROUPED_PAGES}`, 'logs/s', grouped((m) => m.logsPerSecond)),
+    row(name, `CLI CPU with PAGES_PER_SHIPMENT=${GROUPED_PAGES}`, 'µs/log', groupedCpu),
+    row(name, `CLI CPU with PAGES_PER_SHIPMENT=${GROUPED_PAGES} ÷ raw baseline CPU`, '×', groupedRatio),
+    row(name, `CLI peak RSS with PAGES_PER_SHIPMENT=${GROUPED_PAGES}`, 'MB', grouped((m) => (m.peakRssBytes ?? Number.NaN) / MB)),
     row(name, 'raw baseline: fetch loop + one TLS connection', 'logs/s', raw((m) => m.logsPerSecond)),
     row(name, 'raw baseline CPU', 'µs/log', raw((m) => m.cpuMicros / m.events)),
     cpuRatio,
@@ -237,6 +252,18 @@ async function drainProfile(ctx: Context, profile: Profile, failures: string[]) 
     row(name, 'rsyslogd CPU, raw baseline', 'µs/log', raw((m) => (m.receiverCpuMicros ?? Number.NaN) / m.events)),
     row(name, 'rsyslogd CPU, original', 'µs/log', original((m) => (m.receiverCpuMicros ?? Number.NaN) / count)),
     row(name, 'events lost or duplicated (CLI)', 'count', cli((m) => m.delivery.missing + m.delivery.duplicates), { op: '<=', value: 0, on: 'worst' }),
+    row(name, `events lost or duplicated (CLI, PAGES_PER_SHIPMENT=${GROUPED_PAGES})`, 'count', grouped((m) => m.delivery.missing + m.delivery.duplicates), { op: '<=', value: 0, on: 'worst' }),
   ];
-  return { rows, runs };
+  const notes: string[] = [];
+  if (!realistic && cpu.met === false) {
+    const us = (n: number): string => `${n.toFixed(1)} µs/log`;
+    const gap = `${us(cpu.figure.median)} is ${us(cpu.figure.median - 45)} over 45 µs/log, and ${cpuRatio.figure.median.toFixed(2)}× raw is over 1.3×`;
+    const closes = groupedCpu.median <= 45 || groupedRatio.median <= 1.3;
+    notes.push(
+      `${name}: the CPU target is judged on the default, one page per shipment: ${gap}. ` +
+        `PAGES_PER_SHIPMENT=${GROUPED_PAGES} ${closes ? 'closes the gap' : 'narrows the gap'}: ${us(groupedCpu.median)}, ${groupedRatio.median.toFixed(2)}× raw, ` +
+        `at the price of up to ${GROUPED_PAGES} pages re-shipped after a crash or a receiver restart instead of one.`,
+    );
+  }
+  return { rows, runs, notes };
 }
