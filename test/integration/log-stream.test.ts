@@ -7,7 +7,7 @@
 import { checkDelivery } from '../support/delivery';
 import { generateEvents } from '../support/events';
 import { toStreamRecord } from '../support/log-stream-sender';
-import { dayAgo, useHarness, type Service } from '../faults/support/harness';
+import { dayAgo, sleep, useHarness, type Service } from '../faults/support/harness';
 import { logIdOf } from '../faults/support/received';
 import type { RsyslogReceiver } from '../support/rsyslog-receiver';
 import type { FakeTenant } from '../support/fake-tenant';
@@ -158,4 +158,21 @@ describe('POST /log-stream', () => {
     for (const answer of answers) for (const secret of secrets) expect(answer.text).not.toContain(secret);
     for (const secret of secrets) expect(service.stderr()).not.toContain(secret);
   });
+});
+
+describe('follow mode with LOG_STREAM_ONLY', () => {
+  it('starts no poller: the stream ships, and the tenant is never asked for logs', async () => {
+    const start = dayAgo();
+    // The tenant has logs a poller would fetch; the stream sends others.
+    const tenant = await h.tenant({ count: 5, start });
+    const receiver = await h.receiver();
+    const service = await h.serve(h.env(tenant, receiver, { LOG_STREAM_TOKEN: TOKEN, LOG_STREAM_ONLY: 'true', SCHEDULE: 'continuous', POLL_INTERVAL_SECONDS: '1' }));
+    const streamed = generateEvents(3, { start: new Date(start.getTime() + 3_600_000) });
+    const answer = await post(service, JSON.stringify(streamed.map(toStreamRecord)), `Bearer ${TOKEN}`);
+    expect(answer.status).toBe(200);
+    // Several poll intervals: a follow loop would have polled at once and again every second.
+    await sleep(3_000);
+    expect(tenant.stats().logsRequests).toBe(0);
+    expect((await receiver.messages()).map((m) => logIdOf(m))).toEqual(streamed.map((e) => e.log_id));
+  }, 60_000);
 });
