@@ -151,7 +151,12 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
     if (group.lines.length > 0) {
       // This send succeeded, so the group before it is no longer in doubt and is recorded; this one
       // waits for the next send or the close (see skip-shipped.ts).
-      await pendingRecord.settle();
+      try {
+        await pendingRecord.settle();
+      } catch (error) {
+        deps.shipped?.release?.(group.held);
+        throw error;
+      }
       pendingRecord.wait(group);
     } else {
       deps.shipped?.release?.(group.held);
@@ -178,7 +183,16 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
     const next = group;
     group = null;
     if (next === null) return;
-    if (shipping) await shipping;
+    if (shipping) {
+      try {
+        await shipping;
+      } catch (error) {
+        // The previous shipment failed, so this one is never shipped: its ids must not stay held,
+        // or the next run (or a log-stream delivery) would wait for them for ever.
+        deps.shipped?.release?.(next.held);
+        throw error;
+      }
+    }
     shipping = ship(next);
     shipping.catch(() => undefined); // surfaced when awaited
   };

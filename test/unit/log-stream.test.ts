@@ -182,6 +182,16 @@ describe('the poller with a shared record of shipped ids', () => {
     expect(shipped.holding).toBe(0);
   });
 
+  it('holds no id after a failed shipment, so the next run and the stream are not kept waiting', async () => {
+    const { deps, shipped, run } = setup(50);
+    deps.sink.failOnPage.set(2, new SinkError('reset', { code: 'SINK_RESET' }));
+    expect(await run()).toMatchObject({ status: 'failed', checkpoint: logId(10) });
+    expect(shipped.holding).toBe(0);
+    deps.sink.failOnPage.clear();
+    expect(await run()).toMatchObject({ status: 'ok', checkpoint: logId(50) });
+    expect(shipped.holding).toBe(0);
+  });
+
   it('does not record a page the sink reports in doubt, so the next run ships it again', async () => {
     const { deps, shipped, run } = setup(30);
     deps.sink.failOnPage.set(3, new SinkError('receiver gone', { code: 'SINK_RECEIVER_GONE' }));
