@@ -9,7 +9,7 @@
  */
 import type { Config } from './config';
 import { OutOfTimeError, SinkError, toErrorRecord, type ErrorRecord } from './errors';
-import type { Auth0LogsClient, Clock, LogSink, Logger, ShippedIds, StateStore } from './ports';
+import { noMetrics, type Auth0LogsClient, type Clock, type LogSink, type Logger, type Metrics, type Notifier, type ShippedIds, type StateStore } from './ports';
 import { fetchLogs, type FetchedPage } from './stages/fetch-logs';
 import { filterLogs } from './stages/filter-logs';
 import { readCheckpoint, type StartSource } from './stages/read-checkpoint';
@@ -26,6 +26,9 @@ export interface RunDeps {
   log: Logger;
   /** The record of shipped ids shared with the log stream: pages skip what it shipped, and are recorded in it. */
   shipped?: ShippedIds;
+  /** Where alerts go; none configured, none decided or sent. */
+  notifier?: Notifier | undefined;
+  metrics?: Metrics | undefined;
 }
 
 export type StopReason = 'caught-up' | 'deadline' | 'rate-limit' | 'shutdown' | 'error';
@@ -62,6 +65,7 @@ const FINISH_MARGIN_MS = 1_000;
  */
 export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSignal): Promise<RunReport> {
   const { clock, log } = deps;
+  const metrics = deps.metrics ?? noMetrics;
   const started = clock.now();
   // Requests and waits stop this much before the budget, leaving time to save and report within it.
   const deadline = started + config.maxRunMs - Math.min(FINISH_MARGIN_MS, config.maxRunMs / 20);
@@ -138,6 +142,7 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
       if (exported.length > 0) beforeLastPage = report.checkpoint;
       if (report.alreadyShipped !== undefined) report.alreadyShipped += unshipped.alreadyShipped;
 
+      metrics.pageSaved({ fetched: page.logs.length, exported: shipped.exported, filteredOut: page.logs.length - exported.length, truncated: shipped.truncated });
       report.pages++;
       report.fetched += page.logs.length;
       report.exported += shipped.exported;

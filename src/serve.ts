@@ -16,6 +16,7 @@ import { loadLogStreamSettings, loadServiceTls, type LogStreamSettings, type Ser
 import { systemClock } from './clock';
 import { TlsSessionCache, TlsSyslogSink } from './papertrail/tls-syslog-sink';
 import type { ShippedIds } from './ports';
+import { PrometheusMetrics } from './metrics/prometheus-metrics';
 import { runExport } from './run-export';
 import { createAdapters } from './runtime/compose';
 import { createLogger } from './runtime/logger';
@@ -30,6 +31,8 @@ export interface ServiceSettings {
   logStream: LogStreamSettings;
   /** Serve HTTPS with this pair (Auth0 sends log streams only to publicly trusted certificates). */
   tls: ServiceTls | null;
+  /** Bearer token for GET /metrics only; null when not set. */
+  metricsToken: string | null;
 }
 
 export const SERVICE_DEFAULTS = { SCHEDULE: '*/5 * * * *', HOST: '127.0.0.1', PORT: 8080 } as const;
@@ -58,8 +61,12 @@ export function loadServiceSettings(env: Environment): ServiceSettings {
   if (port < 0 || port > 65535) problems.push({ setting: 'PORT', problem: `"${rawPort}" is not a port number.`, fix: 'use a whole number from 0 to 65535 (0 picks a free port).' });
   const logStream = loadLogStreamSettings(env, problems);
   const tls = loadServiceTls(env, problems);
+  const metricsToken = (env['METRICS_TOKEN'] ?? '').trim() || null;
+  if (metricsToken !== null && (metricsToken.length < 16 || /\s/.test(metricsToken))) {
+    problems.push({ setting: 'METRICS_TOKEN', problem: 'is shorter than 16 characters or contains spaces.', fix: 'use a long random value, e.g. the output of "openssl rand -hex 24", or leave it empty.' });
+  }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { schedule, host, port, logStream, tls };
+  return { schedule, host, port, logStream, tls, metricsToken };
 }
 
 function isLoopback(host: string): boolean {
@@ -93,9 +100,15 @@ export async function serve(env: Environment): Promise<number> {
     settings = service;
   }
 
-  const redact = createRedactor([...secretValues(config), settings.logStream.token ?? undefined]);
+  const redact = createRedactor([...secretValues(config), settings.logStream.token ?? undefined, settings.metricsToken ?? undefined]);
   const log = createLogger({ redact });
   const store = createStandaloneStore(config, log);
+  const metrics = new PrometheusMetrics();
+  try {
+    metrics.restore(await store.read());
+  } catch {
+    // Unreadable state is reported by the first run, with its fix.
+  }
   const shutdown = new AbortController();
   const inFlight = new Set<Promise<unknown>>();
   const track = (run: Promise<unknown>): void => {
@@ -104,14 +117,16 @@ export async function serve(env: Environment): Promise<number> {
   };
   // One record of shipped ids for the poller and the log stream, with holds so that neither ships what the other is shipping.
   const shipped = new HoldingShippedIds(store);
+  const adapt = (c: Config) => createAdapters(c, { store, shipped, log, metrics });
   const stream = createLogStream(config, settings.logStream, log, shipped);
   const runOptions = { signal: shutdown.signal, ...(stream ? { logStream: () => stream.snapshot() } : {}) };
 
   const app = createApp({
-    scope: () => ({ config: () => config, store, log, createDeps: (c) => createAdapters(c, { store, shipped, log }), runOptions }),
+    scope: () => ({ config: () => config, store, log, createDeps: adapt, runOptions }),
     track,
     nextRunAt: () => cron.nextRun()?.toISOString() ?? null,
     ...(settings.logStream.token === null ? {} : { logStream: { stream, log } }),
+    metrics: { exposition: () => metrics.exposition(), token: settings.metricsToken },
   });
 
   const scheduled = async (): Promise<void> => {
@@ -125,7 +140,7 @@ export async function serve(env: Environment): Promise<number> {
       log.error(`scheduled run failed: ${(error as Error).message}`);
       return;
     }
-    const adapters = createAdapters(config, { store, shipped, log });
+    const adapters = adapt(config);
     const run = runExport(adapters.deps, config, { trigger: 'schedule', redact, ...runOptions });
     track(run);
     try {

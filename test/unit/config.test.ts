@@ -201,3 +201,27 @@ describe('loadConfig', () => {
     });
   });
 });
+
+describe('alert settings', () => {
+  const hook = 'https://hooks.slack.com/services/T0000/B0000/abcdefabcdef0123';
+  it('default to no alerts, no summaries and a 60-minute lag threshold', () => {
+    expect(loadConfig(valid).alerts).toEqual({ webhookUrl: null, sendSuccess: false, lagThresholdMs: 3_600_000 });
+  });
+
+  it('accept an https webhook, true/false and whole minutes', () => {
+    expect(loadConfig({ ...valid, SLACK_INCOMING_WEBHOOK_URL: hook, SLACK_SEND_SUCCESS: 'TRUE', LAG_ALERT_MINUTES: '15' }).alerts).toEqual({ webhookUrl: hook, sendSuccess: true, lagThresholdMs: 900_000 });
+  });
+
+  it('reject a non-https webhook without repeating it, a bad switch and a bad threshold, all at once', () => {
+    const plain = 'http://hooks.slack.com/services/T0000/B0000/abcdefabcdef0123';
+    let message = '';
+    try {
+      loadConfig({ ...valid, SLACK_INCOMING_WEBHOOK_URL: plain, SLACK_SEND_SUCCESS: 'yes', LAG_ALERT_MINUTES: '0' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(problemsOf({ ...valid, SLACK_INCOMING_WEBHOOK_URL: plain, SLACK_SEND_SUCCESS: 'yes', LAG_ALERT_MINUTES: '0' })).toEqual(['SLACK_INCOMING_WEBHOOK_URL', 'SLACK_SEND_SUCCESS', 'LAG_ALERT_MINUTES']);
+    expect(message).not.toContain('abcdefabcdef0123');
+    expect(problemsOf({ ...valid, SLACK_INCOMING_WEBHOOK_URL: 'not a url' })).toEqual(['SLACK_INCOMING_WEBHOOK_URL']);
+  });
+});
