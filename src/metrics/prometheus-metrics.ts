@@ -1,7 +1,9 @@
 /**
  * Metrics kept with prom-client for the service's GET /metrics. Each instance
  * has its own registry (no global state), with Node's default process metrics.
- * Names and meanings: README, "Alerts and monitoring".
+ * Names and meanings: README, "Alerts and monitoring". Histograms carry no
+ * labels: one series each is all the alert rules need, and it keeps the
+ * exposition readable by the simplest parsers.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Metrics } from '../ports';
@@ -11,7 +13,7 @@ const P = 'auth0_papertrail_';
 export class PrometheusMetrics implements Metrics {
   readonly registry = new Registry();
   private readonly runs = new Counter({ name: `${P}runs_total`, help: 'Export runs by outcome (ok, failed, skipped: another run held the lease) and trigger.', labelNames: ['status', 'trigger'], registers: [this.registry] });
-  private readonly runDuration = new Histogram({ name: `${P}run_duration_seconds`, help: 'Duration of export runs.', labelNames: ['status'], buckets: [0.1, 0.5, 1, 5, 15, 30, 60, 300, 900, 3600], registers: [this.registry] });
+  private readonly runDuration = new Histogram({ name: `${P}run_duration_seconds`, help: 'Duration of export runs (ok or failed; runs_total has the outcomes).', buckets: [0.1, 0.5, 1, 5, 15, 30, 60, 300, 900, 3600], registers: [this.registry] });
   private readonly fetched = new Counter({ name: `${P}logs_fetched_total`, help: 'Logs read from Auth0 in pages whose checkpoint was saved.', registers: [this.registry] });
   private readonly exported = new Counter({ name: `${P}logs_exported_total`, help: 'Logs delivered to Papertrail and confirmed.', registers: [this.registry] });
   private readonly filteredOut = new Counter({ name: `${P}logs_filtered_out_total`, help: 'Logs left out by LOG_LEVEL / LOG_TYPES.', registers: [this.registry] });
@@ -57,7 +59,7 @@ export class PrometheusMetrics implements Metrics {
   runFinished(run: { status: 'ok' | 'failed' | 'skipped'; trigger: string; durationMs: number; lagSeconds: number | null; finishedAt: number }): void {
     this.runs.inc({ status: run.status, trigger: run.trigger });
     if (run.status === 'skipped') return;
-    this.runDuration.observe({ status: run.status }, run.durationMs / 1000);
+    this.runDuration.observe(run.durationMs / 1000);
     if (run.lagSeconds !== null && run.status === 'ok') this.lag.set(run.lagSeconds);
     if (run.status === 'ok') this.lastSuccess.set(run.finishedAt / 1000);
   }
