@@ -5,7 +5,7 @@
  * history in the state document.
  */
 import { randomUUID } from 'node:crypto';
-import { backlogLagSeconds, decideAfterRun, DEFAULT_REMINDER_EVERY_MS, DEFAULT_STREAM_SILENCE_MS, type Alert, type AlertPolicy } from './alerts/alert-rules';
+import { backlogLagSeconds, decideAfterRun, DEFAULT_REMINDER_EVERY_MS, type Alert, type AlertPolicy } from './alerts/alert-rules';
 import { deliverAlerts, type AlertDelivery } from './alerts/deliver-alerts';
 import type { Config } from './config';
 import { RunInProgressError, toErrorRecord } from './errors';
@@ -98,7 +98,6 @@ function alertPolicy(config: Config): AlertPolicy {
     sendSuccess: config.alerts.sendSuccess,
     lagThresholdMs: config.alerts.lagThresholdMs,
     reminderEveryMs: DEFAULT_REMINDER_EVERY_MS,
-    streamSilenceMs: DEFAULT_STREAM_SILENCE_MS,
   };
 }
 

@@ -5,7 +5,8 @@
  * Alerts mark changes of state, not runs: the first failed run after a
  * success, one reminder per hour of failure, the recovery; lag going over
  * LAG_ALERT_MINUTES and back under; a log stream going silent while the
- * poller still finds new logs, and coming back. The caller applies these
+ * poller still finds new logs, and coming back (judged by the stream's own
+ * activity record and handed in with the run). The caller applies these
  * inside the store's conflict-checked update and sends only what the
  * written document decided, so two concurrent triggers never both alert
  * for the same change.
@@ -24,14 +25,12 @@ export interface AlertingState {
   lastFailureAlertAt: string | null;
   /** When a run first ended more than LAG_ALERT_MINUTES behind (ISO); null while under. */
   laggingSince: string | null;
-  /** When a log stream last delivered records (ISO); null if no stream ever did. */
-  lastStreamRecordAt: string | null;
-  /** When the silent-stream alert was decided (ISO); null while the stream delivers. */
+  /** When the silent-stream alert was decided (ISO); null while the stream delivers, or without one. */
   streamSilentSince: string | null;
 }
 
 export function emptyAlertingState(): AlertingState {
-  return { failingSince: null, failedRuns: 0, failureCheckpoint: null, lastFailureAlertAt: null, laggingSince: null, lastStreamRecordAt: null, streamSilentSince: null };
+  return { failingSince: null, failedRuns: 0, failureCheckpoint: null, lastFailureAlertAt: null, laggingSince: null, streamSilentSince: null };
 }
 
 /** What a run contributes to the decision: the fields of its (already redacted) report. */
@@ -49,6 +48,20 @@ export interface RunFacts {
   pages: number;
   lagSeconds: number | null;
   error?: ErrorRecord | undefined;
+  /** When the service receives a log stream: whether it has gone silent, as its activity judges it. */
+  stream?: StreamSignal | undefined;
+}
+
+/**
+ * The log stream's health as the run sees it. Silent: no delivery for longer
+ * than the stream's threshold while the poller found logs the stream had not
+ * delivered (Auth0 paused or suspended the stream, or its filter leaves events out).
+ */
+export interface StreamSignal {
+  /** null: cannot tell yet (no delivery since the service started, and not silent for long enough). */
+  silent: boolean | null;
+  /** The last delivery (ISO); null if none since the service started. */
+  lastDeliveryAt: string | null;
 }
 
 export interface AlertPolicy {
@@ -56,12 +69,9 @@ export interface AlertPolicy {
   lagThresholdMs: number;
   /** A reminder per this much failure. */
   reminderEveryMs: number;
-  /** A stream that delivered nothing for this long while the poller found new logs is silent. */
-  streamSilenceMs: number;
 }
 
 export const DEFAULT_REMINDER_EVERY_MS = 60 * 60_000;
-export const DEFAULT_STREAM_SILENCE_MS = 15 * 60_000;
 
 export type Alert =
   | { kind: 'failing'; since: string; code: string; cause: string; checkpoint: string | null; trigger: string }
@@ -69,7 +79,8 @@ export type Alert =
   | { kind: 'recovered'; since: string; downMs: number; failedRuns: number; caughtUp: number; pages: number; checkpoint: string | null }
   | { kind: 'lagging'; lagSeconds: number; thresholdMinutes: number; stoppedBy: string }
   | { kind: 'lag-recovered'; lagSeconds: number; laggingMs: number }
-  | { kind: 'stream-silent'; lastRecordAt: string; newLogs: number }
+  | { kind: 'stream-silent'; lastDeliveryAt: string | null; newLogs: number }
+  /** `silentMs`: from the silent alert to the run that saw the stream deliver again. */
   | { kind: 'stream-resumed'; silentMs: number }
   | { kind: 'run-summary'; trigger: string; exported: number; fetched: number; pages: number; durationMs: number; lagSeconds: number; checkpoint: string | null };
 
@@ -141,35 +152,21 @@ export function decideAfterRun(state: AlertingState, run: RunFacts, policy: Aler
     }
   }
 
-  // A stream in use (it delivered before) that has been quiet for a while, while
-  // the poller still found logs the stream did not deliver: the stream has stopped.
-  if (state.lastStreamRecordAt !== null && state.streamSilentSince === null && run.exported > 0 && now - Date.parse(state.lastStreamRecordAt) >= policy.streamSilenceMs) {
+  if (run.stream?.silent === true && state.streamSilentSince === null) {
     next.streamSilentSince = run.finishedAt;
-    alerts.push({ kind: 'stream-silent', lastRecordAt: state.lastStreamRecordAt, newLogs: run.exported });
+    alerts.push({ kind: 'stream-silent', lastDeliveryAt: run.stream.lastDeliveryAt, newLogs: run.exported });
+  } else if (run.stream?.silent === false && state.streamSilentSince !== null) {
+    next.streamSilentSince = null;
+    alerts.push({ kind: 'stream-resumed', silentMs: Math.max(0, now - Date.parse(state.streamSilentSince)) });
+  } else if (run.stream === undefined) {
+    // No stream any more: nothing to be silent.
+    next.streamSilentSince = null;
   }
 
   if (policy.sendSuccess && run.exported > 0) {
     alerts.push({ kind: 'run-summary', trigger: run.trigger, exported: run.exported, fetched: run.fetched, pages: run.pages, durationMs: run.durationMs, lagSeconds: lag ?? 0, checkpoint: run.checkpoint });
   }
   return { next, alerts };
-}
-
-/** Write the stream's last delivery at most this often, so a busy stream costs few state writes. */
-export const STREAM_NOTE_EVERY_MS = 60_000;
-
-/**
- * For the log-stream path: whether a delivery at `now` needs a state write
- * (the note is stale, or the stream was reported silent and has come back).
- */
-export function streamDeliveryNeedsWrite(state: AlertingState, now: number): boolean {
-  return state.streamSilentSince !== null || state.lastStreamRecordAt === null || now - Date.parse(state.lastStreamRecordAt) >= STREAM_NOTE_EVERY_MS;
-}
-
-/** For the log-stream path: records a delivery at `at`, and the resumption if the stream had been reported silent. */
-export function decideOnStreamDelivery(state: AlertingState, at: number): Decision {
-  const next: AlertingState = { ...state, lastStreamRecordAt: new Date(at).toISOString(), streamSilentSince: null };
-  if (state.streamSilentSince === null) return { next, alerts: [] };
-  return { next, alerts: [{ kind: 'stream-resumed', silentMs: Math.max(0, at - Date.parse(state.lastStreamRecordAt ?? state.streamSilentSince)) }] };
 }
 
 /** Reads whatever storage held into a well-formed state, dropping anything of the wrong type. */
@@ -183,7 +180,6 @@ export function normalizeAlertingState(raw: unknown): AlertingState {
   base.failureCheckpoint = typeof r['failureCheckpoint'] === 'string' ? r['failureCheckpoint'] : null;
   base.lastFailureAlertAt = time(r['lastFailureAlertAt']);
   base.laggingSince = time(r['laggingSince']);
-  base.lastStreamRecordAt = time(r['lastStreamRecordAt']);
   base.streamSilentSince = time(r['streamSilentSince']);
   return base;
 }

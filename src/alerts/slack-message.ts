@@ -64,7 +64,7 @@ function words(alert: Alert): [string, string[]] {
       ]];
     case 'stream-silent':
       return [':mute: Log stream silent', [
-        `No log-stream delivery since ${alert.lastRecordAt}, while the poller found ${plural(alert.newLogs, 'new log')}. Check the stream's status in the Auth0 dashboard (Monitoring → Streams).`,
+        `No log-stream delivery ${alert.lastDeliveryAt === null ? 'since the service started' : `since ${alert.lastDeliveryAt}`}, while the poller found ${plural(alert.newLogs, 'new log')} it had not delivered. Check the stream's status in the Auth0 dashboard (Monitoring → Streams): it may be paused or suspended.`,
       ]];
     case 'stream-resumed':
       return [':loud_sound: Log stream delivering again', [`After ${formatDuration(alert.silentMs)} of silence.`]];

@@ -1,6 +1,6 @@
-import { decideAfterRun, decideOnStreamDelivery, emptyAlertingState, normalizeAlertingState, streamDeliveryNeedsWrite, type AlertingState, type AlertPolicy, type RunFacts } from '../../src/alerts/alert-rules';
+import { decideAfterRun, emptyAlertingState, normalizeAlertingState, type AlertingState, type AlertPolicy, type RunFacts } from '../../src/alerts/alert-rules';
 
-const policy: AlertPolicy = { sendSuccess: false, lagThresholdMs: 60 * 60_000, reminderEveryMs: 60 * 60_000, streamSilenceMs: 15 * 60_000 };
+const policy: AlertPolicy = { sendSuccess: false, lagThresholdMs: 60 * 60_000, reminderEveryMs: 60 * 60_000 };
 const T0 = Date.parse('2026-11-23T12:00:00.000Z');
 const minutes = (n: number): number => n * 60_000;
 
@@ -71,21 +71,30 @@ describe('alert rules', () => {
     expect(state.laggingSince).toBe(new Date(T0).toISOString());
   });
 
-  it('call a stream silent once when the poller keeps finding logs it did not deliver, and its return once', () => {
-    let state: AlertingState = decideOnStreamDelivery(emptyAlertingState(), T0).next;
-    expect(replay([run(T0 + minutes(5))], policy, state).alerts).toEqual([]); // quiet for 5 minutes only
-    const silent = replay([run(T0 + minutes(20)), run(T0 + minutes(25)), run(T0 + minutes(30), { exported: 0 })], policy, state);
-    expect(silent.alerts).toEqual([{ kind: 'stream-silent', lastRecordAt: new Date(T0).toISOString(), newLogs: 10 }]);
-    state = silent.state;
-    expect(streamDeliveryNeedsWrite(state, T0 + minutes(31))).toBe(true);
-    const back = decideOnStreamDelivery(state, T0 + minutes(31));
-    expect(back.alerts).toEqual([{ kind: 'stream-resumed', silentMs: minutes(31) }]);
-    expect(decideOnStreamDelivery(back.next, T0 + minutes(32)).alerts).toEqual([]);
-    expect(streamDeliveryNeedsWrite(back.next, T0 + minutes(31) + 10_000)).toBe(false);
+  it('call a log stream silent once, as its activity judges it, and its return once', () => {
+    const last = new Date(T0).toISOString();
+    const silent = { silent: true, lastDeliveryAt: last };
+    const { alerts, state } = replay([
+      run(T0, { stream: { silent: false, lastDeliveryAt: last } }),
+      run(T0 + minutes(20), { stream: silent }),
+      run(T0 + minutes(25), { stream: silent }),
+      failed(T0 + minutes(28), { stream: { silent: false, lastDeliveryAt: last } }),
+      run(T0 + minutes(30), { stream: silent }),
+      run(T0 + minutes(32), { stream: { silent: null, lastDeliveryAt: null } }), // restarted: cannot tell yet
+      run(T0 + minutes(35), { stream: { silent: false, lastDeliveryAt: new Date(T0 + minutes(34)).toISOString() } }),
+      run(T0 + minutes(40), { stream: { silent: false, lastDeliveryAt: new Date(T0 + minutes(39)).toISOString() } }),
+    ]);
+    expect(alerts.filter((a) => a.kind.startsWith('stream'))).toEqual([
+      { kind: 'stream-silent', lastDeliveryAt: last, newLogs: 10 },
+      { kind: 'stream-resumed', silentMs: minutes(15) },
+    ]);
+    expect(state.streamSilentSince).toBeNull();
   });
 
-  it('never call a stream silent when no stream ever delivered', () => {
-    expect(replay([run(T0), run(T0 + minutes(60))]).alerts).toEqual([]);
+  it('forget a silent stream that is no longer configured, without an alert', () => {
+    const { alerts, state } = replay([run(T0, { stream: { silent: true, lastDeliveryAt: null } }), run(T0 + minutes(5))]);
+    expect(alerts).toEqual([{ kind: 'stream-silent', lastDeliveryAt: null, newLogs: 10 }]);
+    expect(state.streamSilentSince).toBeNull();
   });
 
   it('cut a long cause short', () => {
