@@ -1,12 +1,13 @@
 /**
  * A run as the outside world triggers it: take the run lease, run the
- * pipeline, append the run to the history and release the lease. Used by the
+ * pipeline, append the run to the history and release the lease, then send
+ * the alerts that write decided (bounded in time; see alerts/). Used by the
  * CLI, the service and the webtask alike, so all three share one lock and one
  * history in the state document.
  */
 import { randomUUID } from 'node:crypto';
 import { backlogLagSeconds, decideAfterRun, DEFAULT_REMINDER_EVERY_MS, type Alert, type AlertPolicy } from './alerts/alert-rules';
-import { deliverAlerts, type AlertDelivery } from './alerts/deliver-alerts';
+import { deliverAndRecord, type AlertDelivery } from './alerts/deliver-alerts';
 import type { Config } from './config';
 import { RunInProgressError, toErrorRecord } from './errors';
 import type { LogStreamActivity } from './log-stream/activity';
@@ -82,13 +83,7 @@ export async function runExport(deps: RunDeps, config: Config, options: RunOptio
   }
   metrics.runFinished({ status: result.status, trigger: options.trigger, durationMs: result.durationMs, lagSeconds: backlogLagSeconds(result), finishedAt: Date.parse(result.finishedAt) });
   if (deps.notifier && alerts.length > 0) {
-    const deliveries = options.redact(await deliverAlerts(alerts, deps.notifier, deps.log, metrics));
-    result.alerts = deliveries;
-    try {
-      await deps.store.update((state) => ({ ...state, runs: state.runs.map((r) => (r.id === runId ? { ...r, alerts: deliveries } : r)) }));
-    } catch (error) {
-      deps.log.error(`could not record the alerts' delivery in the history: ${error instanceof Error ? error.message : String(error)}`);
-    }
+    result.alerts = await deliverAndRecord(alerts, runId, { notifier: deps.notifier, store: deps.store, log: deps.log, metrics, redact: options.redact });
   }
   return result;
 }

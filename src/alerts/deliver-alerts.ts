@@ -4,7 +4,8 @@
  * Never rejects; each outcome goes to the progress lines, the metrics and
  * (through the caller) the run history.
  */
-import type { Logger, Metrics, Notifier } from '../ports';
+import type { Logger, Metrics, Notifier, StateStore } from '../ports';
+import type { Redactor } from '../runtime/redact';
 import type { Alert, AlertKind } from './alert-rules';
 
 export interface AlertDelivery {
@@ -29,4 +30,19 @@ export async function deliverAlerts(alerts: readonly Alert[], notifier: Notifier
     else log.warn(`alert "${alert.kind}" not delivered after ${delivery.attempts} attempt${delivery.attempts === 1 ? '' : 's'}: ${delivery.detail ?? 'unknown'}`);
     return delivery;
   }));
+}
+
+/** Delivers a run's alerts, then adds the outcomes to that run's record in the history. */
+export async function deliverAndRecord(
+  alerts: readonly Alert[],
+  runId: string,
+  deps: { notifier: Notifier; store: StateStore; log: Logger; metrics: Metrics; redact: Redactor },
+): Promise<AlertDelivery[]> {
+  const deliveries = deps.redact(await deliverAlerts(alerts, deps.notifier, deps.log, deps.metrics));
+  try {
+    await deps.store.update((state) => ({ ...state, runs: state.runs.map((r) => (r.id === runId ? { ...r, alerts: deliveries } : r)) }));
+  } catch (error) {
+    deps.log.error(`could not record the alerts' delivery in the history: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return deliveries;
 }
