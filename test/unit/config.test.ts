@@ -195,9 +195,12 @@ describe('loadConfig', () => {
     });
 
     it('counts as a secret, as every setting the registry marks secret does', () => {
-      const config = loadConfig({ ...collector, PAPERTRAIL_TOKEN: token, ADMIN_TOKEN: 'an-admin-token-0123456789' });
-      expect(secretValues(config).sort()).toEqual([collector.AUTH0_CLIENT_SECRET, 'an-admin-token-0123456789', token].sort());
-      expect(SETTINGS.filter((s) => s.secret === true).map((s) => s.name).sort()).toEqual(['ADMIN_TOKEN', 'AUTH0_CLIENT_SECRET', 'PAPERTRAIL_TOKEN', 'STATE_URL']);
+      const hook = 'https://hooks.slack.com/services/T0000/B0000/abcdefabcdef0123';
+      const config = loadConfig({ ...collector, PAPERTRAIL_TOKEN: token, ADMIN_TOKEN: 'an-admin-token-0123456789', SLACK_INCOMING_WEBHOOK_URL: hook });
+      // The webhook counts twice: the whole URL, and its path (the credential) on its own.
+      expect(secretValues(config).sort()).toEqual([collector.AUTH0_CLIENT_SECRET, 'an-admin-token-0123456789', token, hook, new URL(hook).pathname].sort());
+      // METRICS_TOKEN is the service's: serve adds it to its redactor.
+      expect(SETTINGS.filter((s) => s.secret === true).map((s) => s.name).sort()).toEqual(['ADMIN_TOKEN', 'AUTH0_CLIENT_SECRET', 'METRICS_TOKEN', 'PAPERTRAIL_TOKEN', 'SLACK_INCOMING_WEBHOOK_URL', 'STATE_URL']);
     });
   });
 });
