@@ -10,6 +10,7 @@ import { killAllClis, runCli, type CliResult } from '../support/cli';
 import { checkDelivery } from '../support/delivery';
 import type { TenantEvent } from '../support/events';
 import { exportEnv } from '../support/export-env';
+import { readStoredState } from '../support/stored-state';
 import { startFakeTenant, type FakeTenant } from '../support/fake-tenant';
 import { startRsyslogReceiver, stopAllReceivers, type RsyslogReceiver } from '../support/rsyslog-receiver';
 import { STAND_IN_PATH, startSlackStandIn, type SlackStandIn, type StandInMode } from '../support/slack-stand-in';
@@ -104,8 +105,10 @@ describe('Slack alerts', () => {
     expect(slack.bodies).toHaveLength(2);
     expect(checkDelivery(eventsOf(tenant), await receiver.messages())).toMatchObject({ delivered: 380, missing: 0 });
 
-    const state = readFileSync(env.STORAGE_FILE, 'utf8');
-    const runs = (JSON.parse(state) as { runs: { alerts?: unknown }[] }).runs;
+    const stored = readStoredState(env.STORAGE_FILE);
+    // Scanned as well: the database file's bytes and the document read from it.
+    const state = `${readFileSync(env.STORAGE_FILE, 'latin1')}\n${JSON.stringify(stored)}`;
+    const runs = stored.runs;
     expect(runs.filter((r) => r.alerts !== undefined).map((r) => r.alerts)).toEqual([
       [{ kind: 'failing', delivered: true, attempts: 1 }],
       [{ kind: 'recovered', delivered: true, attempts: 1 }],
@@ -125,7 +128,7 @@ describe('Slack alerts', () => {
     expect(slack.bodies[0]?.text).toContain('120 logs exported');
     expect(slack.bodies[1]?.text).toContain('7 logs exported');
     expect(slack.bodies.every((b) => Array.isArray(b.blocks))).toBe(true);
-    expectNoSecrets([...slack.raw, ...outputs, readFileSync(env.STORAGE_FILE, 'utf8')], slack.url);
+    expectNoSecrets([...slack.raw, ...outputs, readFileSync(env.STORAGE_FILE, 'latin1'), JSON.stringify(readStoredState(env.STORAGE_FILE))], slack.url);
   });
 
   it.each<StandInMode>(['error-500', 'hang', 'refuse'])('a webhook that does %s changes nothing about the runs', async (mode) => {
@@ -156,10 +159,10 @@ describe('Slack alerts', () => {
       expect(checkDelivery(eventsOf(tenant), messages.filter((m) => m.hostname === system), { system })).toMatchObject({ delivered: 2_100, missing: 0 });
     }
     // Each run triggered an alert, and the history says it was not delivered.
-    const runs = (JSON.parse(readFileSync(alerted.STORAGE_FILE, 'utf8')) as { runs: { alerts?: { kind: string; delivered: boolean }[] }[] }).runs;
+    const runs = readStoredState(alerted.STORAGE_FILE).runs;
     expect(runs.map((r) => r.alerts?.map((x) => `${x.kind}:${String(x.delivered)}`))).toEqual([['run-summary:false'], ['failing:false'], ['recovered:false', 'run-summary:false']]);
     expect(recovered[1].stderr).toMatch(/alert "recovered" not delivered/);
     if (mode === 'error-500') expect(slack.raw.length).toBe(3 * 4); // three attempts for each of four alerts
-    expectNoSecrets([...slack.raw, ...outputs, readFileSync(alerted.STORAGE_FILE, 'utf8')], slack.url);
+    expectNoSecrets([...slack.raw, ...outputs, readFileSync(alerted.STORAGE_FILE, 'latin1'), JSON.stringify(readStoredState(alerted.STORAGE_FILE))], slack.url);
   });
 });
