@@ -28,6 +28,10 @@ function secret(setting) {
       options: [{ value: '', text: 'All levels' }, ...[4, 3, 2, 1, 0].map((level) => ({ value: String(level), text: `${capitalize(LOG_LEVEL_NAMES[level])} and above` }))],
     });
   }
+  if (setting.name === 'SLACK_SEND_SUCCESS') {
+    // As the original offered it, so a migrating tenant's value still matches an option.
+    Object.assign(entry, { type: 'select', allowMultiple: false, options: [{ value: 'false', text: 'No' }, { value: 'true', text: 'Yes' }] });
+  }
   if (setting.name === 'LOG_TYPES') {
     Object.assign(entry, {
       type: 'select',

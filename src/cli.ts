@@ -47,6 +47,10 @@ Settings (environment variables):
   STORAGE_FILE         SQLite state database (default ./data/state.db)
   STATE_URL            PostgreSQL URL to keep the state in instead (shared by replicas)
   MAX_RUN_SECONDS      Time budget of one run (default 900)
+  SLACK_INCOMING_WEBHOOK_URL  Slack/Mattermost webhook for alerts (a secret)
+  SLACK_SEND_SUCCESS   true: a summary after every exporting run (default false)
+  LAG_ALERT_MINUTES    Alert when a run ends this far behind (default 60)
+  METRICS_TOKEN        serve: bearer token for GET /metrics only
 
 Output: the run report as JSON on stdout; progress lines on stderr.
 Exit codes: 0 success, 1 run failed (checkpoint stays at the last delivered page),

@@ -35,8 +35,18 @@ export interface Config {
   maxRunMs: number;
   /** Bearer token for manual triggers, resets and full run history; null = none configured. */
   adminToken: string | null;
+  alerts: AlertSettings;
   /** Non-fatal remarks about the settings, carried into every run report. */
   warnings: string[];
+}
+
+export interface AlertSettings {
+  /** SLACK_INCOMING_WEBHOOK_URL; null = no alerts are sent. A secret: the URL is the credential. */
+  webhookUrl: string | null;
+  /** SLACK_SEND_SUCCESS: a summary after every run that exported something. */
+  sendSuccess: boolean;
+  /** LAG_ALERT_MINUTES, in ms. */
+  lagThresholdMs: number;
 }
 
 export interface LogFilter {
@@ -61,6 +71,7 @@ export const DEFAULTS = {
   MAX_RUN_SECONDS_STANDALONE: 900,
   /** Webtask requests are cut off at about 30 s; leave room to answer. */
   MAX_RUN_SECONDS_WEBTASK: 20,
+  LAG_ALERT_MINUTES: 60,
 } as const;
 
 const LEVEL_NAMES: Readonly<Record<string, LogLevel>> = { debug: 0, info: 1, warning: 2, warn: 2, error: 3, critical: 4 };
@@ -216,6 +227,8 @@ export function loadConfig(env: Environment, runtime: Runtime = 'standalone'): C
     problem('ADMIN_TOKEN', 'is shorter than 16 characters or contains spaces.', 'use a long random value, e.g. the output of "openssl rand -hex 24", or leave it empty.');
   }
 
+  const alerts = parseAlertSettings(get, problem);
+
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -230,8 +243,43 @@ export function loadConfig(env: Environment, runtime: Runtime = 'standalone'): C
     legacyStateFile,
     maxRunMs: maxRunSeconds * 1000,
     adminToken,
+    alerts,
     warnings,
   };
+}
+
+function parseAlertSettings(get: (name: string) => string, problem: ProblemFn): AlertSettings {
+  const rawUrl = get('SLACK_INCOMING_WEBHOOK_URL');
+  let webhookUrl: string | null = null;
+  if (rawUrl !== '' && rawUrl !== '-') {
+    let url: URL | null = null;
+    try {
+      url = new URL(rawUrl);
+    } catch {
+      url = null;
+    }
+    // The URL is the credential, so the problem never repeats it.
+    if (url === null || url.protocol !== 'https:' || url.hostname === '' || url.username !== '' || url.password !== '') {
+      problem('SLACK_INCOMING_WEBHOOK_URL', 'is not an https URL.', 'paste the whole "Webhook URL" Slack shows for the incoming webhook, starting with "https://", or leave it empty for no alerts.');
+    } else {
+      webhookUrl = url.href;
+    }
+  }
+  const rawSuccess = get('SLACK_SEND_SUCCESS').toLowerCase();
+  if (rawSuccess !== '' && rawSuccess !== 'true' && rawSuccess !== 'false') {
+    problem('SLACK_SEND_SUCCESS', `"${rawSuccess}" is neither true nor false.`, 'use "true" for a summary after every run that exported something, or "false" (the default).');
+  }
+  const rawLag = get('LAG_ALERT_MINUTES');
+  let lagMinutes: number = DEFAULTS.LAG_ALERT_MINUTES;
+  if (rawLag !== '') {
+    const parsed = parseWhole(rawLag);
+    if (parsed === null || parsed < 1 || parsed > 10_080) {
+      problem('LAG_ALERT_MINUTES', `"${rawLag}" is out of range.`, `use a whole number of minutes from 1 to 10080, or leave it empty for ${DEFAULTS.LAG_ALERT_MINUTES}.`);
+    } else {
+      lagMinutes = parsed;
+    }
+  }
+  return { webhookUrl, sendSuccess: rawSuccess === 'true', lagThresholdMs: lagMinutes * 60_000 };
 }
 
 type ProblemFn = (setting: string, text: string, fix: string) => void;
@@ -266,7 +314,8 @@ function parseLogTypes(raw: string, problem: ProblemFn, warnings: string[]): Rea
 
 /** The settings that are secret: their values never appear in any output. */
 export function secretValues(config: Config): string[] {
-  return [config.auth0.clientSecret, config.adminToken, config.papertrail.token].filter((value): value is string => value !== null).concat(databasePasswords(config.stateUrl));
+  return [config.auth0.clientSecret, config.adminToken, config.papertrail.token].filter((value): value is string => value !== null).concat(databasePasswords(config.stateUrl))
+    .concat(config.alerts.webhookUrl === null ? [] : webhookSecrets(config.alerts.webhookUrl));
 }
 
 function isPostgresUrl(value: string): boolean {
@@ -294,4 +343,19 @@ function databasePasswords(stateUrl: string | null): string[] {
   } catch {
     return [stateUrl];
   }
+}
+
+/**
+ * A webhook URL's secret part is its path (Slack: /services/T…/B…/<token>), so
+ * both the whole URL and the path are masked wherever they could appear.
+ */
+export function webhookSecrets(url: string): string[] {
+  let path = '';
+  try {
+    const parsed = new URL(url);
+    path = parsed.pathname + parsed.search;
+  } catch {
+    // Not a URL (a bad setting): mask the value as given.
+  }
+  return [url, ...(path.length >= 6 ? [path] : [])];
 }

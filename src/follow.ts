@@ -20,7 +20,7 @@
 import type { RateLimitStatus } from './auth0/management-api-client';
 import type { Config } from './config';
 import { RunInProgressError } from './errors';
-import type { Clock, Logger, ShippedIds, StateStore } from './ports';
+import type { Clock, Logger, Metrics, ShippedIds, StateStore } from './ports';
 import { runExport, type ExportResult, type RunOptions } from './run-export';
 import { createAdapters, createSink } from './runtime/compose';
 
@@ -130,6 +130,7 @@ export interface FollowServiceOptions {
   store: StateStore;
   /** The record of shipped ids the standalone stores keep. */
   shipped?: ShippedIds;
+  metrics?: Metrics;
   log: Logger;
   clock: Clock;
   pollIntervalMs: number;
@@ -145,11 +146,11 @@ export interface FollowServiceOptions {
  */
 export async function followService(options: FollowServiceOptions): Promise<void> {
   const { config, store, log, clock } = options;
-  const adapters = createAdapters(config, { store, ...(options.shipped ? { shipped: options.shipped } : {}), log, clock });
+  const adapters = createAdapters(config, { store, ...(options.shipped ? { shipped: options.shipped } : {}), ...(options.metrics ? { metrics: options.metrics } : {}), log, clock });
   try {
     await follow(
       {
-        run: () => runExport({ ...adapters.deps, sink: createSink(config, clock) }, config, { ...options.runOptions, trigger: 'follow', summariseIdle: true }),
+        run: () => runExport({ ...adapters.deps, sink: createSink(config, clock, options.metrics) }, config, { ...options.runOptions, trigger: 'follow', summariseIdle: true }),
         isPaused: async () => (await store.read()).paused,
         rateLimit: () => adapters.rateLimit(),
         clock,

@@ -1,9 +1,10 @@
 /**
  * The seams of the program. The run loop talks only to these interfaces;
  * adapters (Auth0 over HTTPS, Papertrail over TLS, a database or webtask
- * storage, the system clock) live in their own files and are tested against
+ * storage, the system clock, a Slack webhook, Prometheus) live in their own files and are tested against
  * real servers, while the core is tested with in-memory fakes.
  */
+import type { Alert } from './alerts/alert-rules';
 import type { Auth0Log } from './auth0/auth0-log';
 import type { StateDocument } from './storage/state';
 
@@ -81,3 +82,56 @@ export interface Logger {
   warn(message: string): void;
   error(message: string): void;
 }
+
+/** Where alerts go (a Slack-compatible incoming webhook). */
+export interface Notifier {
+  /**
+   * Delivers one alert within a short, bounded time, retrying a little.
+   * Never rejects: the outcome is reported, and a failed delivery never
+   * fails, slows beyond that bound or blocks the run that triggered it.
+   */
+  notify(alert: Alert): Promise<NotifyOutcome>;
+}
+
+export interface NotifyOutcome {
+  delivered: boolean;
+  attempts: number;
+  /** Why it was not delivered (an error code or HTTP status); never the webhook URL. */
+  detail?: string;
+}
+
+/**
+ * What the program counts, for GET /metrics. Called per page, per request or
+ * per run, never per event, so the hot path stays cheap. `noMetrics` is the
+ * default; the extension, which has no /metrics, never loads prom-client.
+ */
+export interface Metrics {
+  /** A page whose checkpoint was saved: its counts, as the run report adds them. */
+  pageSaved(page: { fetched: number; exported: number; filteredOut: number; truncated: number }): void;
+  /** The sink confirmed a page of logs after `ms`. */
+  pageConfirmed(ms: number): void;
+  sinkFailed(code: string): void;
+  /** A run ended (`skipped`: another run held the lease). `lagSeconds` is the backlog lag (0 when caught up). */
+  runFinished(run: { status: 'ok' | 'failed' | 'skipped'; trigger: string; durationMs: number; lagSeconds: number | null; finishedAt: number }): void;
+  /** An answer from Auth0 (`status` 0: no answer: timeout or network error). */
+  auth0Response(endpoint: 'logs' | 'token', status: number): void;
+  rateLimitWait(ms: number): void;
+  tokenRefreshed(): void;
+  /** A log-stream request answered with `status`. */
+  streamRequest(status: number): void;
+  streamRecords(outcome: 'shipped' | 'filtered' | 'duplicate', count: number): void;
+  alertSent(kind: string, delivered: boolean): void;
+}
+
+export const noMetrics: Metrics = {
+  pageSaved: () => undefined,
+  pageConfirmed: () => undefined,
+  sinkFailed: () => undefined,
+  runFinished: () => undefined,
+  auth0Response: () => undefined,
+  rateLimitWait: () => undefined,
+  tokenRefreshed: () => undefined,
+  streamRequest: () => undefined,
+  streamRecords: () => undefined,
+  alertSent: () => undefined,
+};

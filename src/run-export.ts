@@ -1,13 +1,17 @@
 /**
  * A run as the outside world triggers it: take the run lease, run the
- * pipeline, append the run to the history and release the lease. Used by the
+ * pipeline, append the run to the history and release the lease, then send
+ * the alerts that write decided (bounded in time; see alerts/). Used by the
  * CLI, the service and the webtask alike, so all three share one lock and one
  * history in the state document.
  */
 import { randomUUID } from 'node:crypto';
+import { backlogLagSeconds, decideAfterRun, DEFAULT_REMINDER_EVERY_MS, type Alert, type AlertPolicy } from './alerts/alert-rules';
+import { deliverAndRecord, type AlertDelivery } from './alerts/deliver-alerts';
 import type { Config } from './config';
 import { RunInProgressError, toErrorRecord } from './errors';
 import type { LogStreamActivity } from './log-stream/activity';
+import { noMetrics } from './ports';
 import { runOnce, type RunDeps, type RunReport } from './run-once';
 import type { Redactor } from './runtime/redact';
 import { appendRun, isLeaseHeld, type RunRecord } from './storage/state';
@@ -26,6 +30,8 @@ export interface ExportResult extends RunReport {
   runId: string;
   trigger: string;
   logStream?: LogStreamActivity;
+  /** The alerts this run triggered, and whether each was delivered. */
+  alerts?: AlertDelivery[];
 }
 
 /** A lease outlives the run's own budget by this much, to cover the final writes. */
@@ -34,14 +40,20 @@ const LEASE_SLACK_MS = 60_000;
 export async function runExport(deps: RunDeps, config: Config, options: RunOptions): Promise<ExportResult> {
   const runId = randomUUID();
   const now = deps.clock.now();
-  await deps.store.update((state) => {
-    const lease = state.lease;
-    if (isLeaseHeld(lease, now) && lease.owner !== runId) {
-      throw new RunInProgressError(`Another run holds the lease until ${new Date(lease.expiresAt).toISOString()}; this trigger did nothing.`);
-    }
-    // The store adds who holds it (see Lease), so that a holder's death voids it.
-    return { ...state, lease: { owner: runId, expiresAt: now + config.maxRunMs + LEASE_SLACK_MS } };
-  });
+  const metrics = deps.metrics ?? noMetrics;
+  try {
+    await deps.store.update((state) => {
+      const lease = state.lease;
+      if (isLeaseHeld(lease, now) && lease.owner !== runId) {
+        throw new RunInProgressError(`Another run holds the lease until ${new Date(lease.expiresAt).toISOString()}; this trigger did nothing.`);
+      }
+      // The store adds who holds it (see Lease), so that a holder's death voids it.
+      return { ...state, lease: { owner: runId, expiresAt: now + config.maxRunMs + LEASE_SLACK_MS } };
+    });
+  } catch (error) {
+    if (error instanceof RunInProgressError) metrics.runFinished({ status: 'skipped', trigger: options.trigger, durationMs: 0, lagSeconds: null, finishedAt: now });
+    throw error;
+  }
 
   let report: RunReport;
   try {
@@ -52,17 +64,38 @@ export async function runExport(deps: RunDeps, config: Config, options: RunOptio
   }
   const result: ExportResult = options.redact({ ...report, runId, trigger: options.trigger, ...(options.logStream ? { logStream: options.logStream() } : {}) });
   const record = toRunRecord(result);
+  // Decided inside the conflict-checked write, so each change of state is alerted once
+  // whatever else writes at the same time; without a notifier, alerting state stays as it was.
+  let alerts: Alert[] = [];
   try {
-    await deps.store.update((state) => ({
-      ...state,
-      lease: state.lease?.owner === runId ? null : state.lease,
-      runs: appendRun(state.runs, record, options.summariseIdle ?? false),
-      lastSuccessAt: result.status === 'ok' ? result.finishedAt : state.lastSuccessAt,
-    }));
+    await deps.store.update((state) => {
+      const decision = deps.notifier ? decideAfterRun(state.alerting, result, alertPolicy(config)) : { next: state.alerting, alerts: [] };
+      alerts = decision.alerts;
+      return {
+        ...state,
+        lease: state.lease?.owner === runId ? null : state.lease,
+        runs: appendRun(state.runs, record, options.summariseIdle ?? false),
+        lastSuccessAt: result.status === 'ok' ? result.finishedAt : state.lastSuccessAt,
+        alerting: decision.next,
+      };
+    });
   } catch (error) {
+    alerts = [];
     deps.log.error(`could not record the run in the history: ${error instanceof Error ? error.message : String(error)}`);
   }
+  metrics.runFinished({ status: result.status, trigger: options.trigger, durationMs: result.durationMs, lagSeconds: backlogLagSeconds(result), finishedAt: Date.parse(result.finishedAt) });
+  if (deps.notifier && alerts.length > 0) {
+    result.alerts = await deliverAndRecord(alerts, runId, { notifier: deps.notifier, store: deps.store, log: deps.log, metrics, redact: options.redact });
+  }
   return result;
+}
+
+function alertPolicy(config: Config): AlertPolicy {
+  return {
+    sendSuccess: config.alerts.sendSuccess,
+    lagThresholdMs: config.alerts.lagThresholdMs,
+    reminderEveryMs: DEFAULT_REMINDER_EVERY_MS,
+  };
 }
 
 function failedReport(finished: number, started: number, error: unknown): RunReport {
@@ -74,7 +107,7 @@ function failedReport(finished: number, started: number, error: unknown): RunRep
 }
 
 function toRunRecord(result: ExportResult): RunRecord {
-  const { runId, startSource: _startSource, error, warnings, ...report } = result;
+  const { runId, startSource: _startSource, error, warnings, alerts: _alerts, ...report } = result;
   return {
     id: runId,
     ...report,

@@ -17,7 +17,7 @@
  */
 import type { Config } from './config';
 import { OutOfTimeError, SinkError, toErrorRecord, type ErrorRecord } from './errors';
-import type { Auth0LogsClient, Clock, LogSink, Logger, ShippedIds, StateStore } from './ports';
+import { noMetrics, type Auth0LogsClient, type Clock, type LogSink, type Logger, type Metrics, type Notifier, type ShippedIds, type StateStore } from './ports';
 import { fetchLogs, type FetchedPage } from './stages/fetch-logs';
 import { filterLogs } from './stages/filter-logs';
 import { readCheckpoint, type StartSource } from './stages/read-checkpoint';
@@ -34,6 +34,9 @@ export interface RunDeps {
   log: Logger;
   /** The record of shipped ids shared with the log stream: pages skip what it shipped, and are recorded in it. */
   shipped?: ShippedIds;
+  /** Where alerts go; none configured, none decided or sent. */
+  notifier?: Notifier | undefined;
+  metrics?: Metrics | undefined;
 }
 
 export type StopReason = 'caught-up' | 'deadline' | 'rate-limit' | 'shutdown' | 'error';
@@ -106,6 +109,7 @@ interface Group {
  */
 export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSignal, limits: GroupLimits = groupLimitsFor(config)): Promise<RunReport> {
   const { clock, log } = deps;
+  const metrics = deps.metrics ?? noMetrics;
   const started = clock.now();
   // Requests and waits stop this much before the budget, leaving time to save and report within it.
   const deadline = started + config.maxRunMs - Math.min(FINISH_MARGIN_MS, config.maxRunMs / 20);
@@ -164,6 +168,7 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
     await saveCheckpoint(deps.store, group.lastId, group.newestDate);
     if (group.lines.length > 0) beforeLastGroup = report.checkpoint;
     if (report.alreadyShipped !== undefined) report.alreadyShipped += group.alreadyShipped;
+    metrics.pageSaved({ fetched: group.fetched, exported: group.lines.length, filteredOut: group.filteredOut, truncated: group.truncated });
     const first = report.pages + 1;
     report.pages += group.pages;
     report.fetched += group.fetched;

@@ -18,6 +18,7 @@ import { loadLogStreamSettings, loadServiceTls, type LogStreamSettings, type Ser
 import { systemClock } from './clock';
 import { TlsSessionCache, TlsSyslogSink } from './papertrail/tls-syslog-sink';
 import type { ShippedIds } from './ports';
+import { PrometheusMetrics } from './metrics/prometheus-metrics';
 import { runExport } from './run-export';
 import { createAdapters } from './runtime/compose';
 import { createLogger } from './runtime/logger';
@@ -35,6 +36,8 @@ export interface ServiceSettings {
   logStream: LogStreamSettings;
   /** Serve HTTPS with this pair (Auth0 sends log streams only to publicly trusted certificates). */
   tls: ServiceTls | null;
+  /** Bearer token for GET /metrics only; null when not set. */
+  metricsToken: string | null;
 }
 
 /** The SCHEDULE value for follow mode. */
@@ -72,8 +75,12 @@ export function loadServiceSettings(env: Environment): ServiceSettings {
   if (port < 0 || port > 65535) problems.push({ setting: 'PORT', problem: `"${rawPort}" is not a port number.`, fix: 'use a whole number from 0 to 65535 (0 picks a free port).' });
   const logStream = loadLogStreamSettings(env, problems);
   const tls = loadServiceTls(env, problems);
+  const metricsToken = (env['METRICS_TOKEN'] ?? '').trim() || null;
+  if (metricsToken !== null && (metricsToken.length < 16 || /\s/.test(metricsToken))) {
+    problems.push({ setting: 'METRICS_TOKEN', problem: 'is shorter than 16 characters or contains spaces.', fix: 'use a long random value, e.g. the output of "openssl rand -hex 24", or leave it empty.' });
+  }
   if (problems.length > 0) throw new ConfigError(problems);
-  return { schedule, pollIntervalMs: poll * 1000, host, port, logStream, tls };
+  return { schedule, pollIntervalMs: poll * 1000, host, port, logStream, tls, metricsToken };
 }
 
 function isLoopback(host: string): boolean {
@@ -107,9 +114,15 @@ export async function serve(env: Environment): Promise<number> {
     settings = service;
   }
 
-  const redact = createRedactor([...secretValues(config), settings.logStream.token ?? undefined]);
+  const redact = createRedactor([...secretValues(config), settings.logStream.token ?? undefined, settings.metricsToken ?? undefined]);
   const log = createLogger({ redact });
   const store = createStandaloneStore(config, log);
+  const metrics = new PrometheusMetrics();
+  try {
+    metrics.restore(await store.read());
+  } catch {
+    // Unreadable state is reported by the first run, with its fix.
+  }
   const shutdown = new AbortController();
   const inFlight = new Set<Promise<unknown>>();
   const track = (run: Promise<unknown>): void => {
@@ -118,6 +131,7 @@ export async function serve(env: Environment): Promise<number> {
   };
   // One record of shipped ids for the poller and the log stream, with holds so that neither ships what the other is shipping.
   const shipped = new HoldingShippedIds(store);
+  const adapt = (c: Config) => createAdapters(c, { store, shipped, log, metrics });
   const stream = createLogStream(config, settings.logStream, log, shipped);
   const runOptions = { signal: shutdown.signal, ...(stream ? { logStream: () => stream.snapshot() } : {}) };
   const following = settings.schedule === CONTINUOUS;
@@ -125,10 +139,11 @@ export async function serve(env: Environment): Promise<number> {
   let nextPollAt: number | null = null;
 
   const app = createApp({
-    scope: () => ({ config: () => config, store, log, createDeps: (c) => createAdapters(c, { store, shipped, log }), runOptions }),
+    scope: () => ({ config: () => config, store, log, createDeps: adapt, runOptions }),
     track,
     nextRunAt: () => (following ? (nextPollAt === null ? null : new Date(nextPollAt).toISOString()) : (cron?.nextRun()?.toISOString() ?? null)),
     ...(settings.logStream.token === null ? {} : { logStream: { stream, log } }),
+    metrics: { exposition: () => metrics.exposition(), token: settings.metricsToken },
   });
 
   const scheduled = async (): Promise<void> => {
@@ -142,7 +157,7 @@ export async function serve(env: Environment): Promise<number> {
       log.error(`scheduled run failed: ${(error as Error).message}`);
       return;
     }
-    const adapters = createAdapters(config, { store, shipped, log });
+    const adapters = adapt(config);
     const run = runExport(adapters.deps, config, { trigger: 'schedule', redact, ...runOptions });
     track(run);
     try {
@@ -187,7 +202,7 @@ export async function serve(env: Environment): Promise<number> {
   if (stream) log.info(`log stream: POST ${scheme}://<public host>${LOG_STREAM_PATH} (${settings.logStream.streamOnly ? 'stream only, no poller' : 'hybrid: the poller fills any gap'})`);
   // LOG_STREAM_ONLY: no follow loop either, as no cron runs.
   if (following && !settings.logStream.streamOnly) {
-    track(followService({ config, store, shipped, log, clock: systemClock, pollIntervalMs: settings.pollIntervalMs, runOptions: { redact, ...runOptions }, signal: shutdown.signal, onNextPoll: (at) => (nextPollAt = at) }));
+    track(followService({ config, store, shipped, metrics, log, clock: systemClock, pollIntervalMs: settings.pollIntervalMs, runOptions: { redact, ...runOptions }, signal: shutdown.signal, onNextPoll: (at) => (nextPollAt = at) }));
   }
 
   if (config.adminToken === null && !isLoopback(settings.host)) {

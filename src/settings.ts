@@ -42,6 +42,9 @@ export const SETTINGS: readonly SettingInfo[] = [
   { name: 'START_FROM', scope: 'all', required: false, description: 'A log id to (re)start the export after. Applied once per distinct value; empty continues from the checkpoint.' },
   { name: 'MAX_RUN_SECONDS', scope: 'all', required: false, default: '900', webtaskDefault: '20', description: 'Time budget of one run in seconds (5 to 86400). A run that runs out of time stops cleanly; the next one continues.' },
   { name: 'ADMIN_TOKEN', scope: 'all', required: false, secret: true, description: 'Bearer token for manual runs, checkpoint resets, pause/resume and the full run history. At least 16 characters.' },
+  { name: 'SLACK_INCOMING_WEBHOOK_URL', scope: 'all', required: false, secret: true, description: 'A Slack (or Slack-compatible, e.g. Mattermost) incoming webhook URL, https only, for alerts: failing, still failing (hourly), recovered, lagging, and a silent log stream. Kept secret.' },
+  { name: 'SLACK_SEND_SUCCESS', scope: 'all', required: false, default: 'false', description: 'true: also post a short summary after every run that exported something.' },
+  { name: 'LAG_ALERT_MINUTES', scope: 'all', required: false, default: '60', description: 'Alert when a run ends this many minutes or more behind the newest log it could read (1 to 10080), and again when it is back under.' },
   { name: 'STORAGE_FILE', scope: 'standalone', required: false, default: './data/state.db', description: 'The SQLite database in which the standalone CLI and service keep checkpoint, run lease, run history and shipped ids. A JSON state file of an earlier version found here (or at ./data/state.json when unset) is migrated into it once and kept as <file>.migrated.' },
   { name: 'STATE_URL', scope: 'standalone', required: false, secret: true, description: 'A PostgreSQL URL (postgres://user:password@host:5432/db) to keep the state in instead of STORAGE_FILE, shared by every replica and run pointed at it. Secret: the password is never shown.' },
   { name: 'SCHEDULE', scope: 'service', required: false, default: '*/5 * * * *', description: 'When the service runs an export: a cron expression of 5 fields, or 6 with seconds first; or `continuous` to follow the log (follow mode).' },
@@ -53,4 +56,5 @@ export const SETTINGS: readonly SettingInfo[] = [
   { name: 'LOG_STREAM_MAX_SILENCE_SECONDS', scope: 'service', required: false, default: '900', description: 'A log stream silent for longer than this while the poller finds logs it did not deliver is reported failing in /health.' },
   { name: 'TLS_CERT_FILE', scope: 'service', required: false, description: 'PEM certificate chain: with TLS_KEY_FILE, the service serves HTTPS itself (Auth0 streams only to publicly trusted certificates).' },
   { name: 'TLS_KEY_FILE', scope: 'service', required: false, description: 'PEM private key of TLS_CERT_FILE.' },
+  { name: 'METRICS_TOKEN', scope: 'service', required: false, secret: true, description: 'Bearer token that may read GET /metrics (and nothing else), for Prometheus. At least 16 characters. Without it, /metrics needs ADMIN_TOKEN when that is set, and is open when neither is.' },
 ];

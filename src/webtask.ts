@@ -8,7 +8,7 @@
  */
 import type { Request } from 'express';
 import { fromExpress } from 'webtask-tools';
-import { loadConfig, type Environment } from './config';
+import { loadConfig, webhookSecrets, type Environment } from './config';
 import { createApp } from './http/app';
 import { createAdapters } from './runtime/compose';
 import { createLogger } from './runtime/logger';
@@ -34,7 +34,9 @@ const app = createApp({
     const store = new WebtaskStateStore(context.storage);
     // Realtime logs show console output.
     // Every secret setting, as given: even one the parser would reject never reaches the realtime logs.
-    const log = createLogger({ stream: 'console', redact: createRedactor(SETTINGS.filter((s) => s.secret === true).map((s) => env[s.name])) });
+    // A webhook URL's path is masked on its own too (see webhookSecrets).
+    const secrets = [...SETTINGS.filter((s) => s.secret === true).map((s) => env[s.name]), ...webhookSecrets((env['SLACK_INCOMING_WEBHOOK_URL'] ?? '').trim())];
+    const log = createLogger({ stream: 'console', redact: createRedactor(secrets) });
     return {
       config: () => loadConfig(env, 'webtask'),
       store,

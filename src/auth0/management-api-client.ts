@@ -13,7 +13,7 @@
  */
 import { Auth0ApiError, OutOfTimeError } from '../errors';
 import { isCertificateFailure } from '../tls-trust';
-import type { Auth0LogsClient, Clock, LogsPage, LogsQuery } from '../ports';
+import type { Auth0LogsClient, Clock, LogsPage, LogsQuery, Metrics } from '../ports';
 
 /** What bounds every request, retry and wait of one call. */
 type Bounds = Pick<LogsQuery, 'deadline' | 'signal'>;
@@ -33,6 +33,7 @@ export interface ManagementApiClientOptions {
   maxAttempts?: number;
   /** Called before each wait, so the run can say why it is slow. */
   onWait?: (reason: string, ms: number) => void;
+  metrics?: Pick<Metrics, 'auth0Response' | 'rateLimitWait' | 'tokenRefreshed'>;
 }
 
 export interface RateLimitStatus extends RateLimit {
@@ -133,6 +134,7 @@ export class ManagementApiClient implements Auth0LogsClient {
         // Refresh a minute early (or at 90% of a short lifetime) so a token never expires mid-page.
         const margin = Math.min(60_000, lifetimeMs * 0.1);
         this.token = { value: parsed.access_token, refreshAt: this.options.clock.now() + lifetimeMs - margin };
+        this.options.metrics?.tokenRefreshed();
         return parsed.access_token;
       }
       const error = apiError(outcome, '/oauth/token');
@@ -152,11 +154,15 @@ export class ManagementApiClient implements Auth0LogsClient {
     const left = deadline - this.options.clock.now();
     if (left <= 0) throw new OutOfTimeError('The run reached its deadline before Auth0 answered.', { code: 'DEADLINE' });
     const timeoutMs = Math.min(this.requestTimeoutMs, left);
+    const endpoint = req.url.pathname === '/oauth/token' ? 'token' : 'logs';
     try {
-      return await this.options.transport({ ...req, timeoutMs, ...(signal ? { signal } : {}) });
+      const res = await this.options.transport({ ...req, timeoutMs, ...(signal ? { signal } : {}) });
+      this.options.metrics?.auth0Response(endpoint, res.status);
+      return res;
     } catch (error) {
       // Abandoned by the run: not a failure of Auth0's, and not to be retried.
       signal?.throwIfAborted();
+      this.options.metrics?.auth0Response(endpoint, 0);
       if (error instanceof HttpTimeoutError && timeoutMs < this.requestTimeoutMs) {
         // Cut short by the run's own deadline, not by a slow Auth0: stop cleanly.
         throw new OutOfTimeError('The run reached its deadline while waiting for Auth0; the next run continues.', { code: 'DEADLINE' });
@@ -202,6 +208,7 @@ export class ManagementApiClient implements Auth0LogsClient {
       throw new OutOfTimeError(`${reason}; it resets after this run's deadline, so the run stops here and the next run continues.`);
     }
     this.options.onWait?.(reason, ms);
+    this.options.metrics?.rateLimitWait(ms);
     await this.options.clock.sleep(ms, signal);
     // The bucket refilled (or we assume so); forget the stale reading.
     this.rateLimit = { ...this.rateLimit, remaining: null };

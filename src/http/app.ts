@@ -9,6 +9,7 @@
  *   control-routes   GET /runs             run history
  *                    POST /reset           move the checkpoint on purpose (recorded in the history)
  *                    POST /pause, /resume  the service's equivalent of the extension's State switch
+ *   metrics-routes   GET /metrics          Prometheus metrics (the service only)
  *
  * Threat model (see README, "Security"): the URL may be reachable by anyone and
  * the platform's cron call carries no identity we can verify. So an
@@ -24,6 +25,7 @@ import { controlRoutes } from './control-routes';
 import { dashboardRoutes } from './dashboard-routes';
 import { healthRoutes } from './health-routes';
 import { logStreamRoutes, type LogStreamRouteOptions } from './log-stream-routes';
+import { metricsRoutes, type MetricsSource } from './metrics-routes';
 import { triggerRoutes } from './trigger-routes';
 
 export type { RequestScope } from './access';
@@ -39,6 +41,8 @@ export interface AppOptions {
   nextRunAt?: () => string | null;
   /** The service's log stream endpoint; absent under webtask, which has no stream. */
   logStream?: Omit<LogStreamRouteOptions, 'now'>;
+  /** The service's metrics; the extension has none. */
+  metrics?: MetricsSource;
 }
 
 export const DEFAULT_MIN_OPEN_TRIGGER_INTERVAL_MS = 30_000;
@@ -71,6 +75,7 @@ export function createApp(options: AppOptions): express.Express {
   app.use(dashboardRoutes());
   app.use(healthRoutes(handlers, now, options.nextRunAt, options.logStream?.stream));
   app.use(controlRoutes(handlers, now));
+  if (options.metrics) app.use(metricsRoutes(handlers, options.metrics));
 
   // Never leak a stack or an internal message to a caller.
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {

@@ -34,7 +34,8 @@ const SCHEMA = `
     id smallint PRIMARY KEY CHECK (id = 1),
     checkpoint text, start_from text, last_success_at text, newest_exported_date text,
     paused smallint NOT NULL DEFAULT 0, last_open_trigger_at bigint,
-    lease_owner text, lease_expires_at bigint, lease_pid integer, lease_host text, lease_session text
+    lease_owner text, lease_expires_at bigint, lease_pid integer, lease_host text, lease_session text,
+    alerting text
   );
   CREATE TABLE runs (seq bigserial PRIMARY KEY, record text NOT NULL);
   CREATE TABLE shipped_ids (log_id text PRIMARY KEY, shipped_at bigint NOT NULL);
@@ -250,7 +251,21 @@ export class PostgresStateStore implements StandaloneStore, ShippedIds {
         throw error;
       }
     }
-    const version = Number((await client.query<{ version: number }>('SELECT max(version) AS version FROM schema_version')).rows[0]?.version);
+    let version = Number((await client.query<{ version: number }>('SELECT max(version) AS version FROM schema_version')).rows[0]?.version);
+    if (version === 1) {
+      // Schema 2 adds what alerting remembers between runs.
+      await client.query('BEGIN');
+      try {
+        await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
+        await client.query('ALTER TABLE state ADD COLUMN IF NOT EXISTS alerting text');
+        await client.query('INSERT INTO schema_version (version) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM schema_version WHERE version = $1)', [SCHEMA_VERSION]);
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+      version = SCHEMA_VERSION;
+    }
     if (version > SCHEMA_VERSION) throw new StorageError(`${this.description} was written by a newer version (schema ${version}); upgrade this program.`);
   }
 

@@ -31,7 +31,8 @@ const SCHEMA = `
     id INTEGER PRIMARY KEY CHECK (id = 1),
     checkpoint TEXT, start_from TEXT, last_success_at TEXT, newest_exported_date TEXT,
     paused INTEGER NOT NULL DEFAULT 0, last_open_trigger_at INTEGER,
-    lease_owner TEXT, lease_expires_at INTEGER, lease_pid INTEGER, lease_host TEXT, lease_session TEXT
+    lease_owner TEXT, lease_expires_at INTEGER, lease_pid INTEGER, lease_host TEXT, lease_session TEXT,
+    alerting TEXT
   );
   CREATE TABLE runs (seq INTEGER PRIMARY KEY AUTOINCREMENT, record TEXT NOT NULL);
   CREATE TABLE shipped_ids (log_id TEXT PRIMARY KEY, shipped_at INTEGER NOT NULL) WITHOUT ROWID;
@@ -149,6 +150,12 @@ export class SqliteStateStore implements StandaloneStore, ShippedIds {
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) throw new StorageError(`${this.description} was written by a newer version (schema ${version}); upgrade this program.`);
     if (version === SCHEMA_VERSION) return;
+    if (version === 1) {
+      // Schema 2 adds what alerting remembers between runs.
+      db.exec('ALTER TABLE state ADD COLUMN alerting TEXT');
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      return;
+    }
     db.exec(SCHEMA);
     if (legacy !== null) {
       const imported = readLegacyState(legacy);

@@ -7,10 +7,11 @@
  * one row, whatever the size of the history, and appending a run is one
  * INSERT (plus the DELETE of the oldest beyond the bound).
  */
+import { normalizeAlertingState } from '../alerts/alert-rules';
 import { RUN_HISTORY_LIMIT, STATE_VERSION, type Lease, type RunRecord, type StateDocument } from './state';
 
 /** The version of the tables; a store refuses a database written by a newer one. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 export interface StateRow {
   checkpoint: string | null;
@@ -24,16 +25,27 @@ export interface StateRow {
   lease_pid: number | null;
   lease_host: string | null;
   lease_session: string | null;
+  /** What alerting remembers (JSON); schema 2. */
+  alerting: string | null;
 }
 
 export const STATE_COLUMNS: readonly (keyof StateRow)[] = [
   'checkpoint', 'start_from', 'last_success_at', 'newest_exported_date', 'paused', 'last_open_trigger_at',
-  'lease_owner', 'lease_expires_at', 'lease_pid', 'lease_host', 'lease_session',
+  'lease_owner', 'lease_expires_at', 'lease_pid', 'lease_host', 'lease_session', 'alerting',
 ];
 
 /** SQL drivers hand back bigint columns as strings or numbers; the document holds numbers. */
 function num(value: unknown): number | null {
   return value === null || value === undefined ? null : Number(value);
+}
+
+function parseJson(text: string | null): unknown {
+  if (text === null) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 export function rowToDocument(row: StateRow, runs: RunRecord[]): StateDocument {
@@ -57,6 +69,7 @@ export function rowToDocument(row: StateRow, runs: RunRecord[]): StateDocument {
     newestExportedDate: row.newest_exported_date,
     paused: Boolean(Number(row.paused)),
     lastOpenTriggerAt: num(row.last_open_trigger_at),
+    alerting: normalizeAlertingState(parseJson(row.alerting)),
   };
 }
 
@@ -73,6 +86,7 @@ export function documentToRow(state: StateDocument): StateRow {
     lease_pid: state.lease?.pid ?? null,
     lease_host: state.lease?.host ?? null,
     lease_session: state.lease?.session ?? null,
+    alerting: JSON.stringify(state.alerting),
   };
 }
 

@@ -1,10 +1,12 @@
 /**
  * The one state document shared by the CLI, the service and the webtask:
- * checkpoint, run lease and run history. Webtask storage holds a single JSON
- * document of at most 500 KB, so everything lives here and the history is a
- * bounded ring.
+ * checkpoint, run lease, run history and what alerting remembers. Webtask
+ * storage holds a single JSON document of at most 500 KB, so everything lives
+ * here and the history is a bounded ring.
  */
 import type { LogStreamActivity } from '../log-stream/activity';
+import { emptyAlertingState, normalizeAlertingState, type AlertingState } from '../alerts/alert-rules';
+import type { AlertDelivery } from '../alerts/deliver-alerts';
 import type { RunReport } from '../run-once';
 
 export const STATE_VERSION = 1;
@@ -36,6 +38,8 @@ export type RunRecord = Omit<RunReport, 'startSource' | 'stoppedBy'> & {
   idlePolls?: number;
   /** The log stream's activity when the run ended (service with a stream only). */
   logStream?: LogStreamActivity;
+  /** The alerts this run triggered and whether each was delivered. */
+  alerts?: AlertDelivery[];
 };
 
 export interface StateDocument {
@@ -54,6 +58,8 @@ export interface StateDocument {
   paused: boolean;
   /** Epoch ms of the last trigger that was not authenticated, to limit how often anyone can start runs. */
   lastOpenTriggerAt: number | null;
+  /** What alerting remembers between runs (failing since, lagging since, ...). */
+  alerting: AlertingState;
 }
 
 function isIdle(run: RunRecord): boolean {
@@ -94,6 +100,7 @@ export function emptyState(): StateDocument {
     newestExportedDate: null,
     paused: false,
     lastOpenTriggerAt: null,
+    alerting: emptyAlertingState(),
   };
 }
 
@@ -113,6 +120,7 @@ export function normalizeState(raw: unknown): StateDocument {
   base.runs = Array.isArray(r['runs']) ? (r['runs'] as RunRecord[]).slice(-RUN_HISTORY_LIMIT) : [];
   base.paused = r['paused'] === true;
   base.lastOpenTriggerAt = typeof r['lastOpenTriggerAt'] === 'number' ? r['lastOpenTriggerAt'] : null;
+  base.alerting = normalizeAlertingState(r['alerting']);
   return base;
 }
 

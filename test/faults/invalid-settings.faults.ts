@@ -58,6 +58,11 @@ const CONFIG_CASES: readonly Case[] = [
   { setting: 'MAX_RUN_SECONDS', value: '10s', rule: 'a whole number' },
   { setting: 'ADMIN_TOKEN', value: 'short-token', rule: 'at least 16 characters' },
   { setting: 'ADMIN_TOKEN', value: 'long enough but has spaces', rule: 'no spaces' },
+  { setting: 'SLACK_INCOMING_WEBHOOK_URL', value: 'http://hooks.example.com/services/T0/B0/plaintext', rule: 'https only' },
+  { setting: 'SLACK_INCOMING_WEBHOOK_URL', value: 'hooks.example.com/services/T0/B0/x', rule: 'a URL' },
+  { setting: 'SLACK_SEND_SUCCESS', value: 'yes', rule: 'true or false' },
+  { setting: 'LAG_ALERT_MINUTES', value: '0', rule: 'at least 1' },
+  { setting: 'LAG_ALERT_MINUTES', value: '10081', rule: 'at most 10080' },
 ];
 
 const SERVICE_CASES: readonly Case[] = [
@@ -66,6 +71,7 @@ const SERVICE_CASES: readonly Case[] = [
   { setting: 'SCHEDULE', value: '61 * * * *', rule: 'a valid cron expression' },
   { setting: 'PORT', value: 'http', rule: 'a number' },
   { setting: 'PORT', value: '65536', rule: 'at most 65535' },
+  { setting: 'METRICS_TOKEN', value: 'short-token', rule: 'at least 16 characters' },
 ];
 
 /** Every loadConfig rule broken at once. */
@@ -73,6 +79,7 @@ const ALL_AT_ONCE: Readonly<Record<string, string>> = {
   AUTH0_DOMAIN: 'https://tenant.example.com', AUTH0_CLIENT_ID: '', AUTH0_CLIENT_SECRET: '', PAPERTRAIL_HOST: 'bad host', PAPERTRAIL_PORT: '0',
   PAPERTRAIL_SYSTEM: 'a b', PAPERTRAIL_PROGRAM: 'a b', BATCH_SIZE: '1000', LOG_LEVEL: 'loud', LOG_TYPES: 'a-b', START_FROM: 'x-y',
   MAX_RUN_SECONDS: '1', ADMIN_TOKEN: 'short', PAPERTRAIL_TOKEN: 'has = sign',
+  SLACK_INCOMING_WEBHOOK_URL: 'ftp://hooks.example.com/x', SLACK_SEND_SUCCESS: 'maybe', LAG_ALERT_MINUTES: 'soon',
 };
 
 const h = useHarness();

@@ -1,6 +1,7 @@
 /**
- * Promise: the client secret, the admin token and the Papertrail token never leave the process
- * they were given to: not on stdout or stderr, not in an HTTP answer, not in
+ * Promise: the client secret, the admin token, the Papertrail token, the
+ * metrics token and the Slack webhook URL never leave the process they were
+ * given to (the webhook is only ever posted to): not on stdout or stderr, not in an HTTP answer, not in
  * the run history, not in stored state, whether the run succeeds or fails.
  *
  * Distinctive values are given to the CLI, the service and the extension,
@@ -13,6 +14,7 @@ import { checkDelivery } from '../support/delivery';
 import type { CliResult } from '../support/cli';
 import type { FakeTenant } from '../support/fake-tenant';
 import type { RsyslogReceiver } from '../support/rsyslog-receiver';
+import { STAND_IN_PATH, startSlackStandIn } from '../support/slack-stand-in';
 import { recordFigures, RANK, stopwatch } from './support/figures';
 import { httpCall, useHarness, type HttpAnswer } from './support/harness';
 import { eventsOf } from './support/received';
@@ -24,6 +26,7 @@ const ADMIN_TOKEN = 'adm-Numbat5Distinctive-AdminToken-Q7m4';
 const PAPERTRAIL_TOKEN = '902174-Bilby6Distinctive_PapertrailTok';
 /** A token config rejects (a space), which its error must not echo either. */
 const BAD_PAPERTRAIL_TOKEN = '902174-Dingo2Distinctive Papertrail';
+const METRICS_TOKEN = 'mt-Quoll3Distinctive-MetricsToken-R5t1';
 /** Each secret, and the fragment that would betray it if only part leaked. */
 const NEEDLES: ReadonlyArray<readonly [string, string]> = [
   [CLIENT_SECRET, 'Quokka7Distinctive'],
@@ -31,6 +34,8 @@ const NEEDLES: ReadonlyArray<readonly [string, string]> = [
   [ADMIN_TOKEN, 'Numbat5Distinctive'],
   [PAPERTRAIL_TOKEN, 'Bilby6Distinctive'],
   [BAD_PAPERTRAIL_TOKEN, 'Dingo2Distinctive'],
+  [METRICS_TOKEN, 'Quoll3Distinctive'],
+  [STAND_IN_PATH, STAND_IN_PATH.split('/').at(-1) ?? STAND_IN_PATH],
 ];
 const CRON_RECORD = { schedule: '0 */5 * * * *', state: 'active' };
 const EVENTS = 50;
@@ -64,7 +69,7 @@ async function withDeliveryOf(tenant: FakeTenant, receiver: RsyslogReceiver) {
 }
 
 describe('secrets', () => {
-  it('never shows the client secret, the admin token or the Papertrail token in any output, answer, run history or stored state, in success or failure', async () => {
+  it('never shows the client secret, the admin, Papertrail or metrics token or the webhook URL in any output, answer, run history or stored state, in success or failure', async () => {
     const elapsed = stopwatch();
     const exhibits: Exhibit[] = [];
     const expectations: Array<[string, unknown, unknown]> = [];
@@ -72,10 +77,15 @@ describe('secrets', () => {
       expectations.push([what, actual, expected]);
     };
 
+    // Every alert goes to a Slack stand-in, whose received bodies are scanned too.
+    const slack = await startSlackStandIn(h.pki.server);
+    h.defer(() => slack.stop());
+    const SLACK = { SLACK_INCOMING_WEBHOOK_URL: slack.url, SLACK_SEND_SUCCESS: 'true' };
+
     // --- the CLI
     const cliTenant = await h.tenant({ count: EVENTS, clientSecret: CLIENT_SECRET });
     const cliReceiver = await h.receiver();
-    const env = h.env(cliTenant, cliReceiver, { ADMIN_TOKEN, PAPERTRAIL_TOKEN });
+    const env = h.env(cliTenant, cliReceiver, { ADMIN_TOKEN, PAPERTRAIL_TOKEN, ...SLACK });
     const ok = await h.run(env);
     const wrongSecret = await h.run({ ...env, AUTH0_CLIENT_SECRET: WRONG_SECRET });
     const down = await h.receiver();
@@ -99,7 +109,7 @@ describe('secrets', () => {
     // --- the service
     const serveTenant = await h.tenant({ count: EVENTS, clientSecret: CLIENT_SECRET });
     const serveReceiver = await h.receiver();
-    const serveEnv = h.env(serveTenant, serveReceiver, { ADMIN_TOKEN, PAPERTRAIL_TOKEN, SCHEDULE: '0 0 1 1 *' });
+    const serveEnv = h.env(serveTenant, serveReceiver, { ADMIN_TOKEN, PAPERTRAIL_TOKEN, METRICS_TOKEN, SCHEDULE: '0 0 1 1 *', ...SLACK });
     const service = await h.serve(serveEnv);
     const manual = await service.call('POST', '/run', { body: {}, token: ADMIN_TOKEN });
     const answers: Array<[string, HttpAnswer]> = [
@@ -110,18 +120,20 @@ describe('secrets', () => {
       ['serve health', await service.call('GET', '/health')],
       ['serve history', await service.call('GET', '/runs', { token: ADMIN_TOKEN })],
       ['serve history without token', await service.call('GET', '/runs')],
+      ['serve metrics', await service.call('GET', '/metrics', { token: METRICS_TOKEN })],
+      ['serve metrics without token', await service.call('GET', '/metrics')],
     ];
     serveTenant.setFault('forbidden');
     const serveFailed = await service.call('POST', '/run', { body: {}, token: ADMIN_TOKEN });
     answers.push(['serve failed run', serveFailed], ['serve history after failure', await service.call('GET', '/runs', { token: ADMIN_TOKEN })]);
     const serveExit = await service.stop();
-    check('serve answers', [manual.status, serveFailed.status, serveExit.code], [200, 502, 0]);
+    check('serve answers', [manual.status, serveFailed.status, serveExit.code, answers.find(([n]) => n === 'serve metrics')?.[1].status], [200, 502, 0, 200]);
     exhibits.push(...answers.map(([name, a]) => ofAnswer(name, a)), ...ofCli('serve', serveExit), { where: 'serve state database', text: storedText(serveEnv.STORAGE_FILE) });
 
     // --- the extension
     const wtTenant = await h.tenant({ count: EVENTS, clientSecret: CLIENT_SECRET });
     const wtReceiver = await h.receiver();
-    const { NODE_EXTRA_CA_CERTS: _ca, STORAGE_FILE: _file, ...secrets } = h.env(wtTenant, wtReceiver, { ADMIN_TOKEN, PAPERTRAIL_TOKEN });
+    const { NODE_EXTRA_CA_CERTS: _ca, STORAGE_FILE: _file, ...secrets } = h.env(wtTenant, wtReceiver, { ADMIN_TOKEN, PAPERTRAIL_TOKEN, ...SLACK });
     const host = await h.webtask(secrets);
     const cron = await httpCall(`${host.url}/`, 'POST', { body: CRON_RECORD });
     const wtAnswers: Array<[string, HttpAnswer]> = [
@@ -143,6 +155,9 @@ describe('secrets', () => {
       { where: 'webtask logs', text: host.output() },
       { where: 'webtask logs (bad config)', text: badHost.output() },
     );
+
+    check('alerts delivered to the stand-in', slack.bodies.length > 0, true);
+    exhibits.push(...slack.raw.map((text, i) => ({ where: `Slack alert ${i + 1}`, text })));
 
     const deliveries = [await withDeliveryOf(cliTenant, cliReceiver), await withDeliveryOf(serveTenant, serveReceiver), await withDeliveryOf(wtTenant, wtReceiver)];
     const found = leaks(exhibits);

@@ -86,7 +86,8 @@ describe.each([sqlite, postgresql])('$name state store', (kind) => {
     const location = await kind.location();
     const store = track(kind.open(location));
     expect(await store.read()).toMatchObject({ checkpoint: null, lease: null, runs: [], paused: false });
-    const written = await store.update((s) => ({ ...s, checkpoint: '900', startFrom: '800', lastSuccessAt: '2026-01-01T00:00:00.000Z', newestExportedDate: '2026-01-01T00:00:01.000Z', paused: true, lastOpenTriggerAt: 1234, runs: [{ id: 'r1' } as RunRecord] }));
+    const written = await store.update((s) => ({ ...s, checkpoint: '900', startFrom: '800', lastSuccessAt: '2026-01-01T00:00:00.000Z', newestExportedDate: '2026-01-01T00:00:01.000Z', paused: true, lastOpenTriggerAt: 1234, runs: [{ id: 'r1' } as RunRecord],
+      alerting: { failingSince: '2026-01-01T00:00:02.000Z', failedRuns: 3, failureCheckpoint: '850', lastFailureAlertAt: '2026-01-01T00:00:02.000Z', laggingSince: null, streamSilentSince: '2026-01-01T00:00:03.000Z' } }));
     const again = track(kind.open(location));
     expect(await again.read()).toEqual(written);
   });

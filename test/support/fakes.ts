@@ -1,6 +1,7 @@
 /** In-memory fakes of the ports, for testing the core without I/O. */
 import type { Auth0Log } from '../../src/auth0/auth0-log';
-import type { Auth0LogsClient, Clock, LogSink, LogsPage, LogsQuery, Logger, ShippedIds, StateStore } from '../../src/ports';
+import type { Alert } from '../../src/alerts/alert-rules';
+import type { Auth0LogsClient, Clock, LogSink, LogsPage, LogsQuery, Logger, Notifier, NotifyOutcome, ShippedIds, StateStore } from '../../src/ports';
 import { compareLogIds, emptyState, type StateDocument } from '../../src/storage/state';
 
 export class MemoryStore implements StateStore {
@@ -107,4 +108,17 @@ export function makeLogs(count: number, types: readonly string[] = ['s', 'f', 's
     type: types[i % types.length] ?? 's',
     description: `event ${i + 1}`,
   }));
+}
+
+/** Records every alert; `outcome` decides what each delivery reports. */
+export class RecordingNotifier implements Notifier {
+  alerts: Alert[] = [];
+  outcome: NotifyOutcome = { delivered: true, attempts: 1 };
+  async notify(alert: Alert): Promise<NotifyOutcome> {
+    this.alerts.push(alert);
+    return this.outcome;
+  }
+  kinds(): string[] {
+    return this.alerts.map((a) => a.kind);
+  }
 }

@@ -205,9 +205,36 @@ describe('loadConfig', () => {
     });
 
     it('counts as a secret, as every setting the registry marks secret does', () => {
-      const config = loadConfig({ ...collector, PAPERTRAIL_TOKEN: token, ADMIN_TOKEN: 'an-admin-token-0123456789' });
-      expect(secretValues(config).sort()).toEqual([collector.AUTH0_CLIENT_SECRET, 'an-admin-token-0123456789', token].sort());
-      expect(SETTINGS.filter((s) => s.secret === true).map((s) => s.name).sort()).toEqual(['ADMIN_TOKEN', 'AUTH0_CLIENT_SECRET', 'PAPERTRAIL_TOKEN', 'STATE_URL']);
+      const hook = 'https://hooks.slack.com/services/T0000/B0000/abcdefabcdef0123';
+      const config = loadConfig({ ...collector, PAPERTRAIL_TOKEN: token, ADMIN_TOKEN: 'an-admin-token-0123456789', SLACK_INCOMING_WEBHOOK_URL: hook });
+      // The webhook counts twice: the whole URL, and its path (the credential) on its own.
+      expect(secretValues(config).sort()).toEqual([collector.AUTH0_CLIENT_SECRET, 'an-admin-token-0123456789', token, hook, new URL(hook).pathname].sort());
+      // METRICS_TOKEN is the service's: serve adds it to its redactor.
+      expect(SETTINGS.filter((s) => s.secret === true).map((s) => s.name).sort()).toEqual(['ADMIN_TOKEN', 'AUTH0_CLIENT_SECRET', 'METRICS_TOKEN', 'PAPERTRAIL_TOKEN', 'SLACK_INCOMING_WEBHOOK_URL', 'STATE_URL']);
     });
+  });
+});
+
+describe('alert settings', () => {
+  const hook = 'https://hooks.slack.com/services/T0000/B0000/abcdefabcdef0123';
+  it('default to no alerts, no summaries and a 60-minute lag threshold', () => {
+    expect(loadConfig(valid).alerts).toEqual({ webhookUrl: null, sendSuccess: false, lagThresholdMs: 3_600_000 });
+  });
+
+  it('accept an https webhook, true/false and whole minutes', () => {
+    expect(loadConfig({ ...valid, SLACK_INCOMING_WEBHOOK_URL: hook, SLACK_SEND_SUCCESS: 'TRUE', LAG_ALERT_MINUTES: '15' }).alerts).toEqual({ webhookUrl: hook, sendSuccess: true, lagThresholdMs: 900_000 });
+  });
+
+  it('reject a non-https webhook without repeating it, a bad switch and a bad threshold, all at once', () => {
+    const plain = 'http://hooks.slack.com/services/T0000/B0000/abcdefabcdef0123';
+    let message = '';
+    try {
+      loadConfig({ ...valid, SLACK_INCOMING_WEBHOOK_URL: plain, SLACK_SEND_SUCCESS: 'yes', LAG_ALERT_MINUTES: '0' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(problemsOf({ ...valid, SLACK_INCOMING_WEBHOOK_URL: plain, SLACK_SEND_SUCCESS: 'yes', LAG_ALERT_MINUTES: '0' })).toEqual(['SLACK_INCOMING_WEBHOOK_URL', 'SLACK_SEND_SUCCESS', 'LAG_ALERT_MINUTES']);
+    expect(message).not.toContain('abcdefabcdef0123');
+    expect(problemsOf({ ...valid, SLACK_INCOMING_WEBHOOK_URL: 'not a url' })).toEqual(['SLACK_INCOMING_WEBHOOK_URL']);
   });
 });

@@ -164,7 +164,7 @@ describe('HoldingShippedIds', () => {
 describe('the poller with a shared record of shipped ids', () => {
   const config = (): Config => ({
     auth0: { domain: 't.auth0.com', clientId: 'id', clientSecret: 'secret' }, papertrail: { host: 'h', port: 1, token: null, ...papertrail },
-    batchSize: 10, pagesPerShipment: 1, filter: noFilter, startFrom: null, storageFile: 'unused', stateUrl: null, legacyStateFile: 'unused', maxRunMs: 60_000, adminToken: null, warnings: [],
+    batchSize: 10, pagesPerShipment: 1, filter: noFilter, startFrom: null, storageFile: 'unused', stateUrl: null, legacyStateFile: 'unused', maxRunMs: 60_000, adminToken: null, alerts: { webhookUrl: null, sendSuccess: false, lagThresholdMs: 3_600_000 }, warnings: [],
   });
   function setup(count: number) {
     const shipped = new HoldingShippedIds(new MemoryShippedIds());

@@ -18,6 +18,7 @@ function config(overrides: Partial<Config> = {}): Config {
     legacyStateFile: 'unused',
     maxRunMs: 60_000,
     adminToken: null,
+    alerts: { webhookUrl: null, sendSuccess: false, lagThresholdMs: 3_600_000 },
     warnings: [],
     ...overrides,
   };

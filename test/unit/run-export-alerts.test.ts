@@ -1,0 +1,79 @@
+import { loadConfig } from '../../src/config';
+import { SinkError } from '../../src/errors';
+import { runExport } from '../../src/run-export';
+import type { RunDeps } from '../../src/run-once';
+import { createRedactor } from '../../src/runtime/redact';
+import { CapturingLogger, FakeAuth0, FakeClock, makeLogs, MemoryStore, RecordingNotifier, RecordingSink } from '../support/fakes';
+
+const HOOK = 'https://hooks.example.com/services/T000/B000/secretpart0123456789';
+const env = { AUTH0_DOMAIN: 't.auth0.com', AUTH0_CLIENT_ID: 'id', AUTH0_CLIENT_SECRET: 'client-secret-value', PAPERTRAIL_HOST: 'logs.example.com', PAPERTRAIL_PORT: '1', BATCH_SIZE: '10', SLACK_INCOMING_WEBHOOK_URL: HOOK };
+
+function setup(extra: Record<string, string> = {}) {
+  const config = loadConfig({ ...env, ...extra });
+  const store = new MemoryStore();
+  const auth0 = new FakeAuth0(makeLogs(25));
+  const notifier = new RecordingNotifier();
+  const clock = new FakeClock();
+  const log = new CapturingLogger();
+  // As compose does: a notifier only when a webhook is set.
+  const deps = (sink: RecordingSink): RunDeps => ({ store, auth0, sink, clock, log, notifier: config.alerts.webhookUrl === null ? undefined : notifier });
+  const run = (sink = new RecordingSink()) => {
+    clock.current += 5 * 60_000;
+    return runExport(deps(sink), config, { trigger: 'schedule', redact: createRedactor([HOOK, 'client-secret-value']) });
+  };
+  const failingSink = () => {
+    const sink = new RecordingSink();
+    sink.failOnPage.set(1, new SinkError('Could not connect to Papertrail at logs.example.com:1: connection refused.', { code: 'SINK_UNREACHABLE' }));
+    return sink;
+  };
+  return { store, auth0, notifier, log, run, failingSink };
+}
+
+describe('runExport alerts', () => {
+  it('alerts once across ten failed runs, once on recovery, and records each delivery in the run history', async () => {
+    const { store, notifier, run, failingSink, auth0 } = setup();
+    for (let i = 0; i < 10; i++) expect((await run(failingSink())).status).toBe('failed');
+    expect(notifier.kinds()).toEqual(['failing']);
+    expect(store.state.runs[0]?.alerts).toEqual([{ kind: 'failing', delivered: true, attempts: 1 }]);
+    expect(store.state.runs.slice(1).every((r) => r.alerts === undefined)).toBe(true);
+
+    const recovered = await run();
+    expect(recovered).toMatchObject({ status: 'ok', exported: 25, alerts: [{ kind: 'recovered', delivered: true }] });
+    expect(notifier.alerts[1]).toMatchObject({ kind: 'recovered', failedRuns: 10, caughtUp: 25 });
+    auth0.logs.push(...makeLogs(30).slice(25));
+    await run();
+    expect(notifier.kinds()).toEqual(['failing', 'recovered']);
+  });
+
+  it('sends one summary per exporting run with SLACK_SEND_SUCCESS=true', async () => {
+    const { notifier, run, auth0 } = setup({ SLACK_SEND_SUCCESS: 'true' });
+    await run();
+    await run(); // nothing new: no summary
+    auth0.logs.push(...makeLogs(30).slice(25));
+    await run();
+    expect(notifier.alerts).toMatchObject([{ kind: 'run-summary', exported: 25 }, { kind: 'run-summary', exported: 5 }]);
+  });
+
+  it('reports an undelivered alert in the progress lines and the history, and the run is unchanged', async () => {
+    const { store, notifier, run, log, failingSink } = setup();
+    notifier.outcome = { delivered: false, attempts: 3, detail: 'HTTP 500' };
+    const result = await run(failingSink());
+    expect(result).toMatchObject({ status: 'failed', error: { code: 'SINK_UNREACHABLE' }, alerts: [{ kind: 'failing', delivered: false, attempts: 3, detail: 'HTTP 500' }] });
+    expect(store.state.runs[0]?.alerts).toEqual([{ kind: 'failing', delivered: false, attempts: 3, detail: 'HTTP 500' }]);
+    expect(log.lines.some((l) => l.startsWith('warn alert "failing" not delivered after 3 attempts: HTTP 500'))).toBe(true);
+  });
+
+  it('decides no alert and leaves alerting state alone without a webhook', async () => {
+    const { store, run, failingSink } = setup({ SLACK_INCOMING_WEBHOOK_URL: '' });
+    const result = await run(failingSink());
+    expect(result.alerts).toBeUndefined();
+    expect(store.state.alerting.failingSince).toBeNull();
+  });
+
+  it('alerts once when two triggers race', async () => {
+    const { notifier, run, failingSink } = setup();
+    const outcomes = await Promise.allSettled([run(failingSink()), run(failingSink())]);
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    expect(notifier.kinds()).toEqual(['failing']);
+  });
+});
