@@ -6,7 +6,7 @@
  * history in the state document.
  */
 import { randomUUID } from 'node:crypto';
-import { backlogLagSeconds, decideAfterRun, DEFAULT_REMINDER_EVERY_MS, type Alert, type AlertPolicy } from './alerts/alert-rules';
+import { backlogLagSeconds, decideAfterRun, DEFAULT_REMINDER_EVERY_MS, type Alert, type AlertPolicy, type StreamSignal } from './alerts/alert-rules';
 import { deliverAndRecord, type AlertDelivery } from './alerts/deliver-alerts';
 import type { Config } from './config';
 import { RunInProgressError, toErrorRecord } from './errors';
@@ -69,7 +69,8 @@ export async function runExport(deps: RunDeps, config: Config, options: RunOptio
   let alerts: Alert[] = [];
   try {
     await deps.store.update((state) => {
-      const decision = deps.notifier ? decideAfterRun(state.alerting, result, alertPolicy(config)) : { next: state.alerting, alerts: [] };
+      const facts = { ...result, stream: streamSignal(result.logStream) };
+      const decision = deps.notifier ? decideAfterRun(state.alerting, facts, alertPolicy(config)) : { next: state.alerting, alerts: [] };
       alerts = decision.alerts;
       return {
         ...state,
@@ -96,6 +97,13 @@ function alertPolicy(config: Config): AlertPolicy {
     lagThresholdMs: config.alerts.lagThresholdMs,
     reminderEveryMs: DEFAULT_REMINDER_EVERY_MS,
   };
+}
+
+/** The stream's activity as the alert rules read it: silent, delivering, or too early to tell (no delivery yet). */
+export function streamSignal(activity: LogStreamActivity | undefined): StreamSignal | undefined {
+  if (activity === undefined) return undefined;
+  const silent = activity.status === 'silent' ? true : activity.status === 'ok' ? false : null;
+  return { silent, lastDeliveryAt: activity.lastDeliveryAt };
 }
 
 function failedReport(finished: number, started: number, error: unknown): RunReport {

@@ -142,7 +142,7 @@ export async function serve(env: Environment): Promise<number> {
     scope: () => ({ config: () => config, store, log, createDeps: adapt, runOptions }),
     track,
     nextRunAt: () => (following ? (nextPollAt === null ? null : new Date(nextPollAt).toISOString()) : (cron?.nextRun()?.toISOString() ?? null)),
-    ...(settings.logStream.token === null ? {} : { logStream: { stream, log } }),
+    ...(settings.logStream.token === null ? {} : { logStream: { stream, log, metrics } }),
     metrics: { exposition: () => metrics.exposition(), token: settings.metricsToken },
   });
 

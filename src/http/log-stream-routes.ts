@@ -19,7 +19,7 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { SinkError, StorageError, StreamBodyError, toErrorRecord } from '../errors';
 import type { LogStream } from '../log-stream/log-stream';
-import type { Logger } from '../ports';
+import { noMetrics, type Logger, type Metrics } from '../ports';
 import { sameSecret } from './access';
 
 export const LOG_STREAM_PATH = '/log-stream';
@@ -32,6 +32,8 @@ export interface LogStreamRouteOptions {
   stream: LogStream | undefined;
   log: Logger;
   now: () => number;
+  /** Requests by the status answered and records by outcome, counted per request. */
+  metrics?: Metrics;
 }
 
 /**
@@ -91,6 +93,13 @@ export function logStreamRoutes(options: LogStreamRouteOptions): Router {
     return router;
   }
   const throttle = new FailureThrottle(options.now);
+  const metrics = options.metrics ?? noMetrics;
+
+  // Counted when the answer is sent, so every status below (and the body reader's) is counted once.
+  const countStatus = (_req: Request, res: Response, next: NextFunction): void => {
+    res.once('finish', () => metrics.streamRequest(res.statusCode));
+    next();
+  };
 
   const authenticate = (req: Request, res: Response, next: NextFunction): void => {
     if (sameSecret(presentedToken(req.get('authorization')), stream.token)) {
@@ -110,10 +119,13 @@ export function logStreamRoutes(options: LogStreamRouteOptions): Router {
 
   const readText = express.text({ type: () => true, limit: MAX_STREAM_BODY_BYTES, defaultCharset: 'utf-8' });
 
-  router.post(LOG_STREAM_PATH, authenticate, readText, async (req: Request, res: Response) => {
+  router.post(LOG_STREAM_PATH, countStatus, authenticate, readText, async (req: Request, res: Response) => {
     const body = typeof req.body === 'string' ? req.body : '';
     try {
       const outcome = await stream.receive(body);
+      metrics.streamRecords('shipped', outcome.exported);
+      metrics.streamRecords('filtered', outcome.filteredOut);
+      metrics.streamRecords('duplicate', outcome.alreadyShipped + outcome.repeatedInRequest);
       res.status(200).json({
         status: 'ok',
         records: outcome.records,

@@ -1,6 +1,7 @@
 import { loadConfig } from '../../src/config';
 import { SinkError } from '../../src/errors';
-import { runExport } from '../../src/run-export';
+import { StreamActivity } from '../../src/log-stream/activity';
+import { runExport, streamSignal } from '../../src/run-export';
 import type { RunDeps } from '../../src/run-once';
 import { createRedactor } from '../../src/runtime/redact';
 import { CapturingLogger, FakeAuth0, FakeClock, makeLogs, MemoryStore, RecordingNotifier, RecordingSink } from '../support/fakes';
@@ -17,16 +18,18 @@ function setup(extra: Record<string, string> = {}) {
   const log = new CapturingLogger();
   // As compose does: a notifier only when a webhook is set.
   const deps = (sink: RecordingSink): RunDeps => ({ store, auth0, sink, clock, log, notifier: config.alerts.webhookUrl === null ? undefined : notifier });
-  const run = (sink = new RecordingSink()) => {
+  // A stream judged silent after 10 minutes without a delivery, on the same clock as the runs.
+  const activity = new StreamActivity('hybrid', 10 * 60_000, () => clock.now());
+  const run = (sink = new RecordingSink(), withStream = false) => {
     clock.current += 5 * 60_000;
-    return runExport(deps(sink), config, { trigger: 'schedule', redact: createRedactor([HOOK, 'client-secret-value']) });
+    return runExport(deps(sink), config, { trigger: 'schedule', redact: createRedactor([HOOK, 'client-secret-value']), ...(withStream ? { logStream: () => activity.snapshot() } : {}) });
   };
   const failingSink = () => {
     const sink = new RecordingSink();
     sink.failOnPage.set(1, new SinkError('Could not connect to Papertrail at logs.example.com:1: connection refused.', { code: 'SINK_UNREACHABLE' }));
     return sink;
   };
-  return { store, auth0, notifier, log, run, failingSink };
+  return { store, auth0, notifier, log, run, failingSink, activity };
 }
 
 describe('runExport alerts', () => {
@@ -75,5 +78,36 @@ describe('runExport alerts', () => {
     const outcomes = await Promise.allSettled([run(failingSink()), run(failingSink())]);
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
     expect(notifier.kinds()).toEqual(['failing']);
+  });
+
+  it('alerts once when the log stream goes silent while the poller finds logs, and once when it delivers again', async () => {
+    const { notifier, run, activity, auth0, store } = setup();
+    const delivery = { records: 1, exported: 1, filteredOut: 0, alreadyShipped: 0, repeatedInRequest: 0, withoutLogId: 0 };
+    activity.delivered(delivery);
+    // Each run finds new logs the stream did not deliver, as the service tells the activity after a run.
+    for (let i = 0; i < 6; i++) {
+      auth0.logs = makeLogs(25 + 3 * (i + 1));
+      activity.pollerRan(await run(new RecordingSink(), true));
+    }
+    expect(notifier.kinds()).toEqual(['stream-silent']);
+    expect(store.state.alerting.streamSilentSince).not.toBeNull();
+    activity.delivered(delivery);
+    await run(new RecordingSink(), true);
+    await run(new RecordingSink(), true);
+    expect(notifier.kinds()).toEqual(['stream-silent', 'stream-resumed']);
+    expect(store.state.alerting.streamSilentSince).toBeNull();
+  });
+
+  it('reads the stream as silent, delivering, or not yet known', () => {
+    const clock = { t: 0 };
+    const activity = new StreamActivity('hybrid', 1_000, () => clock.t);
+    expect(streamSignal(undefined)).toBeUndefined();
+    expect(streamSignal(activity.snapshot())).toEqual({ silent: null, lastDeliveryAt: null });
+    activity.delivered({ records: 1, exported: 1, filteredOut: 0, alreadyShipped: 0, repeatedInRequest: 0, withoutLogId: 0 });
+    expect(streamSignal(activity.snapshot())).toEqual({ silent: false, lastDeliveryAt: new Date(0).toISOString() });
+    clock.t = 10;
+    activity.pollerRan({ status: 'ok', exported: 5 });
+    clock.t = 5_000;
+    expect(streamSignal(activity.snapshot())).toEqual({ silent: true, lastDeliveryAt: new Date(0).toISOString() });
   });
 });

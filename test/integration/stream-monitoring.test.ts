@@ -1,0 +1,146 @@
+/**
+ * The log stream as monitoring sees it, in a real `serve` process with the
+ * simulated tenant, a real rsyslogd as Papertrail and the HTTPS Slack
+ * stand-in: GET /metrics counts stream requests by status and records by
+ * outcome exactly as the answers reported them, and a stream that stops
+ * delivering while the poller finds new logs raises one "stream silent"
+ * alert, and one "delivering again" when it is back. No secret anywhere.
+ */
+import { createTestPki } from '../support/certs';
+import { killAllClis } from '../support/cli';
+import { generateEvents } from '../support/events';
+import { exportEnv } from '../support/export-env';
+import { startFakeTenant, type FakeTenant } from '../support/fake-tenant';
+import { encodeBatch, toStreamRecord } from '../support/log-stream-sender';
+import { parsePrometheusText, total } from '../support/prometheus-text';
+import { startRsyslogReceiver, stopAllReceivers, type RsyslogReceiver } from '../support/rsyslog-receiver';
+import { startServe, until, type Service } from '../support/serve';
+import { startSlackStandIn, type SlackStandIn } from '../support/slack-stand-in';
+
+const pki = createTestPki();
+const SECRETS = {
+  clientSecret: 'streammon-client-secret-4b5c6d7e',
+  admin: 'streammon-admin-token-0123456789abcdef',
+  papertrail: 'streammon-papertrail-token-8a9b0c1d',
+  stream: 'streammon-stream-token-f0e1d2c3b4a5',
+};
+const NEVER = '0 0 1 1 *';
+let receiver: RsyslogReceiver;
+let slack: SlackStandIn;
+const tenants: FakeTenant[] = [];
+
+beforeEach(async () => {
+  receiver = await startRsyslogReceiver({ cert: pki.server });
+  slack = await startSlackStandIn(pki.server);
+});
+afterEach(async () => {
+  killAllClis();
+  await Promise.all(tenants.splice(0).map((t) => t.stop()));
+  await slack.stop();
+  await stopAllReceivers();
+});
+
+async function tenantWith(count: number): Promise<FakeTenant> {
+  const tenant = await startFakeTenant({ count, start: new Date(Date.now() - 3_600_000), clientSecret: SECRETS.clientSecret, cert: pki.server.cert, key: pki.server.key, ca: pki.server.ca, caFile: pki.server.caFile });
+  tenants.push(tenant);
+  return tenant;
+}
+
+async function serveWith(tenant: FakeTenant, extra: Record<string, string>): Promise<Service> {
+  return startServe(exportEnv(tenant, receiver, {
+    ADMIN_TOKEN: SECRETS.admin, PAPERTRAIL_TOKEN: SECRETS.papertrail, LOG_STREAM_TOKEN: SECRETS.stream, SLACK_INCOMING_WEBHOOK_URL: slack.url, ...extra,
+  }));
+}
+
+interface StreamAnswer { status: string; records: number; shipped: number; filteredOut: number; alreadyShipped: number }
+
+async function post(service: Service, body: string, token = SECRETS.stream): Promise<{ status: number; answer: StreamAnswer }> {
+  const res = await fetch(`${service.url}/log-stream`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
+  return { status: res.status, answer: (await res.json()) as StreamAnswer };
+}
+
+async function metricsText(service: Service): Promise<string> {
+  const res = await fetch(`${service.url}/metrics`, { headers: { authorization: `Bearer ${SECRETS.admin}` } });
+  expect(res.status).toBe(200);
+  return res.text();
+}
+
+const secretsIn = (texts: readonly string[]): string[] =>
+  [...Object.values(SECRETS), slack.url, new URL(slack.url).pathname].filter((needle) => texts.some((t) => t.includes(needle)));
+
+describe('log stream monitoring', () => {
+  it('counts stream requests by status and records by outcome in /metrics, as the answers reported them', async () => {
+    const tenant = await tenantWith(0);
+    // LOG_LEVEL 2: warnings and above go out, successes are filtered, so every outcome occurs.
+    const service = await serveWith(tenant, { SCHEDULE: NEVER, LOG_LEVEL: '2' });
+    const events = generateEvents(40, { start: new Date(Date.now() - 600_000) });
+    const first = events.slice(0, 25).map(toStreamRecord);
+    const second = events.slice(25).map(toStreamRecord);
+
+    const answers: StreamAnswer[] = [];
+    for (const body of [encodeBatch(first, 'json-array'), encodeBatch(second, 'json-lines'), encodeBatch(first, 'json-array')]) {
+      const { status, answer } = await post(service, body);
+      expect(status).toBe(200);
+      answers.push(answer);
+    }
+    expect((await post(service, encodeBatch(first, 'json-array'), 'wrong-token-wrong-token-wrong')).status).toBe(401);
+    expect((await post(service, '{"not": "log records"')).status).toBe(400);
+
+    const sum = (key: 'shipped' | 'filteredOut' | 'alreadyShipped') => answers.reduce((s, a) => s + a[key], 0);
+    // The figures the test relies on are really there: something shipped, something filtered, the re-sent batch all duplicates.
+    expect(sum('shipped')).toBeGreaterThan(0);
+    expect(sum('filteredOut')).toBeGreaterThan(0);
+    expect(answers[2]!.shipped).toBe(0);
+    expect(answers[2]!.alreadyShipped).toBe(answers[0]!.shipped);
+    expect((await receiver.messages()).length).toBe(sum('shipped'));
+
+    const text = await metricsText(service);
+    const m = parsePrometheusText(text);
+    expect(total(m, 'auth0_papertrail_stream_records_total', { outcome: 'shipped' })).toBe(sum('shipped'));
+    expect(total(m, 'auth0_papertrail_stream_records_total', { outcome: 'filtered' })).toBe(sum('filteredOut'));
+    expect(total(m, 'auth0_papertrail_stream_records_total', { outcome: 'duplicate' })).toBe(sum('alreadyShipped'));
+    expect(total(m, 'auth0_papertrail_stream_requests_total', { status: '200' })).toBe(3);
+    expect(total(m, 'auth0_papertrail_stream_requests_total', { status: '401' })).toBe(1);
+    expect(total(m, 'auth0_papertrail_stream_requests_total', { status: '400' })).toBe(1);
+    expect(total(m, 'auth0_papertrail_stream_requests_total')).toBe(5);
+    expect(secretsIn([text, service.stderr()])).toEqual([]);
+    service.child.kill('SIGTERM');
+    await service.done;
+  }, 60_000);
+
+  it('alerts once when the stream goes silent while the poller finds new logs, and once when it delivers again', async () => {
+    const tenant = await tenantWith(5);
+    const service = await serveWith(tenant, { SCHEDULE: '*/2 * * * * *', LOG_STREAM_MAX_SILENCE_SECONDS: '10' });
+    const silentAlerts = () => slack.bodies.filter((b) => /Log stream silent/.test(b.text));
+    const resumedAlerts = () => slack.bodies.filter((b) => /Log stream delivering again/.test(b.text));
+
+    expect((await post(service, encodeBatch([0, 1, 2, 3, 4].map((i) => toStreamRecord(tenant.eventAt(i))), 'json-array'))).status).toBe(200);
+    // The stream delivers nothing more; the tenant keeps logging, and the poller ships what the stream did not.
+    const appending = setInterval(() => tenant.append(3), 1_000);
+    try {
+      await until('a "stream silent" alert', () => silentAlerts().length > 0, 40_000);
+      // Several more runs see the stream still silent: no further alert.
+      const runsSoFar = (service.stderr().match(/page \d+: fetched/g) ?? []).length;
+      await until('more runs', () => (service.stderr().match(/page \d+: fetched/g) ?? []).length >= runsSoFar + 3, 20_000);
+    } finally {
+      clearInterval(appending);
+    }
+    expect(silentAlerts()).toHaveLength(1);
+    expect(resumedAlerts()).toHaveLength(0);
+    const health = (await (await fetch(`${service.url}/health`, { headers: { authorization: `Bearer ${SECRETS.admin}` } })).json()) as { logStream?: { status: string } };
+    expect(health.logStream?.status).toBe('silent');
+
+    // The stream delivers again: the next run says so, once.
+    const newest = tenant.size() - 1;
+    expect((await post(service, encodeBatch([toStreamRecord(tenant.eventAt(newest))], 'json-array'))).status).toBe(200);
+    await until('a "delivering again" alert', () => resumedAlerts().length > 0, 20_000);
+    // Two or three more scheduled runs.
+    await new Promise((r) => setTimeout(r, 5_000));
+    expect(silentAlerts()).toHaveLength(1);
+    expect(resumedAlerts()).toHaveLength(1);
+
+    expect(secretsIn([...slack.raw, await metricsText(service), service.stderr()])).toEqual([]);
+    service.child.kill('SIGTERM');
+    await service.done;
+  }, 120_000);
+});
