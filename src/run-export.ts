@@ -22,8 +22,13 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Fold runs that found nothing into one history record per idle stretch (follow mode's polls). */
   summariseIdle?: boolean;
-  /** When the service receives a log stream: its activity, recorded with the run beside the run's gap fills. */
-  logStream?: () => LogStreamActivity;
+  /**
+   * When the service receives a log stream: counts the run's gap fills into
+   * the stream's activity and returns that activity, recorded with the run and
+   * judged by the alert rules. Every run that polls (scheduled, follow mode,
+   * triggered) goes through here, so none of their gap fills is missed.
+   */
+  logStream?: (report: RunReport) => LogStreamActivity;
 }
 
 export interface ExportResult extends RunReport {
@@ -62,7 +67,7 @@ export async function runExport(deps: RunDeps, config: Config, options: RunOptio
     // runOnce reports its own failures; this is a bug or a storage failure at the edges.
     report = failedReport(deps.clock.now(), now, error);
   }
-  const result: ExportResult = options.redact({ ...report, runId, trigger: options.trigger, ...(options.logStream ? { logStream: options.logStream() } : {}) });
+  const result: ExportResult = options.redact({ ...report, runId, trigger: options.trigger, ...(options.logStream ? { logStream: options.logStream(report) } : {}) });
   const record = toRunRecord(result);
   // Decided inside the conflict-checked write, so each change of state is alerted once
   // whatever else writes at the same time; without a notifier, alerting state stays as it was.

@@ -20,6 +20,7 @@ import { TlsSessionCache, TlsSyslogSink } from './papertrail/tls-syslog-sink';
 import type { ShippedIds } from './ports';
 import { PrometheusMetrics } from './metrics/prometheus-metrics';
 import { runExport } from './run-export';
+import type { RunReport } from './run-once';
 import { createAdapters } from './runtime/compose';
 import { createLogger } from './runtime/logger';
 import { createRedactor } from './runtime/redact';
@@ -133,7 +134,10 @@ export async function serve(env: Environment): Promise<number> {
   const shipped = new HoldingShippedIds(store);
   const adapt = (c: Config) => createAdapters(c, { store, shipped, log, metrics });
   const stream = createLogStream(config, settings.logStream, log, shipped);
-  const runOptions = { signal: shutdown.signal, ...(stream ? { logStream: () => stream.snapshot() } : {}) };
+  const runOptions = {
+    signal: shutdown.signal,
+    ...(stream ? { logStream: (report: RunReport) => { stream.activity.pollerRan(report); return stream.snapshot(); } } : {}),
+  };
   const following = settings.schedule === CONTINUOUS;
   /** Follow mode's next poll (epoch ms); null while a poll runs (and always with LOG_STREAM_ONLY). */
   let nextPollAt: number | null = null;
@@ -162,7 +166,6 @@ export async function serve(env: Environment): Promise<number> {
     track(run);
     try {
       const result = await run;
-      stream?.activity.pollerRan(result);
       if (result.status !== 'ok') log.error(`scheduled run failed: ${result.error?.code ?? 'unknown'}`);
     } catch (error) {
       if (error instanceof RunInProgressError) log.info('scheduled run skipped: another run is in progress');
