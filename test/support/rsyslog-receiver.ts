@@ -17,6 +17,7 @@ import {
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestPki, type ServerCert } from './certs';
 
@@ -209,6 +210,8 @@ function registry(): Registry {
 
 /** Receivers of this module instance (this test file) not yet stopped; `stopAllReceivers` stops them. */
 const receivers = new Set<Receiver>();
+/** Temporary directories this module instance (this test file) created; `stopAllReceivers` removes them. */
+const dirsOfThisFile = new Set<string>();
 
 function trySignal(pid: number, signal: NodeJS.Signals): void {
   try {
@@ -641,6 +644,7 @@ export async function startRsyslogReceiver(options: RsyslogReceiverOptions = {})
   } else {
     dir = mkdtempSync(join(tmpdir(), 'a0pt-rsyslog-'));
     registry().ownedDirs.add(dir);
+    dirsOfThisFile.add(dir);
   }
   const cert = options.cert ?? createTestPki(join(dir, 'pki')).server;
   const receiver = new Receiver(dir, cert, options.port ?? 0, options.startTimeoutMs ?? 20_000);
@@ -649,7 +653,18 @@ export async function startRsyslogReceiver(options: RsyslogReceiverOptions = {})
   return receiver;
 }
 
-/** For afterAll hooks: SIGTERMs every receiver that is still running and waits for them. */
+/**
+ * For afterAll hooks: SIGTERMs every receiver that is still running, waits for
+ * them, and removes the directories this test file's receivers wrote. Removing
+ * them here rather than in the process's exit hook keeps a jest worker's exit
+ * quick: jest force-exits a worker that takes more than half a second.
+ */
 export async function stopAllReceivers(): Promise<void> {
   await Promise.all([...receivers].map((r) => r.stop()));
+  if (process.env['RSYSLOG_RECEIVER_KEEP'] !== undefined) return;
+  await Promise.all([...dirsOfThisFile].map(async (d) => {
+    await rm(d, { recursive: true, force: true });
+    dirsOfThisFile.delete(d);
+    registry().ownedDirs.delete(d);
+  }));
 }
