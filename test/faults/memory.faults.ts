@@ -1,7 +1,7 @@
 /**
  * Promise: memory stays flat. The exporter holds at most a page or two at a
  * time, so its peak resident memory does not depend on how much it drains:
- * under 150 MB, and a drain of 300,000 (or, with FAULTS_PROFILE=full,
+ * under 200 MB, and a drain of 300,000 (or, with FAULTS_PROFILE=full,
  * 1,000,000) events peaks within 25% of a 100,000-event one.
  *
  * The peak is the kernel's high-water mark of the CLI process (VmHWM),
@@ -14,7 +14,10 @@ import { faultsProfile } from './support/profile';
 import { tallyOutput } from './support/received';
 import { watchPeakRss } from './support/rss';
 
-const LIMIT_MB = 150;
+// The growth bound is the promise; the absolute cap catches a gross regression. It was 150 MB
+// before the SQLite driver, the alerting and the stream code joined the CLI, whose peak at
+// 100,000 events then measured 135 to 141 MB and at 300,000 up to 150.3 MB (1.08×).
+const LIMIT_MB = 200;
 const MAX_GROWTH = 1.25;
 const BASELINE = 100_000;
 const SIZES = faultsProfile() === 'full' ? [BASELINE, 300_000, 1_000_000] : [BASELINE, 300_000];
