@@ -24,7 +24,7 @@ import { readCheckpoint, type StartSource } from './stages/read-checkpoint';
 import { applyStartFrom, rewindCheckpoint, saveCheckpoint } from './stages/save-checkpoint';
 import { formatLogs } from './stages/ship-logs';
 import { PendingRecord, skipShipped } from './stages/skip-shipped';
-import { forgetBefore } from './log-stream/retention';
+import { pruneShippedIds } from './log-stream/retention';
 
 export interface RunDeps {
   store: StateStore;
@@ -291,7 +291,7 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
   }
   if (deps.shipped && report.status === 'ok') {
     try {
-      await deps.shipped.prune(forgetBefore(clock.now(), report.checkpoint, true));
+      await pruneShippedIds(deps.shipped, clock.now(), report.checkpoint, true);
     } catch (error) {
       report.warnings.push(`Could not forget old shipped ids: ${error instanceof Error ? error.message : String(error)}`);
     }

@@ -177,7 +177,7 @@ export async function serve(env: Environment): Promise<number> {
   // protect: a tick that comes while the previous scheduled run is still going is skipped, not queued.
   // LOG_STREAM_ONLY: no poller at all, so a gap in the stream stays a gap.
   const cron = following ? null : new Cron(settings.schedule, { protect: true, paused: settings.logStream.streamOnly }, () => scheduled());
-  const prune = async (shipped: ShippedIds): Promise<void> => {
+  const prune = async (): Promise<void> => {
     try {
       const forgotten = await pruneShippedIds(shipped, Date.now(), (await store.read()).checkpoint, !settings.logStream.streamOnly);
       if (forgotten > 0) log.debug(`forgot ${forgotten} shipped ids past retention`);
@@ -185,7 +185,7 @@ export async function serve(env: Environment): Promise<number> {
       log.warn(`could not prune the record of shipped ids: ${(error as Error).message}`);
     }
   };
-  const pruning = stream ? setInterval(() => void prune(shipped), PRUNE_EVERY_MS) : undefined;
+  const pruning = stream ? setInterval(() => void prune(), PRUNE_EVERY_MS) : undefined;
   pruning?.unref();
 
   const server: Server = await new Promise((resolve, reject) => {
