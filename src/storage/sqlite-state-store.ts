@@ -40,6 +40,27 @@ const SCHEMA = `
   INSERT INTO state (id) VALUES (1);
 `;
 
+/**
+ * Switches a database to WAL. The switch needs an exclusive lock, and when
+ * another process is opening the same new file at that moment SQLite answers
+ * SQLITE_BUSY at once, without its busy handler: two CLI runs started
+ * together on a fresh database would otherwise fail one of them. So the
+ * switch is retried here, within the same budget as any other wait.
+ */
+function enableWal(db: Database.Database): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() + pause > deadline) throw error;
+      // A synchronous pause: opening is synchronous, and nothing else may use this connection meanwhile.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause);
+    }
+  }
+}
+
 function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -135,7 +156,7 @@ export class SqliteStateStore implements StandaloneStore, ShippedIds {
     try {
       // WAL: readers (status pages) never wait for the writer. synchronous=NORMAL keeps every commit
       // across a process kill; a power cut may undo the last commits, which re-ships pages, never skips them.
-      db.pragma('journal_mode = WAL');
+      enableWal(db);
       db.pragma('synchronous = NORMAL');
       db.transaction(() => this.createSchema(db, legacy)).immediate();
     } catch (error) {

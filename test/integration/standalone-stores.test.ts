@@ -109,6 +109,19 @@ describe.each([sqlite, postgresql])('$name state store', (kind) => {
     expect((await track(kind.open(location)).read()).runs).toHaveLength(40);
   }, 60_000);
 
+  it('opens a new database from several processes at the same moment: each of them opens it, none fails', async () => {
+    // Two CLI runs started together on a first install both create the schema (SQLite: both switch it to WAL).
+    for (let round = 0; round < 4; round++) {
+      const location = await kind.location();
+      const startAt = Date.now() + 1_000;
+      const opener = `${kind.childOpen(location)}
+        setTimeout(() => store.read().then(() => store.close()).catch((e) => { console.error(e.message); process.exit(1); }), ${startAt} - Date.now());`;
+      const children = Array.from({ length: 5 }, () => spawn(process.execPath, ['-e', opener], { stdio: 'inherit' }));
+      const codes = await Promise.all(children.map(async (c) => (await once(c, 'exit'))[0] as number));
+      expect(codes).toEqual([0, 0, 0, 0, 0]);
+    }
+  }, 60_000);
+
   it('keeps the run history bounded, newest last', async () => {
     const store = track(kind.open(await kind.location()));
     for (let i = 0; i < RUN_HISTORY_LIMIT + 5; i++) await store.update(appendRun(`r${i}`));
