@@ -8,12 +8,7 @@
  * confirmed every line of it, so a failure or crash anywhere re-ships at most
  * the group in flight and never skips a page.
  *
- * Why groups: confirming costs a TLS connection (handshake, close, and the
- * receiver's own work per connection) plus a state write. Per page of 100 logs
- * that was two thirds of the CPU of an unthrottled drain; per group of 10 pages
- * it is a tenth of that, but a crash then re-ships up to 1,000 logs. So a group
- * is PAGES_PER_SHIPMENT pages, by default one: the one-batch duplicate bound is
- * the promise, and the CPU saving the user's choice.
+ * Pages are shipped in groups of PAGES_PER_SHIPMENT (see stages/group-pages.ts).
  */
 import type { Config } from './config';
 import { OutOfTimeError, SinkError, toErrorRecord, type ErrorRecord } from './errors';
@@ -22,6 +17,7 @@ import { fetchLogs, type FetchedPage } from './stages/fetch-logs';
 import { filterLogs } from './stages/filter-logs';
 import { readCheckpoint, type StartSource } from './stages/read-checkpoint';
 import { applyStartFrom, rewindCheckpoint, saveCheckpoint } from './stages/save-checkpoint';
+import { addPage, groupLimitsFor, isFull, newer, type Group, type GroupLimits } from './stages/group-pages';
 import { formatLogs } from './stages/ship-logs';
 import { PendingRecord, skipShipped } from './stages/skip-shipped';
 import { pruneShippedIds } from './log-stream/retention';
@@ -66,42 +62,6 @@ export interface RunReport {
 /** Do not start a page unless this much time is left, or twice the slowest group shipment so far. */
 const MIN_PAGE_BUDGET_MS = 1_000;
 const FINISH_MARGIN_MS = 1_000;
-
-/** How many fetched pages are confirmed together; see the header. */
-export interface GroupLimits {
-  /** At most this many pages per confirmation. */
-  pages: number;
-  /** At most about this many UTF-16 units of lines (bounds memory when events are large). */
-  chars: number;
-  /** A page waits at most this long for the next one before its group ships (the next fetch may be held by the rate limit). */
-  maxWaitMs: number;
-}
-
-/** A shipment's bounds besides its page count, which is PAGES_PER_SHIPMENT. */
-export const SHIPMENT_BOUNDS: Omit<GroupLimits, 'pages'> = { chars: 4 * 1024 * 1024, maxWaitMs: 1_000 };
-
-export function groupLimitsFor(config: Config): GroupLimits {
-  return { pages: config.pagesPerShipment, ...SHIPMENT_BOUNDS };
-}
-
-interface Group {
-  lines: string[];
-  /** The log ids of the exported logs, recorded as shipped once the group is no longer in doubt. */
-  ids: string[];
-  /** The ids its pages hold (see `skipShipped`), released once recorded or given up. */
-  held: string[];
-  chars: number;
-  pages: number;
-  fetched: number;
-  filteredOut: number;
-  /** Logs left out because they were recorded as shipped. */
-  alreadyShipped: number;
-  truncated: number;
-  lastId: string;
-  newestDate: string | null;
-  /** When its first page arrived. */
-  since: number;
-}
 
 /**
  * `signal` asks the run to stop early (service shutdown): the pages already
@@ -176,7 +136,7 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
     report.filteredOut += group.filteredOut;
     report.truncated += group.truncated;
     report.checkpoint = group.lastId;
-    if (group.newestDate !== null && (newestDate === null || Date.parse(group.newestDate) > Date.parse(newestDate))) newestDate = group.newestDate;
+    newestDate = newer(newestDate, group.newestDate);
     slowestShipMs = Math.max(slowestShipMs, clock.now() - shipStarted);
     const pages = group.pages === 1 ? `page ${first}` : `pages ${first}-${report.pages}`;
     log.info(`${pages}: fetched ${group.fetched}, exported ${group.lines.length}${group.truncated ? ` (${group.truncated} truncated)` : ''}, filtered out ${group.filteredOut}${group.alreadyShipped ? `, already shipped ${group.alreadyShipped}` : ''}, checkpoint ${group.lastId}`);
@@ -241,23 +201,9 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
       // Held until the group is recorded or given up, so that a log stream delivering the same ids waits.
       const unshipped = await skipShipped(deps.shipped, filtered);
       const formatted = formatLogs(unshipped.fresh, config.papertrail);
-      group ??= { lines: [], ids: [], held: [], chars: 0, pages: 0, fetched: 0, filteredOut: 0, alreadyShipped: 0, truncated: 0, lastId: page.lastId, newestDate: null, since: clock.now() };
-      for (const line of formatted.lines) {
-        group.lines.push(line);
-        group.chars += line.length + 1;
-      }
-      for (const id of unshipped.ids) group.ids.push(id);
-      for (const id of unshipped.held) group.held.push(id);
-      group.pages++;
-      group.fetched += page.logs.length;
-      group.filteredOut += page.logs.length - filtered.length;
-      group.alreadyShipped += unshipped.alreadyShipped;
-      group.truncated += formatted.truncated;
-      group.lastId = page.lastId;
-      if (formatted.newestDate !== null && (group.newestDate === null || Date.parse(formatted.newestDate) > Date.parse(group.newestDate))) group.newestDate = formatted.newestDate;
+      group = addPage(group, { lastId: page.lastId, fetched: page.logs.length, filteredOut: page.logs.length - filtered.length, unshipped, formatted }, clock.now());
 
-      const full = group.pages >= limits.pages || group.chars >= limits.chars;
-      if (full || caughtUp || !pending || signal?.aborted) await handOff();
+      if (isFull(group, limits) || caughtUp || !pending || signal?.aborted) await handOff();
 
       if (signal?.aborted) {
         report.stoppedBy = 'shutdown';

@@ -1,6 +1,7 @@
 import type { Config } from '../../src/config';
 import { Auth0ApiError, OutOfTimeError, SinkError } from '../../src/errors';
-import { runOnce, SHIPMENT_BOUNDS, type GroupLimits, type RunDeps } from '../../src/run-once';
+import { runOnce, type RunDeps } from '../../src/run-once';
+import { SHIPMENT_BOUNDS, type GroupLimits } from '../../src/stages/group-pages';
 import { emptyState } from '../../src/storage/state';
 import { CapturingLogger, FakeAuth0, FakeClock, logId, makeLogs, MemoryShippedIds, MemoryStore, RecordingSink } from '../support/fakes';
 import { SHIPPED_IDS_KEPT_MS } from '../../src/log-stream/retention';
