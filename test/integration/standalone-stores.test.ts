@@ -7,11 +7,13 @@
  * once; shipped ids are recorded, looked up and pruned; a database that
  * cannot be used fails with an error naming the store.
  */
+import Database from 'better-sqlite3';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { StorageError } from '../../src/errors';
 import type { Logger } from '../../src/ports';
 import { PostgresStateStore } from '../../src/storage/postgres-state-store';
@@ -51,6 +53,8 @@ interface Kind {
   open(location: string, options?: { legacyFile?: string; log?: Logger }): StandaloneStore;
   /** JavaScript that opens the same store in another process, as `store`. */
   childOpen(location: string): string;
+  /** Turns a closed database back into schema 1, as the first release wrote it (no `alerting` column). */
+  toSchemaOne(location: string): Promise<void>;
 }
 
 const sqlite: Kind = {
@@ -58,12 +62,31 @@ const sqlite: Kind = {
   location: async () => join(mkdtempSync(join(tmpdir(), 'a0pt-sqlite-')), 'nested', 'state.db'),
   open: (file, options = {}) => new SqliteStateStore({ file, ...options }),
   childOpen: (file) => `const { SqliteStateStore } = require(${JSON.stringify(join(DIST, 'sqlite-state-store.js'))}); const store = new SqliteStateStore({ file: ${JSON.stringify(file)} });`,
+  toSchemaOne: async (file) => {
+    const db = new Database(file);
+    try {
+      db.exec('ALTER TABLE state DROP COLUMN alerting');
+      db.pragma('user_version = 1');
+    } finally {
+      db.close();
+    }
+  },
 };
 const postgresql: Kind = {
   name: 'PostgreSQL',
   location: () => postgres.createDatabase(),
   open: (url, options = {}) => new PostgresStateStore({ url, ...options }),
   childOpen: (url) => `const { PostgresStateStore } = require(${JSON.stringify(join(DIST, 'postgres-state-store.js'))}); const store = new PostgresStateStore({ url: ${JSON.stringify(url)} });`,
+  toSchemaOne: async (url) => {
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query('ALTER TABLE state DROP COLUMN alerting');
+      await client.query('UPDATE schema_version SET version = 1');
+    } finally {
+      await client.end();
+    }
+  },
 };
 
 function track<T extends StandaloneStore>(store: T): T {
@@ -165,6 +188,21 @@ describe.each([sqlite, postgresql])('$name state store', (kind) => {
     await store.update((s) => ({ ...s, checkpoint: '90078' }));
     await store.close();
     expect((await track(kind.open(location, { legacyFile, log })).read()).checkpoint).toBe('90078');
+  });
+
+  it('upgrades a database of schema 1 in place: its checkpoint and runs stay, and alerting state can be stored', async () => {
+    const location = await kind.location();
+    const first = kind.open(location);
+    await first.update((s) => ({ ...s, checkpoint: '90042', runs: [{ id: 'before-upgrade' } as RunRecord] }));
+    await first.close();
+    await kind.toSchemaOne(location);
+    const upgraded = track(kind.open(location));
+    expect(await upgraded.read()).toMatchObject({ checkpoint: '90042', runs: [{ id: 'before-upgrade' }] });
+    const alerting = { failingSince: '2026-01-01T00:00:00.000Z', failedRuns: 1, failureCheckpoint: '90042', lastFailureAlertAt: null, laggingSince: null, streamSilentSince: null };
+    await upgraded.update((s) => ({ ...s, alerting }));
+    await upgraded.close();
+    // A second open finds schema 2 and upgrades nothing twice.
+    expect((await track(kind.open(location)).read()).alerting).toEqual(alerting);
   });
 
   it("migrates the original extension's checkpointId document", async () => {
