@@ -134,6 +134,7 @@ export async function serve(env: Environment): Promise<number> {
   const shipped = new HoldingShippedIds(store);
   const adapt = (c: Config) => createAdapters(c, { store, shipped, log, metrics });
   const stream = createLogStream(config, settings.logStream, log, shipped);
+  if (stream) metrics.watchStream(() => stream.snapshot().status);
   const runOptions = {
     signal: shutdown.signal,
     ...(stream ? { logStream: (report: RunReport) => { stream.activity.pollerRan(report); return stream.snapshot(); } } : {}),

@@ -124,6 +124,8 @@ describe('GET /metrics', () => {
     const headlines = slack.bodies.map((b) => /Export \w+/.exec(b.text)?.[0]).sort();
     expect(headlines).toEqual(['Export failing', 'Export recovered', 'Export run', 'Export run']);
     expect(m.has('process_cpu_user_seconds_total')).toBe(true);
+    // The stream (LOG_STREAM_TOKEN is set) has not delivered yet: waiting, not silent.
+    expect(total(m, 'auth0_papertrail_stream_silent')).toBe(0);
     expect(m.has('nodejs_heap_size_used_bytes')).toBe(true);
 
     const secrets = [...Object.values(SECRETS), slack.url, new URL(slack.url).pathname];

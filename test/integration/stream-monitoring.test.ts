@@ -129,6 +129,7 @@ describe('log stream monitoring', () => {
     expect(resumedAlerts()).toHaveLength(0);
     const health = (await (await fetch(`${service.url}/health`, { headers: { authorization: `Bearer ${SECRETS.admin}` } })).json()) as { logStream?: { status: string } };
     expect(health.logStream?.status).toBe('silent');
+    expect(await metricsText(service)).toMatch(/^auth0_papertrail_stream_silent 1$/m);
 
     // The stream delivers again: the next run says so, once.
     const newest = tenant.size() - 1;
@@ -138,6 +139,7 @@ describe('log stream monitoring', () => {
     await new Promise((r) => setTimeout(r, 5_000));
     expect(silentAlerts()).toHaveLength(1);
     expect(resumedAlerts()).toHaveLength(1);
+    expect(await metricsText(service)).toMatch(/^auth0_papertrail_stream_silent 0$/m);
 
     expect(secretsIn([...slack.raw, await metricsText(service), service.stderr()])).toEqual([]);
     service.child.kill('SIGTERM');
