@@ -106,10 +106,10 @@ export interface NotifyOutcome {
  * default; the extension, which has no /metrics, never loads prom-client.
  */
 export interface Metrics {
-  /** A page whose checkpoint was saved: its counts, as the run report adds them. */
-  pageSaved(page: { fetched: number; exported: number; filteredOut: number; truncated: number }): void;
-  /** The sink confirmed a page of logs after `ms`. */
-  pageConfirmed(ms: number): void;
+  /** A shipment (PAGES_PER_SHIPMENT pages) whose checkpoint was saved: its counts, as the run report adds them. */
+  shipmentSaved(shipment: { pages: number; fetched: number; exported: number; filteredOut: number; truncated: number }): void;
+  /** The sink confirmed a shipment of lines after `ms`. */
+  shipmentConfirmed(ms: number): void;
   sinkFailed(code: string): void;
   /** A run ended (`skipped`: another run held the lease). `lagSeconds` is the backlog lag (0 when caught up). */
   runFinished(run: { status: 'ok' | 'failed' | 'skipped'; trigger: string; durationMs: number; lagSeconds: number | null; finishedAt: number }): void;
@@ -124,8 +124,8 @@ export interface Metrics {
 }
 
 export const noMetrics: Metrics = {
-  pageSaved: () => undefined,
-  pageConfirmed: () => undefined,
+  shipmentSaved: () => undefined,
+  shipmentConfirmed: () => undefined,
   sinkFailed: () => undefined,
   runFinished: () => undefined,
   auth0Response: () => undefined,

@@ -1,5 +1,5 @@
 /**
- * A LogSink that reports to Metrics how long each page took to be confirmed
+ * A LogSink that reports to Metrics how long each shipment took to be confirmed
  * and why a send or close failed; the run loop stays unaware of metrics.
  */
 import { performance } from 'node:perf_hooks';
@@ -16,7 +16,7 @@ export function measuredSink(sink: LogSink, metrics: Metrics): LogSink {
       if (lines.length === 0) return sink.send(lines);
       const started = performance.now();
       await sink.send(lines).catch(failed);
-      metrics.pageConfirmed(performance.now() - started);
+      metrics.shipmentConfirmed(performance.now() - started);
     },
     close: () => sink.close().catch(failed),
   };

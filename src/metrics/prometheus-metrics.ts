@@ -24,8 +24,8 @@ export class PrometheusMetrics implements Metrics {
   private readonly rateLimitWaits = new Counter({ name: `${P}auth0_rate_limit_waits_total`, help: "Waits for Auth0's rate limit.", registers: [this.registry] });
   private readonly rateLimitSeconds = new Counter({ name: `${P}auth0_rate_limit_wait_seconds_total`, help: "Time spent waiting for Auth0's rate limit.", registers: [this.registry] });
   private readonly tokens = new Counter({ name: `${P}auth0_token_refreshes_total`, help: 'Management API access tokens obtained.', registers: [this.registry] });
-  private readonly pages = new Counter({ name: `${P}pages_shipped_total`, help: 'Pages of logs confirmed by Papertrail.', registers: [this.registry] });
-  private readonly confirm = new Histogram({ name: `${P}sink_confirm_seconds`, help: 'Time from handing a page to the sink to its confirmation by the receiver.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15], registers: [this.registry] });
+  private readonly pages = new Counter({ name: `${P}pages_shipped_total`, help: 'Pages of logs confirmed by Papertrail and their checkpoint saved.', registers: [this.registry] });
+  private readonly confirm = new Histogram({ name: `${P}sink_confirm_seconds`, help: 'Time from handing a shipment (PAGES_PER_SHIPMENT pages) to the sink to its confirmation by the receiver.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15], registers: [this.registry] });
   private readonly sinkFailures = new Counter({ name: `${P}sink_failures_total`, help: 'Failed sends to Papertrail by error code.', labelNames: ['code'], registers: [this.registry] });
   private readonly streamRequests = new Counter({ name: `${P}stream_requests_total`, help: 'Log-stream requests by HTTP status answered.', labelNames: ['status'], registers: [this.registry] });
   private readonly streamRecordsTotal = new Counter({ name: `${P}stream_records_total`, help: 'Log-stream records by outcome (shipped, filtered, duplicate).', labelNames: ['outcome'], registers: [this.registry] });
@@ -40,15 +40,15 @@ export class PrometheusMetrics implements Metrics {
     if (state.lastSuccessAt !== null) this.lastSuccess.set(Date.parse(state.lastSuccessAt) / 1000);
   }
 
-  pageSaved(page: { fetched: number; exported: number; filteredOut: number; truncated: number }): void {
-    this.fetched.inc(page.fetched);
-    this.exported.inc(page.exported);
-    this.filteredOut.inc(page.filteredOut);
-    this.truncated.inc(page.truncated);
+  shipmentSaved(shipment: { pages: number; fetched: number; exported: number; filteredOut: number; truncated: number }): void {
+    this.pages.inc(shipment.pages);
+    this.fetched.inc(shipment.fetched);
+    this.exported.inc(shipment.exported);
+    this.filteredOut.inc(shipment.filteredOut);
+    this.truncated.inc(shipment.truncated);
   }
 
-  pageConfirmed(ms: number): void {
-    this.pages.inc();
+  shipmentConfirmed(ms: number): void {
     this.confirm.observe(ms / 1000);
   }
 

@@ -1,5 +1,6 @@
 import type { Config } from '../../src/config';
 import { Auth0ApiError, OutOfTimeError, SinkError } from '../../src/errors';
+import { noMetrics } from '../../src/ports';
 import { runOnce, type RunDeps } from '../../src/run-once';
 import { SHIPMENT_BOUNDS, type GroupLimits } from '../../src/stages/group-pages';
 import { emptyState } from '../../src/storage/state';
@@ -248,6 +249,16 @@ describe('runOnce, confirming groups of pages', () => {
     expect(report).toMatchObject({ status: 'ok', exported: 35, pages: 4, checkpoint: logId(35) });
     expect(deps.sink.pages.map((p) => p.length)).toEqual([30, 5]);
     expect(deps.store.writes).toBe(2);
+  });
+
+  it('counts every page of a shipment in the metrics, as the report does', async () => {
+    const { deps } = setup(35);
+    const saved: { pages: number; fetched: number }[] = [];
+    const metrics = { ...noMetrics, shipmentSaved: (s: { pages: number; fetched: number }) => void saved.push(s) };
+    const report = await runOnce({ ...deps, metrics } as RunDeps, config({ pagesPerShipment: 3 }));
+    expect(saved.map((s) => s.pages)).toEqual([3, 1]);
+    expect(saved.reduce((sum, s) => sum + s.pages, 0)).toBe(report.pages);
+    expect(saved.reduce((sum, s) => sum + s.fetched, 0)).toBe(report.fetched);
   });
 
   it('confirms up to 10 pages per shipment and saves the checkpoint once per shipment', async () => {
