@@ -17,7 +17,8 @@ import { pruneShippedIds } from './log-stream/retention';
 import { loadLogStreamSettings, loadServiceTls, type LogStreamSettings, type ServiceTls } from './log-stream/settings';
 import { systemClock } from './clock';
 import { TlsSessionCache, TlsSyslogSink } from './papertrail/tls-syslog-sink';
-import type { ShippedIds } from './ports';
+import type { LogSink, Metrics, ShippedIds } from './ports';
+import { measuredSink } from './metrics/measured-sink';
 import { PrometheusMetrics } from './metrics/prometheus-metrics';
 import { runExport } from './run-export';
 import type { RunReport } from './run-once';
@@ -133,7 +134,7 @@ export async function serve(env: Environment): Promise<number> {
   // One record of shipped ids for the poller and the log stream, with holds so that neither ships what the other is shipping.
   const shipped = new HoldingShippedIds(store);
   const adapt = (c: Config) => createAdapters(c, { store, shipped, log, metrics });
-  const stream = createLogStream(config, settings.logStream, log, shipped);
+  const stream = createLogStream(config, settings.logStream, log, shipped, metrics);
   if (stream) metrics.watchStream(() => stream.snapshot().status);
   const runOptions = {
     signal: shutdown.signal,
@@ -245,11 +246,12 @@ export async function serve(env: Environment): Promise<number> {
  * The log stream, when LOG_STREAM_TOKEN is set: deliveries share the
  * poller's record of shipped ids, and each ships on a sink of its own.
  */
-function createLogStream(config: Config, settings: LogStreamSettings, log: ReturnType<typeof createLogger>, shipped: ShippedIds): LogStream | undefined {
+function createLogStream(config: Config, settings: LogStreamSettings, log: ReturnType<typeof createLogger>, shipped: ShippedIds, metrics: Metrics): LogStream | undefined {
   const { token } = settings;
   if (token === null) return undefined;
   // Deliveries resume one another's TLS sessions: most of a handshake's cost, saved per delivery.
   const sessions = new TlsSessionCache();
-  const openSink = (): TlsSyslogSink => new TlsSyslogSink({ host: config.papertrail.host, port: config.papertrail.port, clock: systemClock, sessions });
+  // Measured like the poller's: a receiver that fails the stream shows in sink_failures_total.
+  const openSink = (): LogSink => measuredSink(new TlsSyslogSink({ host: config.papertrail.host, port: config.papertrail.port, clock: systemClock, sessions }), metrics);
   return new LogStream({ shipped, openSink, clock: systemClock, log }, config, { ...settings, token });
 }

@@ -73,9 +73,10 @@ describe('log stream monitoring', () => {
     const tenant = await tenantWith(0);
     // LOG_LEVEL 2: warnings and above go out, successes are filtered, so every outcome occurs.
     const service = await serveWith(tenant, { SCHEDULE: NEVER, LOG_LEVEL: '2' });
-    const events = generateEvents(40, { start: new Date(Date.now() - 600_000) });
+    const events = generateEvents(50, { start: new Date(Date.now() - 600_000) });
     const first = events.slice(0, 25).map(toStreamRecord);
-    const second = events.slice(25).map(toStreamRecord);
+    const second = events.slice(25, 40).map(toStreamRecord);
+    const undeliverable = events.slice(40).map(toStreamRecord);
 
     const answers: StreamAnswer[] = [];
     for (const body of [encodeBatch(first, 'json-array'), encodeBatch(second, 'json-lines'), encodeBatch(first, 'json-array')]) {
@@ -104,6 +105,13 @@ describe('log stream monitoring', () => {
     expect(total(m, 'auth0_papertrail_stream_requests_total', { status: '400' })).toBe(1);
     expect(total(m, 'auth0_papertrail_stream_requests_total')).toBe(5);
     expect(secretsIn([text, service.stderr()])).toEqual([]);
+
+    // Papertrail gone: the delivery is refused with 503, and the sink's failure is counted as the poller's would be.
+    await receiver.stop();
+    expect((await post(service, encodeBatch(undeliverable, 'json-array'))).status).toBe(503);
+    const after = parsePrometheusText(await metricsText(service));
+    expect(total(after, 'auth0_papertrail_stream_requests_total', { status: '503' })).toBe(1);
+    expect(total(after, 'auth0_papertrail_sink_failures_total', { code: 'SINK_UNREACHABLE' })).toBeGreaterThanOrEqual(1);
     service.child.kill('SIGTERM');
     await service.done;
   }, 60_000);
