@@ -1,6 +1,7 @@
 /**
- * A LogSink that reports to Metrics how long each shipment took to be confirmed
- * and why a send or close failed; the run loop stays unaware of metrics.
+ * A LogSink that reports to Metrics how long each send (a run's shipment, or a
+ * log-stream delivery) took to be confirmed and why a send or close failed;
+ * the run loop stays unaware of metrics.
  */
 import { performance } from 'node:perf_hooks';
 import { SinkError } from '../errors';
