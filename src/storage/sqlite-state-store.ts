@@ -81,6 +81,8 @@ export interface SqliteStoreOptions {
 export class SqliteStateStore implements StandaloneStore, ShippedIds {
   readonly description: string;
   private db: Database.Database | null = null;
+  /** Compiled once per connection: compiling costs more than running these small statements (a third of a page's state work). */
+  private readonly statements = new Map<string, Database.Statement>();
   private runsSnapshot: RunsSnapshot = { key: '', runs: [], seqs: [] };
   private readonly host = hostname();
 
@@ -114,22 +116,23 @@ export class SqliteStateStore implements StandaloneStore, ShippedIds {
   async record(ids: readonly string[], at: number): Promise<void> {
     if (ids.length === 0) return;
     // One statement for the batch (`WHERE true` lets SQLite parse the upsert after a SELECT).
-    this.use((db) => db.prepare('INSERT INTO shipped_ids (log_id, shipped_at) SELECT value, ? FROM json_each(?) WHERE true ON CONFLICT (log_id) DO NOTHING').run(at, JSON.stringify(ids)));
+    this.use((db) => this.prepared(db, 'INSERT INTO shipped_ids (log_id, shipped_at) SELECT value, ? FROM json_each(?) WHERE true ON CONFLICT (log_id) DO NOTHING').run(at, JSON.stringify(ids)));
   }
 
   async alreadyShipped(ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
     return this.use((db) => {
-      const rows = db.prepare('SELECT log_id FROM shipped_ids WHERE log_id IN (SELECT value FROM json_each(?))').pluck().all(JSON.stringify(ids)) as string[];
+      const rows = this.prepared(db, 'SELECT log_id FROM shipped_ids WHERE log_id IN (SELECT value FROM json_each(?))').pluck().all(JSON.stringify(ids)) as string[];
       return new Set(rows);
     });
   }
 
   async prune(before: number): Promise<number> {
-    return this.use((db) => db.prepare('DELETE FROM shipped_ids WHERE shipped_at < ?').run(before).changes);
+    return this.use((db) => this.prepared(db, 'DELETE FROM shipped_ids WHERE shipped_at < ?').run(before).changes);
   }
 
   async close(): Promise<void> {
+    this.statements.clear();
     this.db?.close();
     this.db = null;
   }
@@ -143,6 +146,15 @@ export class SqliteStateStore implements StandaloneStore, ShippedIds {
       if (error instanceof ShipperError) throw error;
       throw new StorageError(`${this.description}: ${(error as Error).message}`, { cause: error });
     }
+  }
+
+  private prepared(db: Database.Database, sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
   }
 
   private open(): Database.Database {
@@ -160,6 +172,7 @@ export class SqliteStateStore implements StandaloneStore, ShippedIds {
       db.pragma('synchronous = NORMAL');
       db.transaction(() => this.createSchema(db, legacy)).immediate();
     } catch (error) {
+      this.statements.clear();
       db.close();
       throw error;
     }
@@ -193,7 +206,7 @@ export class SqliteStateStore implements StandaloneStore, ShippedIds {
   }
 
   private readDocument(db: Database.Database): StateDocument {
-    const row = db.prepare(`SELECT ${STATE_COLUMNS.join(', ')} FROM state WHERE id = 1`).get() as StateRow;
+    const row = this.prepared(db, `SELECT ${STATE_COLUMNS.join(', ')} FROM state WHERE id = 1`).get() as StateRow;
     // A copy of the list, of the same (frozen) records: the diff on write finds them by identity.
     const state = rowToDocument(row, [...this.readRuns(db)]);
     const lease = state.lease;
@@ -202,10 +215,10 @@ export class SqliteStateStore implements StandaloneStore, ShippedIds {
   }
 
   private readRuns(db: Database.Database): readonly RunRecord[] {
-    const shape = db.prepare('SELECT min(seq) AS first, max(seq) AS last, count(*) AS count FROM runs').get() as { first: number | null; last: number | null; count: number };
+    const shape = this.prepared(db, 'SELECT min(seq) AS first, max(seq) AS last, count(*) AS count FROM runs').get() as { first: number | null; last: number | null; count: number };
     const key = runsKey(shape.first, shape.last, shape.count);
     if (key !== this.runsSnapshot.key) {
-      const rows = db.prepare('SELECT seq, record FROM runs ORDER BY seq').all() as { seq: number; record: string }[];
+      const rows = this.prepared(db, 'SELECT seq, record FROM runs ORDER BY seq').all() as { seq: number; record: string }[];
       this.runsSnapshot = { key, runs: rows.map((r) => Object.freeze(JSON.parse(r.record) as RunRecord)), seqs: rows.map((r) => r.seq) };
     }
     return this.runsSnapshot.runs;
@@ -215,13 +228,13 @@ export class SqliteStateStore implements StandaloneStore, ShippedIds {
     const nextRow = documentToRow(next);
     const columns = changedColumns(documentToRow(before), nextRow);
     if (columns.length > 0) {
-      db.prepare(`UPDATE state SET ${columns.map((c) => `${c} = @${c}`).join(', ')} WHERE id = 1`).run(Object.fromEntries(columns.map((c) => [c, nextRow[c]])));
+      this.prepared(db, `UPDATE state SET ${columns.map((c) => `${c} = @${c}`).join(', ')} WHERE id = 1`).run(Object.fromEntries(columns.map((c) => [c, nextRow[c]])));
     }
     const { remove, append } = diffRuns(this.runsSnapshot, next.runs);
     if (remove.length === 0 && append.length === 0) return;
-    const removeOne = db.prepare('DELETE FROM runs WHERE seq = ?');
+    const removeOne = this.prepared(db, 'DELETE FROM runs WHERE seq = ?');
     for (const seq of remove) removeOne.run(seq);
-    const insert = db.prepare('INSERT INTO runs (record) VALUES (?)');
+    const insert = this.prepared(db, 'INSERT INTO runs (record) VALUES (?)');
     const kept = this.runsSnapshot.seqs.filter((seq) => !remove.includes(seq));
     const seqs = [...kept, ...append.map((record) => Number(insert.run(JSON.stringify(record)).lastInsertRowid))];
     // `remove` is always a prefix of the stored history (see diffRuns).
