@@ -231,6 +231,8 @@ async function drainProfile(ctx: Context, profile: Profile, failures: string[]) 
   }
   const groupedCpu = grouped((m) => (m.cpuMicros ?? Number.NaN) / count);
   const groupedRatio = per((run) => (run.grouped.cpuMicros ?? Number.NaN) / count / (run.raw.cpuMicros / run.raw.events));
+  const versusOriginal = row(name, 'CLI ÷ original', '×', per((run) => run.cli.logsPerSecond / run.original.logsPerSecond), realistic ? { op: '>=', value: 1.5, on: 'median' } : undefined);
+  const groupedVersusOriginal = per((run) => run.grouped.logsPerSecond / run.original.logsPerSecond);
   const rows = [
     row(name, 'CLI: node dist/cli.js run (default, 1 page per shipment)', 'logs/s', cli((m) => m.logsPerSecond)),
     cpu,
@@ -247,7 +249,8 @@ async function drainProfile(ctx: Context, profile: Profile, failures: string[]) 
     row(name, 'original CPU', 'µs/log', original((m) => m.cpuMicros / count)),
     row(name, 'original: events that reached the receiver', 'count', original((m) => m.delivered)),
     row(name, 'CLI ÷ raw baseline', '%', per((run) => (100 * run.cli.logsPerSecond) / run.raw.logsPerSecond), { op: '>=', value: realistic ? 60 : 50, on: 'median' }),
-    row(name, 'CLI ÷ original', '×', per((run) => run.cli.logsPerSecond / run.original.logsPerSecond), realistic ? { op: '>=', value: 1.5, on: 'median' } : undefined),
+    versusOriginal,
+    row(name, `CLI with PAGES_PER_SHIPMENT=${GROUPED_PAGES} ÷ original`, '×', groupedVersusOriginal),
     row(name, 'rsyslogd CPU, CLI', 'µs/log', cli((m) => (m.receiverCpuMicros ?? Number.NaN) / count)),
     row(name, 'rsyslogd CPU, raw baseline', 'µs/log', raw((m) => (m.receiverCpuMicros ?? Number.NaN) / m.events)),
     row(name, 'rsyslogd CPU, original', 'µs/log', original((m) => (m.receiverCpuMicros ?? Number.NaN) / count)),
@@ -263,6 +266,12 @@ async function drainProfile(ctx: Context, profile: Profile, failures: string[]) 
       `${name}: the CPU target is judged on the default, one page per shipment: ${gap}. ` +
         `PAGES_PER_SHIPMENT=${GROUPED_PAGES} ${closes ? 'closes the gap' : 'narrows the gap'}: ${us(groupedCpu.median)}, ${groupedRatio.median.toFixed(2)}× raw, ` +
         `at the price of up to ${GROUPED_PAGES} pages re-shipped after a crash or a receiver restart instead of one.`,
+    );
+  }
+  if (realistic && versusOriginal.met === false) {
+    notes.push(
+      `${name}: the throughput target is judged on the default, one page per shipment: ${versusOriginal.figure.median.toFixed(2)}× the original, which confirms nothing. ` +
+        `PAGES_PER_SHIPMENT=${GROUPED_PAGES} reaches ${groupedVersusOriginal.median.toFixed(2)}×, at the price of up to ${GROUPED_PAGES} pages re-shipped after a crash or a receiver restart instead of one.`,
     );
   }
   return { rows, runs, notes };
