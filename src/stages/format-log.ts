@@ -100,6 +100,22 @@ function header(log: Auth0Log, options: FormatOptions): string {
 }
 
 /**
+ * A kept field, bounded. Auth0 sends strings in these fields; anything else is
+ * kept as a short text, and a structure nested too deeply even to print as
+ * text (String() of nested arrays recurses) is named instead of printed, so
+ * that the cut-down form of a hostile event can always be built.
+ */
+function keptValue(value: unknown): string | number | boolean {
+  if (typeof value === 'string') return value.slice(0, TRUNCATED_FIELD_CHARS);
+  if (typeof value === 'number' || typeof value === 'boolean') return value;
+  try {
+    return String(value).slice(0, TRUNCATED_FIELD_CHARS);
+  } catch {
+    return `[${Array.isArray(value) ? 'array' : typeof value} nested too deeply to print]`;
+  }
+}
+
+/**
  * The deterministic cut-down form of an oversized event: the fields a reader
  * needs to find the event in Auth0 (ids, date, type, description, user and
  * client), each cut to a bounded length, plus a marker saying what was dropped.
@@ -109,7 +125,7 @@ export function truncateEvent(log: Auth0Log, originalBytes: number, reason = 'ev
   for (const key of KEPT_WHEN_TRUNCATED) {
     const value = log[key];
     if (value === undefined || value === null) continue;
-    kept[key] = typeof value === 'string' ? value.slice(0, TRUNCATED_FIELD_CHARS) : typeof value === 'number' || typeof value === 'boolean' ? value : String(value).slice(0, TRUNCATED_FIELD_CHARS);
+    kept[key] = keptValue(value);
   }
   if (kept['log_id'] === undefined) {
     const id = logIdOf(log);

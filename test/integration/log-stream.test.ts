@@ -136,6 +136,18 @@ describe('POST /log-stream', () => {
     expect(health.logStream).toMatchObject({ mode: 'stream-only', requests: 1, records: 2, shipped: 2, withoutLogId: 1 });
   });
 
+  it('ships a record whose fields are arrays nested thousands deep, cut down, and answers 200 rather than a 503 Auth0 would retry for ever', async () => {
+    const nested = `${'['.repeat(5_000)}${']'.repeat(5_000)}`;
+    const record = toStreamRecord(events[2]!);
+    const body = `[{"log_id":${JSON.stringify(record.log_id)},"data":{"log_id":${JSON.stringify(record.log_id)},"date":${JSON.stringify(record.data['date'])},"type":${nested},"description":${nested},"user_name":${nested}}}]`;
+    const answer = await send(body);
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.text)).toMatchObject({ status: 'ok', records: 1, shipped: 1 });
+    const messages = await receiver.messages();
+    expect(messages).toHaveLength(1);
+    expect(JSON.parse(messages[0]!.msg)).toMatchObject({ log_id: record.log_id, description: '[array nested too deeply to print]', _truncated: { reason: 'event nested too deeply to serialize' } });
+  });
+
   it('answers 503 with Retry-After while Papertrail is down, records nothing as shipped, and ships the redelivery once it is back', async () => {
     const body = JSON.stringify(events.slice(0, 5).map(toStreamRecord));
     await receiver.stop();

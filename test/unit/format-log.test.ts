@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { allLogTypes } from '../../src/auth0/log-types';
 import { formatLog, MAX_FRAME_BYTES, msgIdOf, toSafeJson } from '../../src/stages/format-log';
+import type { Auth0Log } from '../../src/auth0/auth0-log';
 
 const options = { system: 'auth0-logs', program: 'auth0' };
 /** The longest token config accepts, of every character an SD-NAME allows but '@'. */
@@ -95,6 +96,17 @@ describe('formatLog', () => {
     const formatted = formatLog({ log_id: '900', type: 'f', date: '2026-11-23T10:00:00.000Z', details: root }, options);
     expect(formatted.truncated).toBe(true);
     expect(JSON.parse(parse(formatted.line).msg)).toMatchObject({ log_id: '900', type: 'f', _truncated: { reason: 'event nested too deeply to serialize', dropped_fields: ['details'] } });
+  });
+
+  it('ships an event whose identifying fields are arrays nested too deeply to print, naming them instead', () => {
+    // String() of nested arrays recurses, so printing the kept fields could overflow the stack too.
+    let nested: unknown[] = [];
+    for (let i = 0; i < 20_000; i++) nested = [nested];
+    const formatted = formatLog({ log_id: '901', type: nested, date: '2026-11-23T10:00:00.000Z', description: nested, user_name: nested, details: { a: 1 } } as unknown as Auth0Log, options);
+    expect(formatted.truncated).toBe(true);
+    expect(Buffer.byteLength(formatted.line) + 1).toBeLessThanOrEqual(MAX_FRAME_BYTES);
+    expect(parse(formatted.line).msgid).toBe('-');
+    expect(JSON.parse(parse(formatted.line).msg)).toMatchObject({ log_id: '901', description: '[array nested too deeply to print]', user_name: '[array nested too deeply to print]', _truncated: { reason: 'event nested too deeply to serialize' } });
   });
 
   it('truncates the same event the same way every time', () => {
