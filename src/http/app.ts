@@ -47,6 +47,24 @@ export interface AppOptions {
 
 export const DEFAULT_MIN_OPEN_TRIGGER_INTERVAL_MS = 30_000;
 
+/** The JSON body limit of every route but the log stream's. */
+const JSON_BODY_LIMIT = '64kb';
+
+/**
+ * A request body the JSON parser refused is the caller's mistake: a 4xx that
+ * says what to fix, never a 500 logged as ours. The messages are fixed text,
+ * so nothing the caller sent is echoed back.
+ */
+const BODY_ERRORS: Record<string, { status: number; code: string; message: string }> = {
+  'entity.parse.failed': { status: 400, code: 'BAD_REQUEST', message: 'The body is not valid JSON.' },
+  'entity.too.large': { status: 413, code: 'BODY_TOO_LARGE', message: `The body is larger than ${JSON_BODY_LIMIT}.` },
+  'entity.verify.failed': { status: 400, code: 'BAD_REQUEST', message: 'The body was refused.' },
+  'request.aborted': { status: 400, code: 'BAD_REQUEST', message: 'The request was aborted before its body arrived.' },
+  'request.size.invalid': { status: 400, code: 'BAD_REQUEST', message: 'The body is not as long as its Content-Length says.' },
+  'charset.unsupported': { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'The body must be JSON in UTF-8.' },
+  'encoding.unsupported': { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'The body must be sent with gzip, deflate, br or no Content-Encoding.' },
+};
+
 export function createApp(options: AppOptions): express.Express {
   const app = express();
   const now = options.clock ?? Date.now;
@@ -55,7 +73,7 @@ export function createApp(options: AppOptions): express.Express {
   if (options.logStream) app.use(logStreamRoutes({ ...options.logStream, now }));
 
   // Under webtask the runtime may already have parsed the body into the context.
-  const parseJson = express.json({ limit: '64kb' });
+  const parseJson = express.json({ limit: JSON_BODY_LIMIT });
   app.use((req: Request, res: Response, next: NextFunction) => {
     const preParsed = (req as Request & { webtaskContext?: { body?: unknown } }).webtaskContext?.body;
     if (preParsed !== undefined && preParsed !== null) {
@@ -79,11 +97,12 @@ export function createApp(options: AppOptions): express.Express {
 
   // Never leak a stack or an internal message to a caller.
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const record = toErrorRecord(error);
-    if ((error as { type?: string }).type === 'entity.parse.failed') {
-      res.status(400).json({ status: 'failed', error: { code: 'BAD_REQUEST' } });
+    const refused = BODY_ERRORS[(error as { type?: string }).type ?? ''];
+    if (refused) {
+      res.status(refused.status).json({ status: 'failed', error: { code: refused.code, message: refused.message } });
       return;
     }
+    const record = toErrorRecord(error);
     try {
       options.scope(req).log.error(`request failed: ${record.message}`);
     } catch {
