@@ -20,7 +20,7 @@ import { applyStartFrom, rewindCheckpoint, saveCheckpoint } from './stages/save-
 import { addPage, groupLimitsFor, isFull, newer, type Group, type GroupLimits } from './stages/group-pages';
 import { formatLogs } from './stages/ship-logs';
 import { PendingRecord, skipShipped } from './stages/skip-shipped';
-import { pruneShippedIds } from './log-stream/retention';
+import { forgetShippedIds, pruneShippedIds } from './log-stream/retention';
 
 export interface RunDeps {
   store: StateStore;
@@ -168,6 +168,7 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
     const start = readCheckpoint(state, config.startFrom, started);
     if (start.source === 'START_FROM') {
       await applyStartFrom(deps.store, start.from);
+      if (deps.shipped) await forgetShippedIds(deps.shipped);
       report.warnings.push(`START_FROM applied: export restarted after log ${start.from}.`);
     }
     report.startSource = start.source;

@@ -145,7 +145,7 @@ export async function serve(env: Environment): Promise<number> {
   let nextPollAt: number | null = null;
 
   const app = createApp({
-    scope: () => ({ config: () => config, store, log, createDeps: adapt, runOptions }),
+    scope: () => ({ config: () => config, store, shipped, log, createDeps: adapt, runOptions }),
     track,
     nextRunAt: () => (following ? (nextPollAt === null ? null : new Date(nextPollAt).toISOString()) : (cron?.nextRun()?.toISOString() ?? null)),
     ...(settings.logStream.token === null ? {} : { logStream: { stream, log, metrics } }),

@@ -7,7 +7,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { secretValues, type Config } from '../config';
 import { isConfigError } from '../errors';
-import type { Logger, StateStore } from '../ports';
+import type { Logger, ShippedIds, StateStore } from '../ports';
 import type { RunOptions } from '../run-export';
 import type { RunDeps } from '../run-once';
 import { createRedactor, type Redactor } from '../runtime/redact';
@@ -19,6 +19,8 @@ export interface RequestScope {
   store: StateStore;
   log: Logger;
   createDeps(config: Config): { deps: RunDeps; dispose(): void };
+  /** The record of shipped ids runs skip by (standalone); a reset empties it, so the replay ships. */
+  shipped?: ShippedIds;
   runOptions: Pick<RunOptions, 'signal'>;
 }
 

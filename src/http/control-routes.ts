@@ -6,6 +6,7 @@
  * POST /pause, /resume (the service's equivalent of the extension's State switch).
  */
 import { Router } from 'express';
+import { forgetShippedIds } from '../log-stream/retention';
 import { isLeaseHeld, RUN_HISTORY_LIMIT, type RunRecord, type StateDocument } from '../storage/state';
 import { accessOf, type ScopedHandlers } from './access';
 import { summary } from './run-summary';
@@ -50,6 +51,7 @@ export function controlRoutes({ withConfig, adminOnly }: ScopedHandlers, now: ()
       res.status(409).json({ status: 'skipped', reason: 'a run is in progress; reset when it has finished' });
       return;
     }
+    if (scope.shipped) await forgetShippedIds(scope.shipped);
     scope.log.warn(`checkpoint reset to ${to ?? 'the oldest retained log'}`);
     res.json({ status: 'ok', checkpoint: state.checkpoint });
   }));

@@ -116,6 +116,22 @@ describe('migration from a JSON state file', () => {
   });
 });
 
+describe('a deliberate replay', () => {
+  it('START_FROM ships again the logs after it, though the poller recorded them as shipped minutes ago', async () => {
+    const tenant = await tenantWith({ count: 300 });
+    const env = exportEnv(tenant, receiver);
+    expect((await runCli(['run'], env)).report).toMatchObject({ status: 'ok', exported: 300 });
+    expect(readShippedIds(env.STORAGE_FILE).size).toBe(300);
+
+    const replay = await runCli(['run'], { ...env, START_FROM: tenant.idAt(199) });
+    expect(replay.report).toMatchObject({ status: 'ok', startSource: 'START_FROM', exported: 100, alreadyShipped: 0 });
+    const messages = await receiver.messages();
+    expect(messages).toHaveLength(400);
+    const replayed = checkDelivery(eventsOf(tenant).slice(200), messages.slice(300));
+    expect(replayed).toMatchObject({ expected: 100, delivered: 100, missing: 0, duplicates: 0, outOfOrder: 0 });
+  }, 30_000);
+});
+
 describe('a state database that cannot be used', () => {
   it('SQLite: a file that cannot be created fails the run with exit 1 and an error naming the store, before anything is fetched or shipped', async () => {
     const tenant = await tenantWith({ count: 200 });

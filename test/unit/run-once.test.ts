@@ -215,6 +215,17 @@ describe('runOnce', () => {
     expect(second).toMatchObject({ startSource: 'checkpoint', exported: 0 });
   });
 
+  it('ships a START_FROM replay again, even logs recorded as shipped moments ago', async () => {
+    const { deps } = setup(30);
+    const shipped = new MemoryShippedIds();
+    const withShipped = { ...deps, shipped } as RunDeps;
+    expect(await runOnce(withShipped, config())).toMatchObject({ exported: 30 });
+    expect(shipped.shippedAt.size).toBe(30);
+    const replay = await runOnce(withShipped, config({ startFrom: logId(10) }));
+    expect(replay).toMatchObject({ startSource: 'START_FROM', exported: 20, alreadyShipped: 0 });
+    expect(deps.sink.lines.slice(30).map(idOf)).toEqual(makeLogs(30).slice(10).map((l) => l.log_id));
+  });
+
   it('reports lag from the newest exported event date', async () => {
     const { run } = setup(5);
     const report = await run();
