@@ -86,7 +86,14 @@ export function loadServiceSettings(env: Environment): ServiceSettings {
 }
 
 function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+  const address = host.toLowerCase().replace(/^::ffff:/, '');
+  return address === 'localhost' || address === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(address);
+}
+
+/** The warning `serve` prints when anyone beyond this machine could trigger runs; null when none is due. */
+export function exposureWarning(host: string, adminToken: string | null): string | null {
+  if (adminToken !== null || isLoopback(host)) return null;
+  return `no ADMIN_TOKEN is set while listening on ${host}: anyone who can reach this port can trigger runs (limited to one per 30 s) and read run counts. Set ADMIN_TOKEN.`;
 }
 
 export async function serve(env: Environment): Promise<number> {
@@ -210,9 +217,8 @@ export async function serve(env: Environment): Promise<number> {
     track(followService({ config, store, shipped, metrics, log, clock: systemClock, pollIntervalMs: settings.pollIntervalMs, runOptions: { redact, ...runOptions }, signal: shutdown.signal, onNextPoll: (at) => (nextPollAt = at) }));
   }
 
-  if (config.adminToken === null && !isLoopback(settings.host)) {
-    log.warn(`no ADMIN_TOKEN is set while listening on ${settings.host}: anyone who can reach this port can trigger runs (limited to one per 30 s) and read run counts. Set ADMIN_TOKEN.`);
-  }
+  const exposed = exposureWarning(settings.host, config.adminToken);
+  if (exposed !== null) log.warn(exposed);
 
   return new Promise<number>((resolve) => {
     const stop = (signal: string): void => {

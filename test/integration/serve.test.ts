@@ -12,6 +12,7 @@ import { exportEnv } from '../support/export-env';
 import { readStoredState } from '../support/stored-state';
 import { startFakeTenant, type FakeTenant, type FakeTenantOptions } from '../support/fake-tenant';
 import { startRsyslogReceiver, stopAllReceivers, type RsyslogReceiver } from '../support/rsyslog-receiver';
+import { exposureWarning } from '../../src/serve';
 
 const pki = createTestPki();
 const ADMIN = 'serve-admin-token-0123456789abcdef';
@@ -151,18 +152,26 @@ describe('auth0-logs-to-papertrail serve', () => {
     expect(tenant.stats().tokenRequests).toBe(0);
   });
 
-  it('warns when it listens beyond loopback without an admin token', async () => {
+  it('warns when it would listen beyond loopback without an admin token, and only then', () => {
+    // Decided from the settings alone: the tests bind loopback addresses only.
+    for (const host of ['0.0.0.0', '::', '192.0.2.10', 'exporter.internal']) expect(exposureWarning(host, null)).toMatch(/no ADMIN_TOKEN is set while listening on/);
+    for (const host of ['127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1', 'localhost']) expect(exposureWarning(host, null)).toBeNull();
+    expect(exposureWarning('0.0.0.0', 'an-admin-token-0123456789')).toBeNull();
+  });
+
+  it('prints no exposure warning on loopback without an admin token', async () => {
     const tenant = await tenantWith({ count: 1 });
-    const service = startCli(['serve'], { ...exportEnv(tenant, receiver), HOST: '0.0.0.0', PORT: '0', SCHEDULE: '0 0 1 1 *' });
+    const service = startCli(['serve'], { ...exportEnv(tenant, receiver), HOST: '127.0.0.1', PORT: '0', SCHEDULE: '0 0 1 1 *' });
     let stderr = '';
     service.child.stderr?.on('data', (c: string) => (stderr += c));
-    await until('the warning', () => /no ADMIN_TOKEN is set/.test(stderr));
+    await until('serve to listen', () => /serving on/.test(stderr));
     service.child.kill('SIGTERM');
     await service.done;
+    expect(stderr).not.toMatch(/no ADMIN_TOKEN is set/);
   });
 });
 
-describe('the run lease in the file store', () => {
+describe('the run lease in the state database', () => {
   it('lets exactly one of two simultaneous CLI runs proceed, with nothing shipped twice', async () => {
     const tenant = await tenantWith({ count: 5_000, latencyMs: 2 });
     const env = exportEnv(tenant, receiver);
