@@ -19,6 +19,8 @@ const capitalize = (s) => s[0].toUpperCase() + s.slice(1);
 function secret(setting) {
   const entry = { description: setting.description };
   if (setting.required) entry.required = true;
+  // The Extensions page masks a password field, as Auth0's own log exporters mark their tokens.
+  if (setting.secret) entry.type = 'password';
   const value = setting.webtaskDefault ?? setting.default;
   if (value !== undefined) entry.default = value;
   if (setting.name === 'LOG_LEVEL') {
@@ -56,7 +58,10 @@ export function manifest() {
     schedule: '0 */5 * * * *',
     // Clicking the installed extension opens its dashboard (GET / for a browser).
     initialUrlPath: '/',
-    auth0: { scopes: 'read:logs' },
+    // createClient: the gallery creates the application and injects AUTH0_CLIENT_ID and
+    // AUTH0_CLIENT_SECRET, with read:logs only (no delete:clients: uninstalling leaves the
+    // application, which the README says to delete by hand).
+    auth0: { createClient: true, scopes: 'read:logs' },
     secrets: Object.fromEntries(SETTINGS.filter((s) => s.scope === 'all').map((s) => [s.name, secret(s)])),
   };
 }

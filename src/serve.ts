@@ -6,6 +6,7 @@
  */
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { isIP } from 'node:net';
 import { Cron } from 'croner';
 import { loadConfig, secretValues, type Config, type Environment } from './config';
 import { ConfigError, isConfigError, RunInProgressError, type SettingProblem } from './errors';
@@ -72,6 +73,7 @@ export function loadServiceSettings(env: Environment): ServiceSettings {
   const poll = rawPoll === '' ? SERVICE_DEFAULTS.POLL_INTERVAL_SECONDS : /^\d{1,4}$/.test(rawPoll) ? Number(rawPoll) : -1;
   if (poll < 1 || poll > 3600) problems.push({ setting: 'POLL_INTERVAL_SECONDS', problem: `"${rawPoll}" is not a number of seconds from 1 to 3600.`, fix: 'use a whole number of seconds, e.g. 5 (the default).' });
   const host = (env['HOST'] ?? '').trim() || SERVICE_DEFAULTS.HOST;
+  if (!isHostOrAddress(host)) problems.push({ setting: 'HOST', problem: `"${host}" is not an IP address or a host name.`, fix: 'use an address of this machine, e.g. 127.0.0.1 (the default), 0.0.0.0 for every IPv4 interface, or :: for every interface.' });
   const rawPort = (env['PORT'] ?? '').trim();
   const port = rawPort === '' ? SERVICE_DEFAULTS.PORT : /^\d{1,5}$/.test(rawPort) ? Number(rawPort) : -1;
   if (port < 0 || port > 65535) problems.push({ setting: 'PORT', problem: `"${rawPort}" is not a port number.`, fix: 'use a whole number from 0 to 65535 (0 picks a free port).' });
@@ -83,6 +85,13 @@ export function loadServiceSettings(env: Environment): ServiceSettings {
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return { schedule, pollIntervalMs: poll * 1000, host, port, logStream, tls, metricsToken };
+}
+
+/** An IP literal, or a host name of RFC 1123 labels (a name of digits and dots alone must be an IPv4 address). */
+function isHostOrAddress(host: string): boolean {
+  if (isIP(host) !== 0) return true;
+  if (/^[\d.]+$/.test(host)) return false;
+  return host.length <= 253 && host.split('.').every((label) => /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label));
 }
 
 function isLoopback(host: string): boolean {
@@ -185,7 +194,8 @@ export async function serve(env: Environment): Promise<number> {
   };
   // protect: a tick that comes while the previous scheduled run is still going is skipped, not queued.
   // LOG_STREAM_ONLY: no poller at all, so a gap in the stream stays a gap.
-  const cron = following ? null : new Cron(settings.schedule, { protect: true, paused: settings.logStream.streamOnly }, () => scheduled());
+  // Paused until the port is ours: a service that cannot listen must not export headless.
+  const cron = following ? null : new Cron(settings.schedule, { protect: true, paused: true }, () => scheduled());
   const prune = async (): Promise<void> => {
     try {
       const forgotten = await pruneShippedIds(shipped, Date.now(), (await store.read()).checkpoint, !settings.logStream.streamOnly);
@@ -194,14 +204,27 @@ export async function serve(env: Environment): Promise<number> {
       log.warn(`could not prune the record of shipped ids: ${(error as Error).message}`);
     }
   };
+
+  let server: Server;
+  try {
+    server = await new Promise((resolve, reject) => {
+      const s: Server = settings.tls ? createHttpsServer({ cert: settings.tls.cert, key: settings.tls.key, minVersion: 'TLSv1.2' }, app) : createHttpServer(app);
+      s.once('error', reject);
+      s.listen(settings.port, settings.host, () => {
+        s.off('error', reject);
+        resolve(s);
+      });
+    });
+  } catch (error) {
+    // Nothing has run yet: say why in terms of the settings, release the store, and exit so a supervisor sees it.
+    cron?.stop();
+    await store.close().catch(() => undefined);
+    log.error(`cannot listen on ${settings.host}:${settings.port} (HOST, PORT): ${(error as Error).message}. Nothing was exported.`);
+    return 1;
+  }
+  if (!settings.logStream.streamOnly) cron?.resume();
   const pruning = stream ? setInterval(() => void prune(), PRUNE_EVERY_MS) : undefined;
   pruning?.unref();
-
-  const server: Server = await new Promise((resolve, reject) => {
-    const s: Server = settings.tls ? createHttpsServer({ cert: settings.tls.cert, key: settings.tls.key, minVersion: 'TLSv1.2' }, app) : createHttpServer(app);
-    s.listen(settings.port, settings.host, () => resolve(s));
-    s.on('error', reject);
-  });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;
   const scheme = settings.tls ? 'https' : 'http';

@@ -51,7 +51,7 @@ export const SETTINGS: readonly SettingInfo[] = [
   { name: 'POLL_INTERVAL_SECONDS', scope: 'service', required: false, default: '5', description: 'Follow mode: seconds between polls once caught up (1 to 3600).' },
   { name: 'HOST', scope: 'service', required: false, default: '127.0.0.1', description: 'Address the service listens on.' },
   { name: 'PORT', scope: 'service', required: false, default: '8080', description: 'Port the service listens on (0 picks a free one).' },
-  { name: 'LOG_STREAM_TOKEN', scope: 'service', required: false, description: 'Turns on POST /log-stream for an Auth0 Custom Webhook log stream; the stream\'s Authorization Token must be this value or "Bearer " and it. At least 16 characters.' },
+  { name: 'LOG_STREAM_TOKEN', scope: 'service', required: false, secret: true, description: 'Turns on POST /log-stream for an Auth0 Custom Webhook log stream; the stream\'s Authorization Token must be this value or "Bearer " and it. At least 16 characters.' },
   { name: 'LOG_STREAM_ONLY', scope: 'service', required: false, default: 'false', description: 'true turns the poller off and exports from the log stream alone, giving up the guarantee that the poller fills every gap in the stream.' },
   { name: 'LOG_STREAM_MAX_SILENCE_SECONDS', scope: 'service', required: false, default: '900', description: 'A log stream silent for longer than this while the poller finds logs it did not deliver is reported failing in /health.' },
   { name: 'TLS_CERT_FILE', scope: 'service', required: false, description: 'PEM certificate chain: with TLS_KEY_FILE, the service serves HTTPS itself (Auth0 streams only to publicly trusted certificates).' },

@@ -4,6 +4,7 @@
  * nothing. Also the file store's run lease across processes.
  */
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { createTestPki } from '../support/certs';
 import { killAllClis, runCli, startCli } from '../support/cli';
 import { checkDelivery } from '../support/delivery';
@@ -149,6 +150,30 @@ describe('auth0-logs-to-papertrail serve', () => {
     expect(result.stderr).toContain('SCHEDULE');
     expect(result.stderr).toContain('BATCH_SIZE');
     expect(result.stderr).toMatch(/e\.g\. "\*\/5 \* \* \* \*"/);
+    expect(tenant.stats().tokenRequests).toBe(0);
+  });
+
+  it('exits 1 with a clear error when its port is taken, having exported nothing', async () => {
+    const tenant = await tenantWith({ count: 10 });
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (holder.address() as AddressInfo).port;
+      // A schedule that fires every second: before the fix it kept exporting with no HTTP server.
+      const result = await runCli(['serve'], { ...exportEnv(tenant, receiver), HOST: '127.0.0.1', PORT: String(port), SCHEDULE: '* * * * * *' });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port} \\(HOST, PORT\\): .*EADDRINUSE`));
+      expect(tenant.stats().logsRequests).toBe(0);
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+    }
+  }, 20_000);
+
+  it('refuses a HOST that is not an address or a host name with exit 2, before anything else', async () => {
+    const tenant = await tenantWith({ count: 1 });
+    const result = await runCli(['serve'], { ...exportEnv(tenant, receiver), HOST: 'not a host', PORT: '0' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('HOST');
     expect(tenant.stats().tokenRequests).toBe(0);
   });
 

@@ -67,13 +67,18 @@ describe('settings', () => {
   });
 
   it('are the manifest\'s secrets, with the same defaults, and webtask.json is what the build generates', () => {
-    const manifest = JSON.parse(read('webtask.json')) as { version: string; type: string; auth0: { scopes: string }; secrets: Record<string, { default?: string; required?: boolean; type?: string; options?: { value: string }[] }> };
+    const manifest = JSON.parse(read('webtask.json')) as { version: string; type: string; auth0: { scopes: string; createClient?: boolean }; secrets: Record<string, { default?: string; required?: boolean; type?: string; options?: { value: string }[] }> };
     const shared = SETTINGS.filter((s) => s.scope === 'all');
     expect(Object.keys(manifest.secrets)).toEqual(shared.map((s) => s.name));
     for (const s of shared) {
       expect(manifest.secrets[s.name]?.default).toBe(s.webtaskDefault ?? s.default);
       expect(manifest.secrets[s.name]?.required ?? false).toBe(s.required);
+      // A credential is a masked field on the Extensions page; nothing else is.
+      expect(manifest.secrets[s.name]?.type === 'password').toBe(s.secret === true);
     }
+    expect(shared.filter((s) => s.secret).map((s) => s.name)).toEqual(['PAPERTRAIL_TOKEN', 'ADMIN_TOKEN', 'SLACK_INCOMING_WEBHOOK_URL']);
+    // The gallery creates the application and injects its id and secret.
+    expect(manifest.auth0.createClient).toBe(true);
     expect(manifest.version).toBe((JSON.parse(read('package.json')) as { version: string }).version);
     expect(manifest.type).toBe('cron');
     expect(manifest.auth0.scopes.split(' ')).toContain('read:logs');
