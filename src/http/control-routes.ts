@@ -11,6 +11,9 @@ import { isLeaseHeld, RUN_HISTORY_LIMIT, type RunRecord, type StateDocument } fr
 import { accessOf, type ScopedHandlers } from './access';
 import { summary } from './run-summary';
 
+/** Long enough to empty the record of shipped ids; a reset that dies meanwhile frees the lease this soon. */
+const RESET_LEASE_MS = 60_000;
+
 export function controlRoutes({ withConfig, adminOnly }: ScopedHandlers, now: () => number): Router {
   const router = Router();
 
@@ -45,13 +48,22 @@ export function controlRoutes({ withConfig, adminOnly }: ScopedHandlers, now: ()
         stoppedBy: 'reset', lagSeconds: null,
         warnings: [`checkpoint reset by an administrator from ${current.checkpoint ?? 'none'} to ${to ?? 'the oldest retained log'}`],
       };
-      return { ...current, checkpoint: to, runs: [...current.runs, record].slice(-RUN_HISTORY_LIMIT) };
+      // The reset holds the run lease until the record of shipped ids is emptied too, so that no run
+      // starts in between and skips what the replay is meant to ship again.
+      const lease = scope.shipped ? { lease: { owner: record.id, expiresAt: t + RESET_LEASE_MS } } : {};
+      return { ...current, ...lease, checkpoint: to, runs: [...current.runs, record].slice(-RUN_HISTORY_LIMIT) };
     });
     if (refused) {
       res.status(409).json({ status: 'skipped', reason: 'a run is in progress; reset when it has finished' });
       return;
     }
-    if (scope.shipped) await forgetShippedIds(scope.shipped);
+    if (scope.shipped) {
+      try {
+        await forgetShippedIds(scope.shipped);
+      } finally {
+        await scope.store.update((current) => (current.lease?.owner === `reset-${t}` ? { ...current, lease: null } : current));
+      }
+    }
     scope.log.warn(`checkpoint reset to ${to ?? 'the oldest retained log'}`);
     res.json({ status: 'ok', checkpoint: state.checkpoint });
   }));

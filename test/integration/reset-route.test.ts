@@ -2,7 +2,8 @@
  * POST /reset is a deliberate replay: besides moving the checkpoint, it
  * empties the record of shipped ids, or the runs after it would skip what
  * they were asked to ship again. A reset refused (a run in progress) changes
- * nothing. The app in-process, over HTTP on loopback.
+ * nothing. The reset holds the run lease until the record is emptied. The
+ * app in-process, over HTTP on loopback.
  */
 import type { Server } from 'node:http';
 import { loadConfig } from '../../src/config';
@@ -33,10 +34,19 @@ describe('POST /reset', () => {
     const store = new MemoryStore({ ...emptyState(), checkpoint: logId(30) });
     const shipped = new MemoryShippedIds();
     await shipped.record(Array.from({ length: 30 }, (_, i) => logId(i + 1)), Date.now());
+    // While the record is emptied, the reset holds the run lease: no run can start in between and skip the replay.
+    let leaseWhileForgetting: string | undefined;
+    const prune = shipped.prune.bind(shipped);
+    shipped.prune = async (before) => {
+      leaseWhileForgetting = store.state.lease?.owner;
+      return prune(before);
+    };
     const reset = await appWith(store, shipped);
     expect(await reset(logId(10))).toBe(200);
     expect(store.state.checkpoint).toBe(logId(10));
     expect(shipped.shippedAt.size).toBe(0);
+    expect(leaseWhileForgetting).toMatch(/^reset-\d+$/);
+    expect(store.state.lease).toBeNull();
   });
 
   it('refused while a run holds the lease, forgets nothing', async () => {
