@@ -92,11 +92,20 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
   let pending: Promise<FetchedPage> | null = null;
   /** The checkpoint before the last group shipped by this run, to take that group back if it is in doubt. */
   let beforeLastGroup: string | null = null;
+  /** Never throws: the clean-up after it (releasing held ids, closing the sink) must always run. */
   const fail = async (error: unknown): Promise<void> => {
     if (error instanceof SinkError && error.code === 'SINK_RECEIVER_GONE' && beforeLastGroup !== null && report.checkpoint !== null) {
-      await rewindCheckpoint(deps.store, report.checkpoint, beforeLastGroup);
-      report.warnings.push(`The last pages shipped (after log ${beforeLastGroup}) are shipped again by the next run, in case the receiver read them without keeping them.`);
-      report.checkpoint = beforeLastGroup;
+      try {
+        await rewindCheckpoint(deps.store, report.checkpoint, beforeLastGroup);
+        report.warnings.push(`The last pages shipped (after log ${beforeLastGroup}) are shipped again by the next run, in case the receiver read them without keeping them.`);
+        report.checkpoint = beforeLastGroup;
+      } catch (rewindError) {
+        // The state store failed too: say what to do by hand, since the next run would not re-ship those pages.
+        report.warnings.push(
+          `The last pages shipped (after log ${beforeLastGroup}) may have been read by the receiver without being kept, and the checkpoint could not be moved back ` +
+            `(${rewindError instanceof Error ? rewindError.message : String(rewindError)}). To ship them again, set START_FROM=${beforeLastGroup}.`,
+        );
+      }
     }
     report.status = 'failed';
     report.stoppedBy = 'error';

@@ -6,6 +6,7 @@ import { SHIPMENT_BOUNDS, type GroupLimits } from '../../src/stages/group-pages'
 import { emptyState } from '../../src/storage/state';
 import { CapturingLogger, FakeAuth0, FakeClock, logId, makeLogs, MemoryShippedIds, MemoryStore, RecordingSink } from '../support/fakes';
 import { SHIPPED_IDS_KEPT_MS } from '../../src/log-stream/retention';
+import { HoldingShippedIds } from '../../src/storage/holding-shipped-ids';
 
 function config(overrides: Partial<Config> = {}): Config {
   return {
@@ -154,6 +155,24 @@ describe('runOnce', () => {
     expect(again).toMatchObject({ status: 'ok', exported: 5 });
     // Nothing lost; the page in doubt went out twice.
     expect(new Set(deps.sink.lines.map(idOf)).size).toBe(25);
+  });
+
+  it('when the state store also fails to take the page back, says how to re-ship it, and still releases every held id', async () => {
+    const { deps } = setup(25);
+    const shipped = new HoldingShippedIds(new MemoryShippedIds());
+    deps.sink.failOnClose = new SinkError('receiver gone', { code: 'SINK_RECEIVER_GONE' });
+    const update = deps.store.update.bind(deps.store);
+    deps.store.update = async (change) => {
+      // The rewind is the only write that moves the checkpoint back.
+      const next = change(structuredClone(deps.store.state));
+      if (next.checkpoint !== null && deps.store.state.checkpoint !== null && next.checkpoint < deps.store.state.checkpoint) throw new Error('database connection lost');
+      return update(change);
+    };
+    const report = await runOnce({ ...deps, shipped } as RunDeps, config());
+    expect(report).toMatchObject({ status: 'failed', error: { code: 'SINK_RECEIVER_GONE' } });
+    expect(report.warnings.join(' ')).toContain(`set START_FROM=${logId(20)}`);
+    expect(shipped.holding).toBe(0);
+    expect(deps.sink.closed).toBe(1);
   });
 
   it('takes back nothing for other sink failures', async () => {
