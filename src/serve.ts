@@ -166,6 +166,7 @@ export async function serve(env: Environment): Promise<number> {
     nextRunAt: () => (following ? (nextPollAt === null ? null : new Date(nextPollAt).toISOString()) : (cron?.nextRun()?.toISOString() ?? null)),
     ...(settings.logStream.token === null ? {} : { logStream: { stream, log, metrics } }),
     metrics: { exposition: () => metrics.exposition(), token: settings.metricsToken },
+    stopping: () => shutdown.signal.aborted,
   });
 
   const scheduled = async (): Promise<void> => {
@@ -175,6 +176,8 @@ export async function serve(env: Environment): Promise<number> {
         log.info('scheduled run skipped: paused');
         return;
       }
+      // A shutdown that began during the read: start nothing it would not wait for.
+      if (shutdown.signal.aborted) return;
     } catch (error) {
       log.error(`scheduled run failed: ${(error as Error).message}`);
       return;
@@ -256,11 +259,14 @@ export async function serve(env: Environment): Promise<number> {
       server.closeIdleConnections();
       const grace = setTimeout(() => {
         log.warn('shutdown grace period over; the unfinished page was not saved and will be shipped by the next run');
+        server.closeAllConnections();
         resolve(0);
       }, SHUTDOWN_GRACE_MS);
       grace.unref();
       Promise.allSettled([...inFlight]).then(async () => {
         clearTimeout(grace);
+        // What is left is idle or being turned away (503, Connection: close): nothing to wait for.
+        server.closeAllConnections();
         await store.close().catch(() => undefined);
         log.info('stopped');
         resolve(0);

@@ -43,6 +43,8 @@ export interface AppOptions {
   logStream?: Omit<LogStreamRouteOptions, 'now'>;
   /** The service's metrics; the extension has none. */
   metrics?: MetricsSource;
+  /** True once the service is shutting down: new requests are turned away, and their connections closed. */
+  stopping?: () => boolean;
 }
 
 export const DEFAULT_MIN_OPEN_TRIGGER_INTERVAL_MS = 30_000;
@@ -69,6 +71,18 @@ export function createApp(options: AppOptions): express.Express {
   const app = express();
   const now = options.clock ?? Date.now;
   app.disable('x-powered-by');
+  if (options.stopping) {
+    const stopping = options.stopping;
+    // A client that keeps its connection busy would otherwise keep a stopping service alive, and be
+    // served new runs. 503 with Retry-After: Auth0 sends a delivery again, to this replica or another.
+    app.use((_req, res, next) => {
+      if (!stopping()) {
+        next();
+        return;
+      }
+      res.set({ Connection: 'close', 'Retry-After': '10' }).status(503).json({ status: 'failed', error: { code: 'SHUTTING_DOWN', message: 'The service is stopping; send this again in a moment.' } });
+    });
+  }
   // Before the JSON parser: the stream reads its own body, up to 10 MB of raw text.
   if (options.logStream) app.use(logStreamRoutes({ ...options.logStream, now }));
 

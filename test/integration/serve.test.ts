@@ -4,7 +4,7 @@
  * nothing. Also the file store's run lease across processes.
  */
 import { once } from 'node:events';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { createTestPki } from '../support/certs';
 import { killAllClis, runCli, startCli } from '../support/cli';
 import { checkDelivery } from '../support/delivery';
@@ -152,6 +152,56 @@ describe('auth0-logs-to-papertrail serve', () => {
     expect(result.stderr).toMatch(/e\.g\. "\*\/5 \* \* \* \*"/);
     expect(tenant.stats().tokenRequests).toBe(0);
   });
+
+  it('stops on SIGTERM although a client keeps its connection always mid-request: it is answered 503 with Connection: close', async () => {
+    const tenant = await tenantWith({ count: 1 });
+    const service = await startServe({ ...exportEnv(tenant, receiver), ADMIN_TOKEN: ADMIN, LOG_STREAM_TOKEN: 'busy-client-stream-token-0123456789', SCHEDULE: '0 0 1 1 *' });
+    const { port } = new URL(service.url);
+    // One keep-alive connection whose next request starts the moment an answer arrives, its body trickling in:
+    // there is never a moment when it is idle, so closing idle connections alone never ends it.
+    const socket = connect(Number(port), '127.0.0.1');
+    const answers: string[] = [];
+    let buffered = '';
+    const timers = new Set<NodeJS.Timeout>();
+    const later = (ms: number, work: () => void): void => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        if (!socket.destroyed) work();
+      }, ms);
+      timers.add(timer);
+    };
+    const send = (): void => {
+      socket.write('POST /runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\n');
+      later(150, () => socket.write('{'));
+      later(300, () => socket.write('}'));
+    };
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      const head = /^HTTP\/1\.1 (\d+)[\s\S]*?\r\n\r\n/.exec(buffered);
+      if (!head) return;
+      const length = Number(/content-length: (\d+)/i.exec(head[0])?.[1] ?? 0);
+      if (buffered.length < head[0].length + length) return;
+      answers.push(`${head[1]} ${/connection: (\S+)/i.exec(head[0])?.[1] ?? ''}`);
+      buffered = buffered.slice(head[0].length + length);
+      send();
+    });
+    socket.on('error', () => undefined);
+    const closed = once(socket, 'close');
+    send();
+    await until('a few answers', () => answers.length >= 3);
+
+    const exited = once(service.child, 'exit');
+    service.child.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    const outcome = await Promise.race([exited.then(([code]) => code as number), new Promise<string>((resolve) => (timer = setTimeout(() => resolve('still running after 15 s'), 15_000)))]);
+    clearTimeout(timer);
+    for (const pending of timers) clearTimeout(pending);
+    socket.destroy();
+    await closed;
+    expect(outcome).toBe(0);
+    expect(answers.at(-1)).toBe('503 close');
+  }, 40_000);
 
   it('exits 1 with a clear error when its port is taken, having exported nothing', async () => {
     const tenant = await tenantWith({ count: 10 });

@@ -209,8 +209,8 @@ describe('loadConfig', () => {
       const config = loadConfig({ ...collector, PAPERTRAIL_TOKEN: token, ADMIN_TOKEN: 'an-admin-token-0123456789', SLACK_INCOMING_WEBHOOK_URL: hook });
       // The webhook counts twice: the whole URL, and its path (the credential) on its own.
       expect(secretValues(config).sort()).toEqual([collector.AUTH0_CLIENT_SECRET, 'an-admin-token-0123456789', token, hook, new URL(hook).pathname].sort());
-      // METRICS_TOKEN is the service's: serve adds it to its redactor.
-      expect(SETTINGS.filter((s) => s.secret === true).map((s) => s.name).sort()).toEqual(['ADMIN_TOKEN', 'AUTH0_CLIENT_SECRET', 'METRICS_TOKEN', 'PAPERTRAIL_TOKEN', 'SLACK_INCOMING_WEBHOOK_URL', 'STATE_URL']);
+      // METRICS_TOKEN and LOG_STREAM_TOKEN are the service's: serve adds them to its redactor.
+      expect(SETTINGS.filter((s) => s.secret === true).map((s) => s.name).sort()).toEqual(['ADMIN_TOKEN', 'AUTH0_CLIENT_SECRET', 'LOG_STREAM_TOKEN', 'METRICS_TOKEN', 'PAPERTRAIL_TOKEN', 'SLACK_INCOMING_WEBHOOK_URL', 'STATE_URL']);
     });
   });
 });
