@@ -16,7 +16,7 @@ import { createLogger } from './runtime/logger';
 import { createRedactor } from './runtime/redact';
 import { createStandaloneStore } from './storage/standalone-store';
 
-const HELP = `Usage: auth0-logs-to-papertrail <command> [--env-file <path>]
+const HELP = `Usage: auth0-logs-to-papertrail <command> [--dotenv <path>]
 
 Exports your Auth0 tenant's logs to Papertrail over verified TLS.
 
@@ -25,8 +25,10 @@ Commands:
   serve    Start the HTTP service with its built-in scheduler.
 
 Options:
-  --env-file <path>  Read settings from this file (default: ./.env when present).
+  --dotenv <path>    Read settings from this file (default: ./.env when present).
                      Variables already in the environment take precedence.
+                     (--env-file is accepted too, but Node 20 takes that one for
+                     itself and exits 9 when the file is missing.)
   --help             Show this help.
   --version          Show the version.
 
@@ -70,8 +72,15 @@ function parseArgs(argv: readonly string[]): Args {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') args.help = true;
     else if (arg === '--version') args.version = true;
-    else if (arg === '--env-file') args.envFile = argv[++i];
-    else if (arg?.startsWith('--env-file=')) args.envFile = arg.slice('--env-file='.length);
+    else if (arg === '--dotenv' || arg === '--env-file') {
+      const path = argv[++i];
+      if (path === undefined || path === '') throw new Error(`${arg} needs a path, e.g. ${arg} ./.env`);
+      args.envFile = path;
+    } else if (arg?.startsWith('--dotenv=') || arg?.startsWith('--env-file=')) {
+      const path = arg.slice(arg.indexOf('=') + 1);
+      if (path === '') throw new Error(`${arg.slice(0, arg.indexOf('='))} needs a path, e.g. ${arg}./.env`);
+      args.envFile = path;
+    }
     else if (args.command === undefined) args.command = arg;
     else throw new Error(`Unexpected argument "${arg}".`);
   }

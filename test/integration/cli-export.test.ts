@@ -2,7 +2,8 @@
  * The built CLI end to end: a simulated Auth0 tenant over HTTPS, and a real
  * rsyslogd TLS receiver standing in for Papertrail.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { isExported } from '../../src/stages/filter-logs';
 import { createTestPki } from '../support/certs';
@@ -220,6 +221,23 @@ describe('auth0-logs-to-papertrail run', () => {
     for (const output of [ok.stdout, ok.stderr, bad.stdout, bad.stderr]) {
       expect(output).not.toContain('Sup3r-Distinctive-S3cret-Value');
       expect(output).not.toContain('Wr0ng-Distinctive-S3cret-Value');
+    }
+  });
+
+  it('reads its settings from --dotenv <path>, and refuses a missing file or a missing path with exit 2', async () => {
+    const tenant = await tenantWith({ count: 20 });
+    const dir = mkdtempSync(join(tmpdir(), 'a0pt-dotenv-'));
+    const file = join(dir, 'settings.env');
+    // Node reads NODE_EXTRA_CA_CERTS as it starts, so it stays in the environment; every setting is in the file.
+    const { NODE_EXTRA_CA_CERTS: ca, ...settings } = exportEnv(tenant, receiver);
+    writeFileSync(file, Object.entries(settings).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n'));
+    const fromFile = await runCli(['run', '--dotenv', file], { NODE_EXTRA_CA_CERTS: ca ?? '' });
+    expect(fromFile.code).toBe(0);
+    expect(fromFile.report).toMatchObject({ status: 'ok', exported: 20 });
+    for (const args of [['run', '--dotenv', join(dir, 'missing.env')], ['run', '--dotenv'], ['run', '--dotenv=']]) {
+      const refused = await runCli(args, {});
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/does not exist|needs a path/);
     }
   });
 
