@@ -164,7 +164,8 @@ export async function serve(env: Environment): Promise<number> {
     scope: () => ({ config: () => config, store, shipped, log, createDeps: adapt, runOptions }),
     track,
     nextRunAt: () => (following ? (nextPollAt === null ? null : new Date(nextPollAt).toISOString()) : (cron?.nextRun()?.toISOString() ?? null)),
-    ...(settings.logStream.token === null ? {} : { logStream: { stream, log, metrics } }),
+    // Without LOG_STREAM_TOKEN the route still answers: 404 LOG_STREAM_OFF, saying how to turn it on.
+    logStream: { stream, log, metrics },
     metrics: { exposition: () => metrics.exposition(), token: settings.metricsToken },
     stopping: () => shutdown.signal.aborted,
   });

@@ -23,8 +23,8 @@ import { toErrorRecord } from '../errors';
 import { scopedHandlers, type RequestScope } from './access';
 import { controlRoutes } from './control-routes';
 import { dashboardRoutes } from './dashboard-routes';
-import { healthRoutes } from './health-routes';
-import { logStreamRoutes, type LogStreamRouteOptions } from './log-stream-routes';
+import { ENDPOINTS, healthRoutes } from './health-routes';
+import { LOG_STREAM_PATH, logStreamRoutes, type LogStreamRouteOptions } from './log-stream-routes';
 import { metricsRoutes, type MetricsSource } from './metrics-routes';
 import { triggerRoutes } from './trigger-routes';
 
@@ -105,9 +105,14 @@ export function createApp(options: AppOptions): express.Express {
     now,
   }));
   app.use(dashboardRoutes());
-  app.use(healthRoutes(handlers, now, options.nextRunAt, options.logStream?.stream));
+  const endpoints = [...ENDPOINTS, ...(options.metrics ? ['GET /metrics'] : []), ...(options.logStream?.stream ? [`POST ${LOG_STREAM_PATH}`] : [])];
+  app.use(healthRoutes(handlers, now, options.nextRunAt, options.logStream?.stream, endpoints));
   app.use(controlRoutes(handlers, now));
   if (options.metrics) app.use(metricsRoutes(handlers, options.metrics));
+
+  app.use((_req: Request, res: Response) => {
+    res.status(404).json({ status: 'failed', error: { code: 'NOT_FOUND', message: 'There is no such endpoint; GET / (as JSON) lists them.' } });
+  });
 
   // Never leak a stack or an internal message to a caller.
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {

@@ -8,6 +8,7 @@ import type { LogStreamActivity } from '../log-stream/activity';
 import { isLeaseHeld } from '../storage/state';
 import type { ScopedHandlers } from './access';
 
+/** What every deployment answers; the service adds GET /metrics and, with a log stream, POST /log-stream. */
 export const ENDPOINTS = ['POST /', 'POST /run', 'GET /health', 'GET /runs', 'POST /reset', 'POST /pause', 'POST /resume'];
 
 /**
@@ -15,7 +16,7 @@ export const ENDPOINTS = ['POST /', 'POST /run', 'GET /health', 'GET /runs', 'PO
  * activity is part of the health, and a stream gone silent while the poller
  * fills gaps is failing.
  */
-export function healthRoutes({ withConfig }: ScopedHandlers, now: () => number, nextRunAt?: () => string | null, logStream?: { snapshot(): LogStreamActivity }): Router {
+export function healthRoutes({ withConfig }: ScopedHandlers, now: () => number, nextRunAt?: () => string | null, logStream?: { snapshot(): LogStreamActivity }, endpoints: readonly string[] = ENDPOINTS): Router {
   const router = Router();
   router.get('/health', withConfig(async (_req, res, scope) => {
     const state = await scope.store.read();
@@ -36,7 +37,7 @@ export function healthRoutes({ withConfig }: ScopedHandlers, now: () => number, 
   }));
 
   router.get('/', (_req, res) => {
-    res.json({ name: 'auth0-logs-to-papertrail', endpoints: ENDPOINTS });
+    res.json({ name: 'auth0-logs-to-papertrail', endpoints });
   });
   return router;
 }

@@ -1,7 +1,9 @@
 /**
- * Every route behind the shared JSON parser answers a body it cannot read
- * with a 4xx that says what is wrong, never a 500 logged as the service's
- * own failure. The app in-process, over HTTP on loopback.
+ * What the shared app answers callers who get something wrong: a body the
+ * JSON parser cannot read gets a 4xx that says what is wrong, never a 500
+ * logged as the service's own failure; an unknown endpoint, or the log
+ * stream's while it is off, gets a JSON 404 that says where to look. The
+ * app in-process, over HTTP on loopback.
  */
 import type { Server } from 'node:http';
 import { loadConfig } from '../../src/config';
@@ -17,7 +19,8 @@ const log = new CapturingLogger();
 beforeAll(async () => {
   const config = loadConfig(env);
   const store = new MemoryStore();
-  const app = createApp({ scope: () => ({ config: () => config, store, log, createDeps: () => { throw new Error('no runs here'); }, runOptions: {} }) });
+  // As serve builds it without LOG_STREAM_TOKEN: the stream's route is there, and off.
+  const app = createApp({ scope: () => ({ config: () => config, store, log, createDeps: () => { throw new Error('no runs here'); }, runOptions: {} }), logStream: { stream: undefined, log } });
   server = await new Promise<Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -50,5 +53,24 @@ describe('a request body the JSON parser refuses', () => {
     const answer = await reset('{}', { 'content-type': 'application/json; charset=<script>x</script>' });
     expect(answer.status).toBe(415);
     expect(JSON.stringify(answer.json)).not.toContain('script');
+  });
+});
+
+describe('an endpoint that is not there', () => {
+  it('POST /log-stream without LOG_STREAM_TOKEN: 404 LOG_STREAM_OFF, saying how to turn it on', async () => {
+    const res = await fetch(`${base}/log-stream`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[]' });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ error: { code: 'LOG_STREAM_OFF', message: expect.stringMatching(/LOG_STREAM_TOKEN/) } });
+  });
+
+  it('an unknown path: a JSON 404 pointing at the list of endpoints, which names the real ones', async () => {
+    const res = await fetch(`${base}/no-such-thing`, { method: 'POST' });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await res.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
+    const index = (await (await fetch(`${base}/`, { headers: { accept: 'application/json' } })).json()) as { endpoints: string[] };
+    expect(index.endpoints).toEqual(expect.arrayContaining(['POST /run', 'GET /health']));
+    // No log stream here, so it is not listed.
+    expect(index.endpoints).not.toContain('POST /log-stream');
   });
 });
