@@ -38,4 +38,4 @@ await build({
 const bytes = statSync(outfile).size;
 // A fresh process, as a cold webtask container would do it.
 const ms = execFileSync(process.execPath, ['-e', `const t=process.hrtime.bigint();require(${JSON.stringify(outfile)});console.log(Number(process.hrtime.bigint()-t)/1e6)`], { encoding: 'utf8' }).trim();
-console.log(`bundle: ${outfile.slice(root.length + 1)} ${(bytes / 1024).toFixed(1)} KiB, cold require ${Number(ms).toFixed(1)} ms`);
+console.error(`bundle: ${outfile.slice(root.length + 1)} ${(bytes / 1024).toFixed(1)} KiB, cold require ${Number(ms).toFixed(1)} ms`);

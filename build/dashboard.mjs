@@ -33,4 +33,5 @@ const out = join(root, 'dist', 'dashboard', 'dashboard-assets.json');
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, JSON.stringify(assets));
 const kib = (s) => (Buffer.byteLength(s) / 1024).toFixed(1);
-console.log(`dashboard: html ${kib(assets.html)} KiB, css ${kib(assets.css)} KiB, js ${kib(assets.js)} KiB`);
+// To stderr: `npm start -- run` keeps stdout for the run report.
+console.error(`dashboard: html ${kib(assets.html)} KiB, css ${kib(assets.css)} KiB, js ${kib(assets.js)} KiB`);
