@@ -118,6 +118,12 @@ async function run(env: Environment): Promise<number> {
   const store = createStandaloneStore(config, log);
   const adapters = createAdapters(config, { store, shipped: store, log });
   try {
+    // Paused from the dashboard or POST /pause of a service sharing this state: a scheduled CLI run honours it.
+    if ((await store.read()).paused) {
+      log.info('run skipped: the export is paused (resume it with POST /resume, or on the dashboard)');
+      process.stdout.write(`${JSON.stringify({ status: 'paused' }, null, 2)}\n`);
+      return 0;
+    }
     const result = await runExport(adapters.deps, config, {
       trigger: 'cli',
       redact,

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { PostgresStateStore } from '../../src/storage/postgres-state-store';
+import { SqliteStateStore } from '../../src/storage/sqlite-state-store';
 import type { RunRecord, StateDocument } from '../../src/storage/state';
 import { createTestPki } from '../support/certs';
 import { killAllClis, runCli, startCli } from '../support/cli';
@@ -130,6 +131,25 @@ describe('a deliberate replay', () => {
     const replayed = checkDelivery(eventsOf(tenant).slice(200), messages.slice(300));
     expect(replayed).toMatchObject({ expected: 100, delivered: 100, missing: 0, duplicates: 0, outOfOrder: 0 });
   }, 30_000);
+});
+
+describe('pause, shared through the state', () => {
+  it('a CLI run honours a pause set by a service sharing its state: it reports paused, exits 0 and fetches nothing', async () => {
+    const tenant = await tenantWith({ count: 50 });
+    const env = exportEnv(tenant, receiver);
+    const store = new SqliteStateStore({ file: env.STORAGE_FILE });
+    await store.update((s) => ({ ...s, paused: true }));
+    await store.close();
+    const paused = await runCli(['run'], env);
+    expect(paused.code).toBe(0);
+    expect(paused.report).toEqual({ status: 'paused' });
+    expect(tenant.stats().logsRequests).toBe(0);
+
+    const again = new SqliteStateStore({ file: env.STORAGE_FILE });
+    await again.update((s) => ({ ...s, paused: false }));
+    await again.close();
+    expect((await runCli(['run'], env)).report).toMatchObject({ status: 'ok', exported: 50 });
+  });
 });
 
 describe('a state database that cannot be used', () => {
