@@ -36,6 +36,7 @@ export function controlRoutes({ withConfig, adminOnly }: ScopedHandlers, now: ()
       return;
     }
     const t = now();
+    const resetId = `reset-${t}`;
     let refused = false;
     const state = await scope.store.update((current) => {
       if (isLeaseHeld(current.lease, t)) {
@@ -43,7 +44,7 @@ export function controlRoutes({ withConfig, adminOnly }: ScopedHandlers, now: ()
         return current;
       }
       const record: RunRecord = {
-        id: `reset-${t}`, trigger: 'reset', status: 'ok', startedAt: new Date(t).toISOString(), finishedAt: new Date(t).toISOString(), durationMs: 0,
+        id: resetId, trigger: 'reset', status: 'ok', startedAt: new Date(t).toISOString(), finishedAt: new Date(t).toISOString(), durationMs: 0,
         startCheckpoint: current.checkpoint, checkpoint: to, fetched: 0, exported: 0, filteredOut: 0, truncated: 0, pages: 0,
         stoppedBy: 'reset', lagSeconds: null,
         warnings: [`checkpoint reset by an administrator from ${current.checkpoint ?? 'none'} to ${to ?? 'the oldest retained log'}`],
@@ -61,7 +62,7 @@ export function controlRoutes({ withConfig, adminOnly }: ScopedHandlers, now: ()
       try {
         await forgetShippedIds(scope.shipped);
       } finally {
-        await scope.store.update((current) => (current.lease?.owner === `reset-${t}` ? { ...current, lease: null } : current));
+        await scope.store.update((current) => (current.lease?.owner === resetId ? { ...current, lease: null } : current));
       }
     }
     scope.log.warn(`checkpoint reset to ${to ?? 'the oldest retained log'}`);
