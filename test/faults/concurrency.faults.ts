@@ -11,8 +11,8 @@ import { checkDelivery, type DeliveryFigures } from '../support/delivery';
 import { recordFigures, RANK, stopwatch } from './support/figures';
 import { httpCall, useHarness, type HttpAnswer } from './support/harness';
 import { deliveryColumns, eventsOf } from './support/received';
+import { overlaps } from '../support/run-history';
 import { readState, sampleCheckpoints, tryReadState, type CheckpointHistory } from './support/state';
-import type { RunRecord } from '../../src/storage/state';
 
 /** Long enough (about 1-2 s with the latency below) that both triggers arrive while the first run holds the lease. */
 const BACKLOG = 10_000;
@@ -20,18 +20,6 @@ const LATENCY_MS = 5;
 const ADMIN_TOKEN = 'concurrency-admin-token-0123456789abcdef';
 const CRON_RECORD = { name: 'auth0-logs-to-papertrail', container: 'tenant', state: 'active', schedule: '0 */5 * * * *', tz: 'UTC' };
 const h = useHarness();
-
-/** No two recorded runs overlap in time. */
-function overlaps(runs: readonly RunRecord[]): string[] {
-  const sorted = [...runs].sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
-  const found: string[] = [];
-  for (let i = 1; i < sorted.length; i++) {
-    const previous = sorted[i - 1] as RunRecord;
-    const current = sorted[i] as RunRecord;
-    if (Date.parse(current.startedAt) < Date.parse(previous.finishedAt)) found.push(`${previous.id} and ${current.id}`);
-  }
-  return found;
-}
 
 describe('two runs triggered at once', () => {
   it('CLI + CLI: one runs, the other is skipped; nothing shipped twice; the checkpoint never moves back', async () => {

@@ -20,6 +20,7 @@ import { PostgresStateStore } from '../../src/storage/postgres-state-store';
 import { SqliteStateStore } from '../../src/storage/sqlite-state-store';
 import type { StandaloneStore } from '../../src/storage/standalone-store';
 import { RUN_HISTORY_LIMIT, type RunRecord, type StateDocument } from '../../src/storage/state';
+import { until } from '../support/serve';
 import { killAllPostgres, startPostgres, type PostgresServer } from '../support/postgres-server';
 
 const DIST = join(__dirname, '..', '..', 'dist', 'storage');
@@ -96,14 +97,6 @@ function track<T extends StandaloneStore>(store: T): T {
 
 const appendRun = (id: string) => (s: StateDocument): StateDocument => ({ ...s, runs: [...s.runs, { id } as RunRecord].slice(-RUN_HISTORY_LIMIT) });
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe.each([sqlite, postgresql])('$name state store', (kind) => {
   it('starts empty, and reads back every field it was given', async () => {
     const location = await kind.location();
@@ -167,7 +160,7 @@ describe.each([sqlite, postgresql])('$name state store', (kind) => {
     expect((await store.read()).lease).toMatchObject({ owner: 'victim' });
     child.kill('SIGKILL');
     await once(child, 'exit');
-    await until('the dead holder\'s lease to be void', async () => (await store.read()).lease === null);
+    await until('the dead holder\'s lease to be void', async () => (await store.read()).lease === null, 10_000);
     const next = await store.update((s) => ({ ...s, lease: { owner: 'next', expiresAt: Date.now() + 60_000 } }));
     expect(next.lease?.owner).toBe('next');
   }, 30_000);

@@ -13,13 +13,15 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { PostgresStateStore } from '../../src/storage/postgres-state-store';
 import { SqliteStateStore } from '../../src/storage/sqlite-state-store';
-import type { RunRecord, StateDocument } from '../../src/storage/state';
+import type { StateDocument } from '../../src/storage/state';
 import { createTestPki } from '../support/certs';
 import { killAllClis, runCli, startCli } from '../support/cli';
 import { checkDelivery } from '../support/delivery';
 import type { TenantEvent } from '../support/events';
 import { exportEnv } from '../support/export-env';
 import { startFakeTenant, type FakeTenant, type FakeTenantOptions } from '../support/fake-tenant';
+import { overlaps } from '../support/run-history';
+import { startServe, until } from '../support/serve';
 import { killAllPostgres, startPostgres, type PostgresServer } from '../support/postgres-server';
 import { startRsyslogReceiver, stopAllReceivers, type RsyslogReceiver } from '../support/rsyslog-receiver';
 import { readShippedIds, readStoredState } from '../support/stored-state';
@@ -53,35 +55,6 @@ async function tenantWith(options: FakeTenantOptions): Promise<FakeTenant> {
 }
 
 const eventsOf = (t: FakeTenant): TenantEvent[] => Array.from({ length: t.size() }, (_, i) => t.eventAt(i));
-
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function startServe(env: Record<string, string>) {
-  const service = startCli(['serve'], { HOST: '127.0.0.1', PORT: '0', ADMIN_TOKEN: ADMIN, ...env });
-  let stderr = '';
-  service.child.stderr?.on('data', (c: string) => (stderr += c));
-  await until('serve to listen', () => /serving on http:\/\/127\.0\.0\.1:\d+/.test(stderr));
-  const url = /serving on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)?.[1] ?? '';
-  return { ...service, url, stderr: () => stderr };
-}
-
-/** Pairs of recorded runs whose [startedAt, finishedAt] intervals overlap. */
-function overlaps(runs: readonly RunRecord[]): string[] {
-  const sorted = [...runs].sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
-  const found: string[] = [];
-  for (let i = 1; i < sorted.length; i++) {
-    const previous = sorted[i - 1] as RunRecord;
-    const current = sorted[i] as RunRecord;
-    if (Date.parse(current.startedAt) < Date.parse(previous.finishedAt)) found.push(`${previous.id} (${previous.startedAt}-${previous.finishedAt}) and ${current.id} (${current.startedAt})`);
-  }
-  return found;
-}
 
 async function readPostgresState(url: string): Promise<StateDocument> {
   const store = new PostgresStateStore({ url });
@@ -175,7 +148,7 @@ describe('a state database that cannot be used', () => {
     expect(result.report).toMatchObject({ status: 'failed', error: { code: 'STORAGE_ERROR' } });
     expect(String((result.report?.['error'] as { message: string }).message)).toContain('PostgreSQL state store postgres://exporter@127.0.0.1:1/auth0_logs');
 
-    const service = await startServe(env);
+    const service = await startServe({ ADMIN_TOKEN: ADMIN, ...env });
     const answer = await fetch(`${service.url}/run`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: '{}' });
     const body = await answer.text();
     service.child.kill('SIGTERM');
@@ -239,7 +212,7 @@ describe('runs sharing one PostgreSQL database', () => {
     const url = await postgres.createDatabase();
     // Started together, so they also race to create the tables. Runs of at most 5 s, so that the
     // drain takes several runs, handed from replica to replica through the shared checkpoint.
-    const replicas = await Promise.all([0, 1, 2].map(() => startServe(exportEnv(tenant, receiver, { STATE_URL: url, SCHEDULE: '* * * * * *', MAX_RUN_SECONDS: '5' }))));
+    const replicas = await Promise.all([0, 1, 2].map(() => startServe({ ADMIN_TOKEN: ADMIN, ...exportEnv(tenant, receiver, { STATE_URL: url, SCHEDULE: '* * * * * *', MAX_RUN_SECONDS: '5' }) })));
     await receiver.waitForCount(30_000, 240_000);
     // A few more ticks on every replica, which find nothing new.
     await new Promise((r) => setTimeout(r, 3_000));
