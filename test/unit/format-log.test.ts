@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { allLogTypes } from '../../src/auth0/log-types';
-import { formatLog, MAX_FRAME_BYTES, msgIdOf, toSafeJson } from '../../src/stages/format-log';
+import { formatLog, msgIdOf, toSafeJson } from '../../src/stages/format-log';
+
+/** README: "Papertrail accepts at most 100,000 bytes per message over TCP, header and token element included". */
+const MAX_FRAME_BYTES = 100_000;
+/** README: a cut-down event keeps its identifying fields, "each cut to 1,024 characters". */
+const KEPT_FIELD_CHARS = 1_024;
 import type { Auth0Log } from '../../src/auth0/auth0-log';
 
 const options = { system: 'auth0-logs', program: 'auth0' };
@@ -107,6 +112,13 @@ describe('formatLog', () => {
     expect(Buffer.byteLength(formatted.line) + 1).toBeLessThanOrEqual(MAX_FRAME_BYTES);
     expect(parse(formatted.line).msgid).toBe('-');
     expect(JSON.parse(parse(formatted.line).msg)).toMatchObject({ log_id: '901', description: '[array nested too deeply to print]', user_name: '[array nested too deeply to print]', _truncated: { reason: 'event nested too deeply to serialize' } });
+  });
+
+  it('cuts each identifying field of an oversized event to 1,024 characters, no more and no fewer', () => {
+    const long = (c: string): string => c.repeat(5_000);
+    const big = { log_id: '900123', type: 's', description: long('d'), user_id: long('u'), user_name: long('n'), client_id: long('c'), client_name: long('m'), details: { blob: 'x'.repeat(200_000) } };
+    const msg = JSON.parse(parse(formatLog(big, options).line).msg) as Record<string, string>;
+    for (const key of ['description', 'user_id', 'user_name', 'client_id', 'client_name']) expect(msg[key]).toBe(big[key as keyof typeof big].toString().slice(0, KEPT_FIELD_CHARS));
   });
 
   it('truncates the same event the same way every time', () => {

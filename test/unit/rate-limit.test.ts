@@ -57,6 +57,8 @@ describe('RefillEstimate', () => {
   it('forgets what it measured when a 429 says the bucket is shared with someone faster', () => {
     const estimate = new RefillEstimate();
     for (let now = 0, remaining = 5; now <= 2_000; now += 100) estimate.observe({ limit: 10, remaining: remaining, resetAt: now + 1000 }, now, true);
+    // It had measured a rate, so what follows is a forgetting, not an estimate that never formed.
+    expect(estimate.perSecond()).toBeCloseTo(19 / 2, 5);
     estimate.observe(parseRateLimit({ 'x-ratelimit-limit': '10', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '3' }), 2_100, false);
     expect(estimate.perSecond()).toBeNull();
   });

@@ -153,8 +153,11 @@ describe('runOnce', () => {
     expect(deps.store.state.checkpoint).toBe(logId(20));
     const again = await run();
     expect(again).toMatchObject({ status: 'ok', exported: 5 });
-    // Nothing lost; the page in doubt went out twice.
-    expect(new Set(deps.sink.lines.map(idOf)).size).toBe(25);
+    // Nothing lost; the page in doubt (logs 21 to 25) went out twice, and nothing else did.
+    const ids = deps.sink.lines.map(idOf);
+    expect(new Set(ids).size).toBe(25);
+    expect(ids).toHaveLength(30);
+    expect(ids.slice(25)).toEqual([logId(21), logId(22), logId(23), logId(24), logId(25)]);
   });
 
   it('when the state store also fails to take the page back, says how to re-ship it, and still releases every held id', async () => {
