@@ -19,7 +19,6 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
-import { DEFAULTS } from '../../src/config';
 import { createPrng } from '../support/events';
 import { checkDelivery } from '../support/delivery';
 import { recordFigures, RANK, stopwatch } from './support/figures';
@@ -27,10 +26,13 @@ import { sleep, until, useHarness } from './support/harness';
 import { countBeyond, countLostUpTo, deliveryColumns, eventsOf } from './support/received';
 import { readState, sampleCheckpoints, tryReadState } from './support/state';
 
+/** README's settings table: PAGES_PER_SHIPMENT defaults to 1 (a crash re-ships at most one page). */
+const DEFAULT_PAGES_PER_SHIPMENT = 1;
+
 const BACKLOG = 50_000;
 const BATCH_SIZE = 100;
 /** The most a kill may leave beyond the checkpoint: one shipment, PAGES_PER_SHIPMENT (not set, so the default) × BATCH_SIZE. */
-const SHIPMENT = BATCH_SIZE * DEFAULTS.PAGES_PER_SHIPMENT;
+const SHIPMENT = BATCH_SIZE * DEFAULT_PAGES_PER_SHIPMENT;
 /**
  * Kills that must land mid-drain. The promise asks for at least 10; 20 make
  * it near certain that a build which saves the checkpoint before shipping is

@@ -2,7 +2,7 @@
  * Compares what a tenant holds with what the receiver got: the figures every
  * delivery test and the fault suite assert on.
  */
-import { msgIdOf, severityOf, structuredDataOf } from '../../src/stages/format-log';
+import logTypeCodes from '../fixtures/auth0-log-type-codes.json';
 import type { TenantEvent } from './events';
 import { rawFrameOf, type ReceivedMessage } from './rsyslog-receiver';
 
@@ -34,7 +34,7 @@ interface ParsedMsg {
 export function checkDelivery(expected: readonly TenantEvent[], received: readonly ReceivedMessage[], options: { system?: string; program?: string; token?: string | null } = {}): DeliveryFigures {
   const system = options.system ?? 'auth0-logs';
   const program = options.program ?? 'auth0';
-  const sd = structuredDataOf({ system, program, token: options.token ?? null });
+  const sd = structuredDataFor(options.token ?? null);
   let expectedStructuredData = 0;
   let largestFrameBytes = 0;
   const position = new Map<string, number>();
@@ -108,13 +108,52 @@ export function checkDelivery(expected: readonly TenantEvent[], received: readon
 function headerMismatch(message: ReceivedMessage, event: TenantEvent, system: string, program: string, sd: string): string | undefined {
   if (message.hostname !== system) return `hostname ${message.hostname}`;
   if (message.appname !== program) return `app-name ${message.appname}`;
-  if (message.msgid !== msgIdOf(event.type)) return `msgid ${message.msgid} for type ${String(event.type)}`;
+  if (message.msgid !== expectedMsgId(event.type)) return `msgid ${message.msgid} for type ${String(event.type)}`;
   // Read from the raw frame: rsyslog's parser would accept a broken element (see rawFrameOf).
   const frame = rawFrameOf(message.raw);
   if (frame?.structuredData !== sd) return `structured data ${frame === undefined ? '(not an RFC 5424 frame)' : frame.structuredData.slice(0, 60)}`;
-  if (message.severity !== severityOf(event.type)) return `severity ${message.severity} for type ${String(event.type)}`;
+  if (message.severity !== expectedSeverity(event.type)) return `severity ${message.severity} for type ${String(event.type)}`;
   if (message.facility !== 16) return `facility ${message.facility}`;
   const date = typeof event.date === 'string' ? new Date(event.date).toISOString() : '-';
   if (message.timestamp !== date) return `timestamp ${message.timestamp}, event date ${String(event.date)}`;
   return undefined;
+}
+
+// ------------------------------------------------------------ expectations written from the documentation
+// None of these come from src/: they restate RFC 5424, the README's header table and Auth0's log type
+// table (test/fixtures/auth0-log-type-codes.json), so a wrong header in the product cannot agree with itself.
+
+/** README "what a message looks like": `[<PAPERTRAIL_TOKEN>@41058]` for a token destination, `-` otherwise. */
+function structuredDataFor(token: string | null): string {
+  return token ? `[${token}@41058]` : '-';
+}
+
+/** RFC 5424 §6.2.7: MSGID = NILVALUE / 1*32PRINTUSASCII (%d33-126); the README: the type code, cut to 32 characters. */
+function expectedMsgId(type: unknown): string {
+  if (typeof type !== 'string' || type.length === 0) return '-';
+  for (let i = 0; i < type.length; i++) {
+    const code = type.charCodeAt(i);
+    if (code < 33 || code > 126) return '-';
+  }
+  return type.slice(0, 32);
+}
+
+/** README: critical → 2, error → 3, warning → 4, info → 6, debug → 7 (RFC 5424 severities). */
+const SEVERITY_OF_LEVEL: Readonly<Record<number, number>> = { 4: 2, 3: 3, 2: 4, 1: 6, 0: 7 };
+/** README: a type no table knows is sent as notice. */
+const UNKNOWN_TYPE_SEVERITY = 5;
+/**
+ * Codes the original extension had no level for, which the suite's tenants generate: the level
+ * README's rules give them ("approaching a rate limit" is a warning; "summaries and assessments" are info).
+ */
+const LEVEL_OF_NEW_CODE: Readonly<Record<string, number>> = { api_limit_warning: 2, pla: 1 };
+const KNOWN_CODES: ReadonlyMap<string, number | null> = new Map(
+  [...logTypeCodes.table2a, ...logTypeCodes.table2b].map((entry) => [entry.code, entry.extToolsLevel] as const),
+);
+
+function expectedSeverity(type: unknown): number {
+  if (typeof type !== 'string' || !KNOWN_CODES.has(type)) return UNKNOWN_TYPE_SEVERITY;
+  const level = KNOWN_CODES.get(type) ?? LEVEL_OF_NEW_CODE[type];
+  if (level === undefined || level === null) throw new Error(`delivery check: no documented severity for type ${type}; add its level to LEVEL_OF_NEW_CODE`);
+  return SEVERITY_OF_LEVEL[level] as number;
 }
