@@ -4,7 +4,8 @@
 // with the openssl CLI, drive the dashboard in Debian's headless Chromium
 // (through playwright-core, which downloads no browser of its own), and start
 // throwaway PostgreSQL servers (Debian's postgresql package: initdb and
-// postgres, run as its `postgres` user). A fresh CI machine usually has
+// postgres, run as its `postgres` user), and check the README's alert rules
+// with a real Prometheus and promtool (Debian's prometheus package). A fresh CI machine usually has
 // neither rsyslog-gnutls, chromium nor PostgreSQL (nor,
 // sometimes, openssl), so install what is missing with apt-get.
 // The extension bundle is also tested under wt-cli's `wt serve` and on Node 18
@@ -101,7 +102,10 @@ function check() {
   // Without a font the screenshots show boxes for text.
   const fonts = dpkgInstalled('fonts-liberation') !== false || existsSync('/usr/share/fonts/truetype/liberation');
   const postgresBin = findPostgres();
+  // The paths test/support/prometheus.ts runs (PROMETHEUS_PATH, PROMTOOL_PATH override them there).
+  const prometheus = existsSync('/usr/bin/prometheus') && existsSync('/usr/bin/promtool');
   return {
+    prometheus,
     postgres: postgresBin !== undefined && hasPostgresUser(),
     postgresBin,
     rsyslogd,
@@ -121,6 +125,7 @@ function describe(state) {
   parts.push(state.chromium ? `${firstLine(run(state.chromium, ['--version']).stdout) || 'chromium'} (${state.chromium})` : 'chromium MISSING');
   if (!state.fonts) parts.push('fonts-liberation MISSING');
   parts.push(state.postgres ? `PostgreSQL (${state.postgresBin})` : 'PostgreSQL server MISSING');
+  parts.push(state.prometheus ? `${firstLine(run('/usr/bin/promtool', ['--version']).stdout) || 'promtool'} and prometheus (/usr/bin)` : 'prometheus/promtool MISSING');
   return parts.join(', ');
 }
 
@@ -129,7 +134,7 @@ function fail(message, detail) {
   if (detail) console.error(detail.trimEnd());
   console.error(
     `${PREFIX} install them by hand: apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ` +
-      '--no-install-recommends rsyslog rsyslog-gnutls openssl chromium fonts-liberation postgresql',
+      '--no-install-recommends rsyslog rsyslog-gnutls openssl chromium fonts-liberation postgresql prometheus',
   );
   process.exit(1);
 }
@@ -179,6 +184,7 @@ if (!before.openssl) packages.push('openssl');
 if (!before.chromium) packages.push('chromium');
 if (!before.fonts) packages.push('fonts-liberation');
 if (!before.postgres) packages.push('postgresql');
+if (!before.prometheus) packages.push('prometheus');
 
 if (packages.length === 0) {
   console.log(`${PREFIX} found ${describe(before)}`);
@@ -215,7 +221,7 @@ apt(['update']);
 apt(['install', '-y', '--no-install-recommends', ...packages]);
 
 const after = check();
-if (!after.rsyslogd || !after.gtls || !after.openssl || !after.chromium || !after.postgres) {
+if (!after.rsyslogd || !after.gtls || !after.openssl || !after.chromium || !after.postgres || !after.prometheus) {
   fail(`installed ${packages.join(' ')} but still missing something: ${describe(after)}`);
 }
 console.log(

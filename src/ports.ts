@@ -106,20 +106,21 @@ export interface NotifyOutcome {
  * default; the extension, which has no /metrics, never loads prom-client.
  */
 export interface Metrics {
-  /** A shipment (PAGES_PER_SHIPMENT pages) whose checkpoint was saved: its counts, as the run report adds them. */
-  shipmentSaved(shipment: { pages: number; fetched: number; exported: number; filteredOut: number; truncated: number }): void;
+  /** A shipment (PAGES_PER_SHIPMENT pages) whose checkpoint was saved: its counts, as the run report adds them (the poller's path). */
+  shipmentSaved(shipment: { pages: number; fetched: number; exported: number; filteredOut: number; truncated: number; alreadyShipped: number }): void;
   /** The sink confirmed a shipment of lines after `ms`. */
   shipmentConfirmed(ms: number): void;
   sinkFailed(code: string): void;
   /** A run ended (`skipped`: another run held the lease). `lagSeconds` is the backlog lag (0 when caught up). */
   runFinished(run: { status: 'ok' | 'failed' | 'skipped'; trigger: string; durationMs: number; lagSeconds: number | null; finishedAt: number }): void;
-  /** An answer from Auth0 (`status` 0: no answer: timeout or network error). */
+  /** A request sent to Auth0, with its answer's status (0: no answer: timeout, network error, or abandoned by the run). */
   auth0Response(endpoint: 'logs' | 'token', status: number): void;
   rateLimitWait(ms: number): void;
   tokenRefreshed(): void;
   /** A log-stream request answered with `status`. */
   streamRequest(status: number): void;
-  streamRecords(outcome: 'shipped' | 'filtered' | 'duplicate', count: number): void;
+  /** A log-stream request answered 200: its records (`fetched`) and what became of them (the stream's path). */
+  streamDelivered(delivery: { fetched: number; exported: number; filteredOut: number; truncated: number; alreadyShipped: number }): void;
   alertSent(kind: string, delivered: boolean): void;
 }
 
@@ -132,6 +133,6 @@ export const noMetrics: Metrics = {
   rateLimitWait: () => undefined,
   tokenRefreshed: () => undefined,
   streamRequest: () => undefined,
-  streamRecords: () => undefined,
+  streamDelivered: () => undefined,
   alertSent: () => undefined,
 };

@@ -137,7 +137,7 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
     await saveCheckpoint(deps.store, group.lastId, group.newestDate);
     if (group.lines.length > 0) beforeLastGroup = report.checkpoint;
     if (report.alreadyShipped !== undefined) report.alreadyShipped += group.alreadyShipped;
-    metrics.shipmentSaved({ pages: group.pages, fetched: group.fetched, exported: group.lines.length, filteredOut: group.filteredOut, truncated: group.truncated });
+    metrics.shipmentSaved({ pages: group.pages, fetched: group.fetched, exported: group.lines.length, filteredOut: group.filteredOut, truncated: group.truncated, alreadyShipped: group.alreadyShipped });
     const first = report.pages + 1;
     report.pages += group.pages;
     report.fetched += group.fetched;

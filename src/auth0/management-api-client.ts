@@ -160,9 +160,10 @@ export class ManagementApiClient implements Auth0LogsClient {
       this.options.metrics?.auth0Response(endpoint, res.status);
       return res;
     } catch (error) {
+      // Counted whatever became of it: an abandoned request may still have used Auth0's rate limit.
+      this.options.metrics?.auth0Response(endpoint, 0);
       // Abandoned by the run: not a failure of Auth0's, and not to be retried.
       signal?.throwIfAborted();
-      this.options.metrics?.auth0Response(endpoint, 0);
       if (error instanceof HttpTimeoutError && timeoutMs < this.requestTimeoutMs) {
         // Cut short by the run's own deadline, not by a slow Auth0: stop cleanly.
         throw new OutOfTimeError('The run reached its deadline while waiting for Auth0; the next run continues.', { code: 'DEADLINE' });

@@ -123,9 +123,7 @@ export function logStreamRoutes(options: LogStreamRouteOptions): Router {
     const body = typeof req.body === 'string' ? req.body : '';
     try {
       const outcome = await stream.receive(body);
-      metrics.streamRecords('shipped', outcome.exported);
-      metrics.streamRecords('filtered', outcome.filteredOut);
-      metrics.streamRecords('duplicate', outcome.alreadyShipped + outcome.repeatedInRequest);
+      metrics.streamDelivered({ fetched: outcome.records, exported: outcome.exported, filteredOut: outcome.filteredOut, truncated: outcome.truncated, alreadyShipped: outcome.alreadyShipped + outcome.repeatedInRequest });
       res.status(200).json({
         status: 'ok',
         records: outcome.records,

@@ -9,18 +9,25 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Metrics } from '../ports';
 
 const P = 'auth0_papertrail_';
+const PATHS = ['poller', 'stream'] as const;
+type Path = (typeof PATHS)[number];
 
 export class PrometheusMetrics implements Metrics {
   readonly registry = new Registry();
   private readonly runs = new Counter({ name: `${P}runs_total`, help: 'Export runs by outcome (ok, failed, skipped: another run held the lease) and trigger.', labelNames: ['status', 'trigger'], registers: [this.registry] });
   private readonly runDuration = new Histogram({ name: `${P}run_duration_seconds`, help: 'Duration of export runs (ok or failed; runs_total has the outcomes).', buckets: [0.1, 0.5, 1, 5, 15, 30, 60, 300, 900, 3600], registers: [this.registry] });
-  private readonly fetched = new Counter({ name: `${P}logs_fetched_total`, help: 'Logs read from Auth0 in pages whose checkpoint was saved.', registers: [this.registry] });
-  private readonly exported = new Counter({ name: `${P}logs_exported_total`, help: 'Logs delivered to Papertrail and confirmed.', registers: [this.registry] });
-  private readonly filteredOut = new Counter({ name: `${P}logs_filtered_out_total`, help: 'Logs left out by LOG_LEVEL / LOG_TYPES.', registers: [this.registry] });
-  private readonly truncated = new Counter({ name: `${P}logs_truncated_total`, help: "Logs shipped in cut-down form because they exceeded Papertrail's message size.", registers: [this.registry] });
+  // Log counts carry `path`: "poller" (runs reading Auth0's API) or "stream" (POST /log-stream), so each adds up on its own and together.
+  private readonly fetched = new Counter({ name: `${P}logs_fetched_total`, help: 'Logs received by path: read from Auth0 in pages whose checkpoint was saved (poller), or records of log-stream requests answered 200 (stream).', labelNames: ['path'], registers: [this.registry] });
+  private readonly exported = new Counter({ name: `${P}logs_exported_total`, help: 'Logs delivered to Papertrail and confirmed, by path.', labelNames: ['path'], registers: [this.registry] });
+  private readonly filteredOut = new Counter({ name: `${P}logs_filtered_out_total`, help: 'Logs left out by LOG_LEVEL / LOG_TYPES, by path.', labelNames: ['path'], registers: [this.registry] });
+  private readonly truncated = new Counter({ name: `${P}logs_truncated_total`, help: "Logs shipped in cut-down form because they exceeded Papertrail's message size, by path.", labelNames: ['path'], registers: [this.registry] });
+  private readonly alreadyShipped = new Counter({ name: `${P}logs_already_shipped_total`, help: 'Logs not shipped again because the other path, an earlier delivery or the same request had shipped them, by path.', labelNames: ['path'], registers: [this.registry] });
   private readonly lag = new Gauge({ name: `${P}lag_seconds`, help: 'How far behind the last run ended: age of the newest exported log when logs were still waiting, 0 when caught up.', registers: [this.registry] });
   private readonly lastSuccess = new Gauge({ name: `${P}last_success_timestamp_seconds`, help: 'When the last successful run finished (Unix time; 0 before any).', registers: [this.registry] });
-  private readonly auth0Requests = new Counter({ name: `${P}auth0_requests_total`, help: 'Answers from Auth0 by endpoint (logs, token) and HTTP status (0: no answer).', labelNames: ['endpoint', 'status'], registers: [this.registry] });
+  private readonly lastFailure = new Gauge({ name: `${P}last_failure_timestamp_seconds`, help: 'When the last failed run finished (Unix time; 0 before any). Later than the last success: the export is failing now.', registers: [this.registry] });
+  private readonly sinkLastConfirmed = new Gauge({ name: `${P}sink_last_confirmed_timestamp_seconds`, help: 'When Papertrail last confirmed a send, by either path (Unix time; 0 before any).', registers: [this.registry] });
+  private readonly sinkLastFailure = new Gauge({ name: `${P}sink_last_failure_timestamp_seconds`, help: 'When a send to Papertrail last failed, by either path (Unix time; 0 before any). Later than the last confirmation: Papertrail is failing now.', registers: [this.registry] });
+  private readonly auth0Requests = new Counter({ name: `${P}auth0_requests_total`, help: 'Requests sent to Auth0, by endpoint (logs, token) and the HTTP status answered (0: no answer: timeout, network error, or abandoned by a run that stopped).', labelNames: ['endpoint', 'status'], registers: [this.registry] });
   private readonly rateLimitWaits = new Counter({ name: `${P}auth0_rate_limit_waits_total`, help: "Waits for Auth0's rate limit.", registers: [this.registry] });
   private readonly rateLimitSeconds = new Counter({ name: `${P}auth0_rate_limit_wait_seconds_total`, help: "Time spent waiting for Auth0's rate limit.", registers: [this.registry] });
   private readonly tokens = new Counter({ name: `${P}auth0_token_refreshes_total`, help: 'Management API access tokens obtained.', registers: [this.registry] });
@@ -33,27 +40,47 @@ export class PrometheusMetrics implements Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    // Both paths' series exist from the start, so sums and rates over them never miss a path that has not run yet.
+    for (const path of PATHS) {
+      for (const counter of [this.fetched, this.exported, this.filteredOut, this.truncated, this.alreadyShipped]) counter.inc({ path }, 0);
+    }
   }
 
-  /** Restores what the state document knows, so a restarted service does not report "never". */
-  restore(state: { lastSuccessAt: string | null }): void {
+  /** Restores what the state document knows, so a restarted service does not report "never", nor "fine" while its last run failed. */
+  restore(state: { lastSuccessAt: string | null; runs?: readonly { status: string; finishedAt?: string }[] }): void {
     if (state.lastSuccessAt !== null) this.lastSuccess.set(Date.parse(state.lastSuccessAt) / 1000);
+    const failed = (state.runs ?? []).filter((r) => r.status === 'failed' && r.finishedAt !== undefined).at(-1);
+    if (failed?.finishedAt !== undefined) this.lastFailure.set(Date.parse(failed.finishedAt) / 1000);
   }
 
-  shipmentSaved(shipment: { pages: number; fetched: number; exported: number; filteredOut: number; truncated: number }): void {
+  shipmentSaved(shipment: { pages: number; fetched: number; exported: number; filteredOut: number; truncated: number; alreadyShipped: number }): void {
     this.pages.inc(shipment.pages);
-    this.fetched.inc(shipment.fetched);
-    this.exported.inc(shipment.exported);
-    this.filteredOut.inc(shipment.filteredOut);
-    this.truncated.inc(shipment.truncated);
+    this.countLogs('poller', shipment);
+  }
+
+  streamDelivered(delivery: { fetched: number; exported: number; filteredOut: number; truncated: number; alreadyShipped: number }): void {
+    this.streamRecordsTotal.inc({ outcome: 'shipped' }, delivery.exported);
+    this.streamRecordsTotal.inc({ outcome: 'filtered' }, delivery.filteredOut);
+    this.streamRecordsTotal.inc({ outcome: 'duplicate' }, delivery.alreadyShipped);
+    this.countLogs('stream', delivery);
+  }
+
+  private countLogs(path: Path, counts: { fetched: number; exported: number; filteredOut: number; truncated: number; alreadyShipped: number }): void {
+    this.fetched.inc({ path }, counts.fetched);
+    this.exported.inc({ path }, counts.exported);
+    this.filteredOut.inc({ path }, counts.filteredOut);
+    this.truncated.inc({ path }, counts.truncated);
+    this.alreadyShipped.inc({ path }, counts.alreadyShipped);
   }
 
   shipmentConfirmed(ms: number): void {
     this.confirm.observe(ms / 1000);
+    this.sinkLastConfirmed.set(Date.now() / 1000);
   }
 
   sinkFailed(code: string): void {
     this.sinkFailures.inc({ code });
+    this.sinkLastFailure.set(Date.now() / 1000);
   }
 
   runFinished(run: { status: 'ok' | 'failed' | 'skipped'; trigger: string; durationMs: number; lagSeconds: number | null; finishedAt: number }): void {
@@ -62,6 +89,7 @@ export class PrometheusMetrics implements Metrics {
     this.runDuration.observe(run.durationMs / 1000);
     if (run.lagSeconds !== null && run.status === 'ok') this.lag.set(run.lagSeconds);
     if (run.status === 'ok') this.lastSuccess.set(run.finishedAt / 1000);
+    else this.lastFailure.set(run.finishedAt / 1000);
   }
 
   auth0Response(endpoint: 'logs' | 'token', status: number): void {
@@ -79,10 +107,6 @@ export class PrometheusMetrics implements Metrics {
 
   streamRequest(status: number): void {
     this.streamRequests.inc({ status: String(status) });
-  }
-
-  streamRecords(outcome: 'shipped' | 'filtered' | 'duplicate', count: number): void {
-    this.streamRecordsTotal.inc({ outcome }, count);
   }
 
   /** With a log stream only: its status is read at each scrape, so the gauge is never staler than /health. */
