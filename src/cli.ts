@@ -6,15 +6,12 @@
  * human progress lines. Exit codes: 0 success, 1 run failed (nothing lost),
  * 2 configuration error.
  */
+// Only what every command needs is imported here; each command loads the rest
+// when it runs (await import), so `--version`, `--help` and a run stopped by
+// its settings start close to Node's own start-up (a cron job pays it each time).
 import { existsSync, readFileSync } from 'node:fs';
-import { parse as parseDotenv } from 'dotenv';
 import { loadConfig, secretValues, type Environment } from './config';
 import { isConfigError, toErrorRecord } from './errors';
-import { runExport } from './run-export';
-import { createAdapters } from './runtime/compose';
-import { createLogger } from './runtime/logger';
-import { createRedactor } from './runtime/redact';
-import { createStandaloneStore } from './storage/standalone-store';
 
 const HELP = `Usage: auth0-logs-to-papertrail <command> [--dotenv <path>]
 
@@ -91,7 +88,8 @@ function parseArgs(argv: readonly string[]): Args {
 export function readEnvironment(envFile: string | undefined, env: NodeJS.ProcessEnv = process.env): Environment {
   const path = envFile ?? '.env';
   if (envFile !== undefined && !existsSync(path)) throw new Error(`The env file ${path} does not exist.`);
-  const fromFile = existsSync(path) ? parseDotenv(readFileSync(path)) : {};
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when there is a file to parse
+  const fromFile = existsSync(path) ? (require('dotenv') as typeof import('dotenv')).parse(readFileSync(path)) : {};
   return { ...fromFile, ...env };
 }
 
@@ -113,6 +111,13 @@ async function run(env: Environment): Promise<number> {
     process.stdout.write(`${JSON.stringify({ status: 'failed', error: toErrorRecord(error) }, null, 2)}\n`);
     return 2;
   }
+  const [{ createRedactor }, { createLogger }, { createStandaloneStore }, { createAdapters }, { runExport }] = await Promise.all([
+    import('./runtime/redact'),
+    import('./runtime/logger'),
+    import('./storage/standalone-store'),
+    import('./runtime/compose'),
+    import('./run-export'),
+  ]);
   const redact = createRedactor(secretValues(config));
   const log = createLogger({ redact });
   const store = createStandaloneStore(config, log);

@@ -13,7 +13,7 @@
  * expiry still bounds a holder on another host sharing the file.
  */
 import Database from 'better-sqlite3';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { ShipperError, StorageError } from '../errors';
@@ -58,6 +58,31 @@ function enableWal(db: Database.Database): void {
       // A synchronous pause: opening is synchronous, and nothing else may use this connection meanwhile.
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause);
     }
+  }
+}
+
+let driverChecked = false;
+
+/**
+ * better-sqlite3's native addon loads on its first database. It fails to load
+ * when it was compiled for another Node version (the user switched Node after
+ * installing) or never compiled (install scripts blocked); the message then
+ * says what to run. Checked on an in-memory database before the state file is
+ * created, so a failure leaves no empty database behind.
+ */
+function checkDriver(): void {
+  if (driverChecked) return;
+  try {
+    new Database(':memory:').close();
+    driverChecked = true;
+  } catch (error) {
+    const reason = (error as Error).message.split('\n')[0];
+    throw new StorageError(
+      `The SQLite driver (better-sqlite3) cannot load on Node ${process.versions.node}: ${reason}. ` +
+        'It is compiled for one Node version at install time: run `npm rebuild better-sqlite3` where this program is installed ' +
+        '(for a global install: cd "$(npm root -g)/auth0-logs-to-papertrail" && npm rebuild better-sqlite3), or keep the state in PostgreSQL with STATE_URL.',
+      { cause: error },
+    );
   }
 }
 
@@ -160,11 +185,20 @@ export class SqliteStateStore implements StandaloneStore, ShippedIds {
   private open(): Database.Database {
     if (this.db) return this.db;
     const { file } = this.options;
+    checkDriver();
     const legacy = setAsideLegacyState(this.options.legacyFile ?? null);
     mkdirSync(dirname(file), { recursive: true });
+    const created = !existsSync(file);
     // Created owner-only before SQLite opens it; SQLite gives its -wal and -shm files the same mode.
     closeSync(openSync(file, 'a', 0o600));
-    const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+    let db: Database.Database;
+    try {
+      db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+    } catch (error) {
+      // Not a database yet: leave no empty file that a later run would take for one.
+      if (created) unlinkSync(file);
+      throw error;
+    }
     try {
       // WAL: readers (status pages) never wait for the writer. synchronous=NORMAL keeps every commit
       // across a process kill; a power cut may undo the last commits, which re-ships pages, never skips them.

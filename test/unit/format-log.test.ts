@@ -90,7 +90,22 @@ describe('formatLog', () => {
     expect(msg._truncated.original_bytes).toBeGreaterThan(200_000);
   });
 
-  it('ships an event nested too deeply to serialize as its identifying fields, instead of failing the page', () => {
+  // How deep JSON.stringify and String() can recurse depends on the engine (V8 14, Node 26, no longer
+  // throws at 20,000 levels), so these tests fix the behaviour, not the engine's limit: a hostile event
+  // always ships as one valid frame with its identifying fields, whichever branch cuts it down.
+  const CUT_DOWN_REASONS = ['event nested too deeply to serialize', 'event larger than Papertrail accepts'];
+  /** Serializing or printing this throws the engine's stack overflow error, on every engine. */
+  const overflowing = (array: boolean) =>
+    Object.assign(array ? [] : {}, {
+      toJSON() {
+        throw new RangeError('Maximum call stack size exceeded');
+      },
+      toString() {
+        throw new RangeError('Maximum call stack size exceeded');
+      },
+    });
+
+  it('ships a 20,000-level deep event as one frame of its identifying fields, instead of failing the page', () => {
     let deep: Record<string, unknown> = {};
     const root = deep;
     for (let i = 0; i < 20_000; i++) {
@@ -100,18 +115,46 @@ describe('formatLog', () => {
     }
     const formatted = formatLog({ log_id: '900', type: 'f', date: '2026-11-23T10:00:00.000Z', details: root }, options);
     expect(formatted.truncated).toBe(true);
-    expect(JSON.parse(parse(formatted.line).msg)).toMatchObject({ log_id: '900', type: 'f', _truncated: { reason: 'event nested too deeply to serialize', dropped_fields: ['details'] } });
+    expect(Buffer.byteLength(formatted.line) + 1).toBeLessThanOrEqual(MAX_FRAME_BYTES);
+    const msg = JSON.parse(parse(formatted.line).msg);
+    expect(msg).toMatchObject({ log_id: '900', type: 'f', _truncated: { dropped_fields: ['details'] } });
+    expect(CUT_DOWN_REASONS).toContain(msg._truncated.reason);
   });
 
-  it('ships an event whose identifying fields are arrays nested too deeply to print, naming them instead', () => {
-    // String() of nested arrays recurses, so printing the kept fields could overflow the stack too.
+  it('ships an event it cannot serialize at all as its identifying fields, saying why', () => {
+    const formatted = formatLog({ log_id: '902', type: 'f', date: '2026-11-23T10:00:00.000Z', details: overflowing(false) } as unknown as Auth0Log, options);
+    expect(formatted.truncated).toBe(true);
+    expect(JSON.parse(parse(formatted.line).msg)).toMatchObject({ log_id: '902', type: 'f', _truncated: { reason: 'event nested too deeply to serialize', dropped_fields: ['details'] } });
+  });
+
+  it('ships an event whose identifying fields are 20,000-level deep arrays as one valid frame', () => {
     let nested: unknown[] = [];
     for (let i = 0; i < 20_000; i++) nested = [nested];
     const formatted = formatLog({ log_id: '901', type: nested, date: '2026-11-23T10:00:00.000Z', description: nested, user_name: nested, details: { a: 1 } } as unknown as Auth0Log, options);
     expect(formatted.truncated).toBe(true);
     expect(Buffer.byteLength(formatted.line) + 1).toBeLessThanOrEqual(MAX_FRAME_BYTES);
     expect(parse(formatted.line).msgid).toBe('-');
-    expect(JSON.parse(parse(formatted.line).msg)).toMatchObject({ log_id: '901', description: '[array nested too deeply to print]', user_name: '[array nested too deeply to print]', _truncated: { reason: 'event nested too deeply to serialize' } });
+    const msg = JSON.parse(parse(formatted.line).msg);
+    expect(msg).toMatchObject({ log_id: '901' });
+    expect(CUT_DOWN_REASONS).toContain(msg._truncated.reason);
+    for (const field of ['description', 'user_name']) {
+      expect(typeof msg[field]).toBe('string');
+      expect(msg[field].length).toBeLessThanOrEqual(1024);
+    }
+  });
+
+  it('names identifying fields too deeply nested to print instead of printing them', () => {
+    // String() of nested arrays recurses, so printing the kept fields could overflow the stack too.
+    const unprintable = overflowing(true);
+    const formatted = formatLog({ log_id: '903', type: unprintable, description: unprintable, user_name: overflowing(false), details: overflowing(false) } as unknown as Auth0Log, options);
+    expect(formatted.truncated).toBe(true);
+    expect(parse(formatted.line).msgid).toBe('-');
+    expect(JSON.parse(parse(formatted.line).msg)).toMatchObject({
+      log_id: '903',
+      description: '[array nested too deeply to print]',
+      user_name: '[object nested too deeply to print]',
+      _truncated: { reason: 'event nested too deeply to serialize' },
+    });
   });
 
   it('cuts each identifying field of an oversized event to 1,024 characters, no more and no fewer', () => {
