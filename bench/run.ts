@@ -4,7 +4,7 @@
  *
  *   BENCH_QUICK=1                       smoke profile: small counts, 1 run
  *   BENCH_RUNS=N                        runs per figure (default 3)
- *   BENCH_SCENARIOS=sink,drain,ratelimit,scaling,state,stream,follow
+ *   BENCH_SCENARIOS=sink,drain,ratelimit,scaling,state,stream,follow,privacy
  *   BENCH_FOLLOW_SECONDS=N              follow-mode scenario length (default 600)
  *
  * Everything runs on 127.0.0.1: the simulated tenant in this process, the CLI
@@ -24,6 +24,7 @@ import type { Context } from './scenarios/context';
 import { backlogScaling } from './scenarios/backlog-scaling';
 import { followLag } from './scenarios/follow-lag';
 import { logStream } from './scenarios/log-stream';
+import { privacy } from './scenarios/privacy';
 import { rateLimitedDrain } from './scenarios/rate-limited-drain';
 import { sinkVsRaw } from './scenarios/sink-vs-raw';
 import { stateCost } from './scenarios/state-cost';
@@ -37,6 +38,7 @@ const SCENARIO_RUNNERS: Record<ScenarioName, (ctx: Context) => Promise<ScenarioR
   state: stateCost,
   follow: followLag,
   stream: logStream,
+  privacy,
 };
 
 const RESULTS_DIR = join(__dirname, 'results');

@@ -13,6 +13,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 // Built by `tsc -p tsconfig.build.json`, which `npm run build` runs first.
 const { SETTINGS } = require(join(root, 'dist', 'settings.js'));
 const { allLogTypes, LOG_LEVEL_NAMES } = require(join(root, 'dist', 'auth0', 'log-types.js'));
+const { PII_FIELD_NAMES } = require(join(root, 'dist', 'stages', 'personal-data.js'));
 
 const capitalize = (s) => s[0].toUpperCase() + s.slice(1);
 
@@ -33,6 +34,15 @@ function secret(setting) {
   if (setting.name === 'SLACK_SEND_SUCCESS') {
     // As the original offered it, so a migrating tenant's value still matches an option.
     Object.assign(entry, { type: 'select', allowMultiple: false, options: [{ value: 'false', text: 'No' }, { value: 'true', text: 'Yes' }] });
+  }
+  if (setting.name === 'MESSAGE_FORMAT') {
+    Object.assign(entry, { type: 'select', allowMultiple: false, options: [{ value: 'json', text: 'The event as JSON' }, { value: 'summary', text: 'A readable line, then the JSON' }] });
+  }
+  if (setting.name === 'PII_METHOD') {
+    Object.assign(entry, { type: 'select', allowMultiple: false, options: [{ value: 'mask', text: 'Mask (j***@e***.com)' }, { value: 'hash', text: 'Keyed hash (needs PII_HASH_KEY)' }] });
+  }
+  if (setting.name === 'PII_FIELDS') {
+    Object.assign(entry, { type: 'select', allowMultiple: true, options: PII_FIELD_NAMES.map((name) => ({ value: name, text: name })) });
   }
   if (setting.name === 'LOG_TYPES') {
     Object.assign(entry, {

@@ -6,6 +6,9 @@
 import { isIP } from 'node:net';
 import { ConfigError, type SettingProblem } from './errors';
 import { lookupLogType, type LogLevel } from './auth0/log-types';
+import type { MessageFormat, MessageSettings } from './stages/format-log';
+import { NEVER_OMITTED, type OmitPath } from './stages/omit-fields';
+import { PII_FIELD_NAMES, type PiiField, type PiiSettings } from './stages/personal-data';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 export type Runtime = 'standalone' | 'webtask';
@@ -19,6 +22,8 @@ export interface Config {
     program: string;
     /** Ingestion token of a token destination, sent as the SD element [<token>@41058]; null for a legacy destination. */
     token: string | null;
+    /** What of each event is sent and how it reads (OMIT_FIELDS, PII_*, MESSAGE_FORMAT); the same on every path. */
+    message?: MessageSettings;
   };
   batchSize: number;
   /** Pages confirmed together (one TLS connection and one state write); a crash can re-ship this many. */
@@ -228,12 +233,13 @@ export function loadConfig(env: Environment, runtime: Runtime = 'standalone'): C
   }
 
   const alerts = parseAlertSettings(get, problem);
+  const message = parseMessageSettings(get, problem, warnings);
 
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
     auth0: { domain, clientId, clientSecret },
-    papertrail: { host, port: port ?? 0, system, program, token },
+    papertrail: { host, port: port ?? 0, system, program, token, message },
     batchSize,
     pagesPerShipment,
     filter: { minLevel, types },
@@ -284,6 +290,59 @@ function parseAlertSettings(get: (name: string) => string, problem: ProblemFn): 
 
 type ProblemFn = (setting: string, text: string, fix: string) => void;
 
+/** The gallery's select submits "-" for its blank option. */
+const listOf = (raw: string): string[] => raw.split(',').map((item) => item.trim()).filter((item) => item !== '' && item !== '-');
+const MAX_OMIT_PATHS = 100;
+const PII_HASH_KEY_MIN = 16;
+
+function parseMessageSettings(get: (name: string) => string, problem: ProblemFn, warnings: string[]): MessageSettings {
+  const rawFormat = get('MESSAGE_FORMAT').toLowerCase();
+  let format: MessageFormat = 'json';
+  if (rawFormat === 'summary') format = 'summary';
+  else if (rawFormat !== '' && rawFormat !== '-' && rawFormat !== 'json') {
+    problem('MESSAGE_FORMAT', `"${rawFormat}" is neither json nor summary.`, 'use "json" (the event as JSON, the default) or "summary" (a readable line, then the JSON).');
+  }
+
+  const omit: OmitPath[] = [];
+  const rawOmit = listOf(get('OMIT_FIELDS'));
+  const badPaths = rawOmit.filter((path) => path.length > 256 || path.split('.').some((part) => part === '' || /[\s"]/.test(part)));
+  const protectedPaths = rawOmit.filter((path) => (NEVER_OMITTED as readonly string[]).includes(path.split('.')[0] ?? ''));
+  if (badPaths.length > 0) {
+    problem('OMIT_FIELDS', `${badPaths.map((p) => `"${p.slice(0, 80)}"`).join(', ')} ${badPaths.length === 1 ? 'is not a dotted path' : 'are not dotted paths'}.`, 'list paths separated by commas, each of field names joined by dots, e.g. "details.request.auth,location_info".');
+  } else if (protectedPaths.length > 0) {
+    problem('OMIT_FIELDS', `${protectedPaths.map((p) => `"${p}"`).join(', ')} would drop ${NEVER_OMITTED.join(', ')}, which every event keeps (its id, its type and its date).`, `remove ${protectedPaths.length === 1 ? 'it' : 'them'}; omit other fields only.`);
+  } else if (rawOmit.length > MAX_OMIT_PATHS) {
+    problem('OMIT_FIELDS', `lists ${rawOmit.length} paths.`, `list at most ${MAX_OMIT_PATHS}; omitting a parent drops everything under it.`);
+  } else {
+    for (const path of new Set(rawOmit)) omit.push(path.split('.'));
+  }
+
+  const rawFields = listOf(get('PII_FIELDS').toLowerCase());
+  const unknownFields = rawFields.filter((name) => !(PII_FIELD_NAMES as readonly string[]).includes(name));
+  if (unknownFields.length > 0) {
+    problem('PII_FIELDS', `${unknownFields.map((n) => `"${n.slice(0, 40)}"`).join(', ')} ${unknownFields.length === 1 ? 'is not a field name' : 'are not field names'}.`, `list any of ${PII_FIELD_NAMES.join(', ')}, separated by commas, or leave it empty.`);
+  }
+  const rawMethod = get('PII_METHOD').toLowerCase();
+  let method: PiiSettings['method'] = 'mask';
+  if (rawMethod === 'hash') method = 'hash';
+  else if (rawMethod !== '' && rawMethod !== '-' && rawMethod !== 'mask') {
+    problem('PII_METHOD', `"${rawMethod}" is neither mask nor hash.`, 'use "mask" (the shape only, the default) or "hash" (a keyed pseudonym, needs PII_HASH_KEY).');
+  }
+  // The key is never echoed in a problem: problems are printed before any redactor exists.
+  const key = get('PII_HASH_KEY') || null;
+  if (method === 'hash' && key === null) {
+    problem('PII_HASH_KEY', 'is not set, and PII_METHOD=hash needs it.', `set it to a long random secret of at least ${PII_HASH_KEY_MIN} characters (e.g. the output of "openssl rand -hex 24"), and keep it: a new key gives every user a new pseudonym. Or use PII_METHOD=mask.`);
+  } else if (key !== null && (key.length < PII_HASH_KEY_MIN || /\s/.test(key))) {
+    problem('PII_HASH_KEY', `is shorter than ${PII_HASH_KEY_MIN} characters or contains spaces.`, 'use a long random value, e.g. the output of "openssl rand -hex 24".');
+  }
+  if (rawFields.length === 0 && (rawMethod !== '' || key !== null)) {
+    warnings.push('PII_METHOD or PII_HASH_KEY is set but PII_FIELDS is empty: personal data is sent as Auth0 gives it.');
+  }
+  const fields = new Set(rawFields.filter((name): name is PiiField => (PII_FIELD_NAMES as readonly string[]).includes(name)));
+  const pii: PiiSettings | null = fields.size === 0 ? null : { fields, method, key };
+  return { format, omit, pii };
+}
+
 function parseLogLevel(raw: string, problem: ProblemFn): LogLevel | null {
   // The gallery's select submits "-" for its blank option.
   if (raw === '' || raw === '-') return null;
@@ -314,8 +373,13 @@ function parseLogTypes(raw: string, problem: ProblemFn, warnings: string[]): Rea
 
 /** The settings that are secret: their values never appear in any output. */
 export function secretValues(config: Config): string[] {
-  return [config.auth0.clientSecret, config.adminToken, config.papertrail.token].filter((value): value is string => value !== null).concat(databasePasswords(config.stateUrl))
+  return [config.auth0.clientSecret, config.adminToken, config.papertrail.token, piiHashKeyOf(config)].filter((value): value is string => value !== null).concat(databasePasswords(config.stateUrl))
     .concat(config.alerts.webhookUrl === null ? [] : webhookSecrets(config.alerts.webhookUrl));
+}
+
+/** PII_HASH_KEY, kept in the settings only when PII_METHOD=hash uses it. */
+function piiHashKeyOf(config: Config): string | null {
+  return config.papertrail.message?.pii?.key ?? null;
 }
 
 function isPostgresUrl(value: string): boolean {

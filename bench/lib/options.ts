@@ -2,10 +2,10 @@
  * What to run, from the environment:
  *   BENCH_QUICK=1        smoke profile: small counts, 1 run
  *   BENCH_RUNS=N         runs per figure (default 3, or 1 with BENCH_QUICK)
- *   BENCH_SCENARIOS=a,b  any of sink, drain, ratelimit, scaling, state, stream, follow (default: all)
+ *   BENCH_SCENARIOS=a,b  any of sink, drain, ratelimit, scaling, state, stream, follow, privacy (default: all)
  *   BENCH_FOLLOW_SECONDS=N  how long the follow-mode scenario runs (default 600, 30 with BENCH_QUICK)
  */
-export const SCENARIOS = ['sink', 'drain', 'ratelimit', 'scaling', 'state', 'stream', 'follow'] as const;
+export const SCENARIOS = ['sink', 'drain', 'ratelimit', 'scaling', 'state', 'stream', 'follow', 'privacy'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {

@@ -10,7 +10,8 @@
  * - STRUCTURED-DATA = `[<token>@41058]` for a token destination (Papertrail's
  *   ingestion token as the SD-ID, under Loggly's enterprise number, as
  *   Papertrail's own sender writes it), else `-`.
- * - MSG = the whole event as compact JSON.
+ * - MSG = the whole event as compact JSON, after OMIT_FIELDS and PII_FIELDS
+ *   (`shapeEvent`); with MESSAGE_FORMAT=summary, one readable line first.
  *
  * Framing is one line per message (LF), as Papertrail's own sender uses, so
  * no byte of MSG may end a line: see `toSafeJson`. Papertrail accepts at most
@@ -19,12 +20,28 @@
 import type { Auth0Log } from '../auth0/auth0-log';
 import { logIdOf } from '../auth0/auth0-log';
 import { levelOf } from './filter-logs';
+import { omitFields, type OmitPath } from './omit-fields';
+import { protectPersonalData, type PersonalDataProtector, type PiiSettings } from './personal-data';
+import { summaryOf } from './summary-line';
+
+export type MessageFormat = 'json' | 'summary';
+
+/** What of an event leaves the process, and how it reads: OMIT_FIELDS, PII_*, MESSAGE_FORMAT. */
+export interface MessageSettings {
+  format: MessageFormat;
+  /** OMIT_FIELDS, each path split at its dots. */
+  omit: readonly OmitPath[];
+  /** null when PII_FIELDS is empty. */
+  pii: PiiSettings | null;
+}
 
 export interface FormatOptions {
   system: string;
   program: string;
   /** Ingestion token of a token destination (validated in config); null or absent for a legacy destination. */
   token?: string | null;
+  /** Absent: the whole event as JSON, as before these settings existed. */
+  message?: MessageSettings;
 }
 
 /** Loggly's private enterprise number: the SD-ID suffix Papertrail's collectors read the token from. */
@@ -136,8 +153,32 @@ export function truncateEvent(log: Auth0Log, originalBytes: number, reason = 'ev
   return kept;
 }
 
-export function formatLog(log: Auth0Log, options: FormatOptions): FormattedLog {
-  const head = header(log, options);
+// One protector per settings object: it holds the pseudonym cache.
+const protectors = new WeakMap<PiiSettings, PersonalDataProtector>();
+
+/**
+ * The event as it may leave the process: OMIT_FIELDS dropped first (less to
+ * search), then PII_FIELDS masked or hashed. Filters have already seen the
+ * original; the header's type and date are never changed by either.
+ */
+export function shapeEvent(log: Auth0Log, message: MessageSettings | undefined): Auth0Log {
+  if (message === undefined) return log;
+  let shaped = message.omit.length === 0 ? log : omitFields(log, message.omit);
+  if (message.pii !== null) {
+    let protect = protectors.get(message.pii);
+    if (protect === undefined) {
+      protect = protectPersonalData(message.pii);
+      protectors.set(message.pii, protect);
+    }
+    shaped = protect(shaped);
+  }
+  return shaped;
+}
+
+export function formatLog(original: Auth0Log, options: FormatOptions): FormattedLog {
+  const log = shapeEvent(original, options.message);
+  const summary = options.message?.format === 'summary' ? `${summaryOf(log)} ` : '';
+  const head = header(log, options) + summary;
   let json: string;
   try {
     json = toSafeJson(log);

@@ -24,7 +24,7 @@ describe('loadConfig', () => {
   it('applies the documented defaults to a minimal valid environment', () => {
     const config = loadConfig(valid);
     expect(config.batchSize).toBe(100);
-    expect(config.papertrail).toEqual({ host: 'logs5.papertrailapp.com', port: 12345, system: 'auth0-logs', program: 'auth0', token: null });
+    expect(config.papertrail).toEqual({ host: 'logs5.papertrailapp.com', port: 12345, system: 'auth0-logs', program: 'auth0', token: null, message: { format: 'json', omit: [], pii: null } });
     expect(config.filter).toEqual({ minLevel: null, types: null });
     expect(config.startFrom).toBeNull();
     expect(config.storageFile).toBe('./data/state.db');
@@ -212,11 +212,12 @@ describe('loadConfig', () => {
 
     it('counts as a secret, as every setting the registry marks secret does', () => {
       const hook = 'https://hooks.slack.com/services/T0000/B0000/abcdefabcdef0123';
-      const config = loadConfig({ ...collector, PAPERTRAIL_TOKEN: token, ADMIN_TOKEN: 'an-admin-token-0123456789', SLACK_INCOMING_WEBHOOK_URL: hook });
+      const piiKey = 'a-pii-hash-key-0123456789';
+      const config = loadConfig({ ...collector, PAPERTRAIL_TOKEN: token, ADMIN_TOKEN: 'an-admin-token-0123456789', SLACK_INCOMING_WEBHOOK_URL: hook, PII_FIELDS: 'email', PII_METHOD: 'hash', PII_HASH_KEY: piiKey });
       // The webhook counts twice: the whole URL, and its path (the credential) on its own.
-      expect(secretValues(config).sort()).toEqual([collector.AUTH0_CLIENT_SECRET, 'an-admin-token-0123456789', token, hook, new URL(hook).pathname].sort());
+      expect(secretValues(config).sort()).toEqual([collector.AUTH0_CLIENT_SECRET, 'an-admin-token-0123456789', token, piiKey, hook, new URL(hook).pathname].sort());
       // METRICS_TOKEN and LOG_STREAM_TOKEN are the service's: serve adds them to its redactor.
-      expect(SETTINGS.filter((s) => s.secret === true).map((s) => s.name).sort()).toEqual(['ADMIN_TOKEN', 'AUTH0_CLIENT_SECRET', 'LOG_STREAM_TOKEN', 'METRICS_TOKEN', 'PAPERTRAIL_TOKEN', 'SLACK_INCOMING_WEBHOOK_URL', 'STATE_URL']);
+      expect(SETTINGS.filter((s) => s.secret === true).map((s) => s.name).sort()).toEqual(['ADMIN_TOKEN', 'AUTH0_CLIENT_SECRET', 'LOG_STREAM_TOKEN', 'METRICS_TOKEN', 'PAPERTRAIL_TOKEN', 'PII_HASH_KEY', 'SLACK_INCOMING_WEBHOOK_URL', 'STATE_URL']);
     });
   });
 });

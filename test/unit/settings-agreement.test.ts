@@ -76,7 +76,7 @@ describe('settings', () => {
       // A credential is a masked field on the Extensions page; nothing else is.
       expect(manifest.secrets[s.name]?.type === 'password').toBe(s.secret === true);
     }
-    expect(shared.filter((s) => s.secret).map((s) => s.name)).toEqual(['PAPERTRAIL_TOKEN', 'ADMIN_TOKEN', 'SLACK_INCOMING_WEBHOOK_URL']);
+    expect(shared.filter((s) => s.secret).map((s) => s.name)).toEqual(['PAPERTRAIL_TOKEN', 'PII_HASH_KEY', 'ADMIN_TOKEN', 'SLACK_INCOMING_WEBHOOK_URL']);
     // The gallery creates the application and injects its id and secret.
     expect(manifest.auth0.createClient).toBe(true);
     expect(manifest.version).toBe((JSON.parse(read('package.json')) as { version: string }).version);
