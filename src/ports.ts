@@ -34,6 +34,13 @@ export interface LogSink {
   send(lines: readonly string[]): Promise<void>;
   /** Releases connections. Safe to call more than once. */
   close(): Promise<void>;
+  /**
+   * Optional: what `close` checks about the last confirmed `send` (that the
+   * receiver did not go away right after confirming it), without closing, so
+   * the sink serves the next `send` too. Rejects with a SinkError when that
+   * send is in doubt.
+   */
+  checkLastConfirmed?(): Promise<void>;
 }
 
 export interface StateStore {

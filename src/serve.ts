@@ -266,6 +266,8 @@ export async function serve(env: Environment): Promise<number> {
       grace.unref();
       Promise.allSettled([...inFlight]).then(async () => {
         clearTimeout(grace);
+        // Every delivery is answered: release the connection the stream kept for its next shipment.
+        await stream?.close().catch(() => undefined);
         // What is left is idle or being turned away (503, Connection: close): nothing to wait for.
         server.closeAllConnections();
         await store.close().catch(() => undefined);
@@ -280,12 +282,13 @@ export async function serve(env: Environment): Promise<number> {
 
 /**
  * The log stream, when LOG_STREAM_TOKEN is set: deliveries share the
- * poller's record of shipped ids, and each ships on a sink of its own.
+ * poller's record of shipped ids, and shipments (group-commit.ts) on a sink
+ * that lives from one to the next.
  */
 function createLogStream(config: Config, settings: LogStreamSettings, log: ReturnType<typeof createLogger>, shipped: ShippedIds, metrics: Metrics): LogStream | undefined {
   const { token } = settings;
   if (token === null) return undefined;
-  // Deliveries resume one another's TLS sessions: most of a handshake's cost, saved per delivery.
+  // A sink opened after a failure resumes the TLS session of the one before: most of a handshake's cost.
   const sessions = new TlsSessionCache();
   // Measured like the poller's: a receiver that fails the stream shows in sink_failures_total.
   const openSink = (): LogSink => measuredSink(new TlsSyslogSink({ host: config.papertrail.host, port: config.papertrail.port, clock: systemClock, sessions }), metrics);

@@ -7,13 +7,14 @@
 import type { Config } from '../config';
 import type { Clock, LogSink, Logger, ShippedIds } from '../ports';
 import { StreamActivity, type LogStreamActivity } from './activity';
+import { GroupCommit } from './group-commit';
 import { receiveDelivery, type DeliveryOutcome } from './receive-delivery';
 import type { LogStreamSettings } from './settings';
 
 export interface LogStreamDeps {
   /** Shared with the poller; must hold ids (see HoldingShippedIds) when deliveries run in parallel. */
   shipped: ShippedIds;
-  /** A sink of its own for each delivery. */
+  /** A sink for the stream's shipments, one at a time; opened again after a failure. */
   openSink(): LogSink;
   clock: Pick<Clock, 'now'>;
   log: Logger;
@@ -21,12 +22,15 @@ export interface LogStreamDeps {
 
 export class LogStream {
   readonly activity: StreamActivity;
+  /** Deliveries that arrive while a shipment is in flight share the next one. */
+  readonly shipments: GroupCommit;
 
   constructor(
     private readonly deps: LogStreamDeps,
     private readonly config: Pick<Config, 'filter' | 'papertrail'>,
     readonly settings: LogStreamSettings & { token: string },
   ) {
+    this.shipments = new GroupCommit(() => deps.openSink());
     this.activity = new StreamActivity(settings.streamOnly ? 'stream-only' : 'hybrid', settings.maxSilenceMs, () => deps.clock.now());
   }
 
@@ -35,10 +39,16 @@ export class LogStream {
   }
 
   async receive(body: string): Promise<DeliveryOutcome> {
-    const outcome = await receiveDelivery(body, this.deps, { filter: this.config.filter, papertrail: this.config.papertrail });
+    const { shipped, clock } = this.deps;
+    const outcome = await receiveDelivery(body, { shipped, clock, shipments: this.shipments }, { filter: this.config.filter, papertrail: this.config.papertrail });
     this.activity.delivered(outcome);
     this.deps.log.debug(`log stream: ${outcome.records} records (${outcome.format}), ${outcome.exported} shipped, ${outcome.alreadyShipped + outcome.repeatedInRequest} already shipped, ${outcome.filteredOut} filtered out`);
     return outcome;
+  }
+
+  /** After the last delivery: ships what is queued and releases the connection kept for the next shipment. */
+  close(): Promise<void> {
+    return this.shipments.close();
   }
 
   snapshot(): LogStreamActivity {

@@ -2,28 +2,29 @@
  * Log-stream stage 4: ship what no one has shipped yet, and record it.
  *
  *   hold the ids → skip those already recorded (Auth0's redeliveries, and
- *   what the poller shipped) → filter (LOG_LEVEL / LOG_TYPES) → format → send
- *   on a sink of its own and wait for the receiver's confirmation → record the
- *   ids → release.
+ *   what the poller shipped) → filter (LOG_LEVEL / LOG_TYPES) → format → hand
+ *   the lines to the group commit and wait until the shipment carrying them is
+ *   confirmed → record the ids → release.
  *
- * Each delivery gets its own sink (its own connections), so parallel
- * deliveries wait for one another only where they carry the same ids. The
- * sink is closed before the ids are recorded: closing is when it checks that
- * the receiver did not go away right after confirming (see the sink), and a
- * delivery in doubt fails, is not recorded, and Auth0 sends it again.
+ * Parallel deliveries wait for one another only where they carry the same
+ * ids (the holds), and otherwise share shipments (group-commit.ts). A
+ * shipment in doubt (the receiver went away right after confirming it) fails
+ * every delivery in it; none is recorded, and Auth0 sends each again.
  */
 import type { Auth0Log } from '../auth0/auth0-log';
 import type { LogFilter } from '../config';
-import type { Clock, LogSink, ShippedIds } from '../ports';
+import type { Clock, ShippedIds } from '../ports';
 import { filterLogs } from '../stages/filter-logs';
 import type { FormatOptions } from '../stages/format-log';
-import { shipLogs } from '../stages/ship-logs';
+import { formatLogs } from '../stages/ship-logs';
+import type { Shipments } from './group-commit';
 import { normalizeStreamEvent } from './normalize-event';
 import type { OrderedRecords } from './order-records';
 
 export interface ShipDeliveryDeps {
   shipped: ShippedIds;
-  openSink(): LogSink;
+  /** Where the formatted lines go; resolves once they are confirmed. */
+  shipments: Shipments;
   clock: Pick<Clock, 'now'>;
 }
 
@@ -57,14 +58,9 @@ export async function shipDelivery(ordered: OrderedRecords, deps: ShipDeliveryDe
 
     let truncated = 0;
     if (toShip.length > 0) {
-      const sink = deps.openSink();
-      try {
-        truncated = (await shipLogs(sink, toShip, options.papertrail)).truncated;
-      } catch (error) {
-        await sink.close().catch(() => undefined);
-        throw error;
-      }
-      await sink.close();
+      const formatted = formatLogs(toShip, options.papertrail);
+      await deps.shipments.ship(formatted.lines);
+      truncated = formatted.truncated;
       const shippedIds = exported.map((log) => log.log_id as string);
       if (shippedIds.length > 0) await shipped.record(shippedIds, deps.clock.now());
     }

@@ -20,5 +20,6 @@ export function measuredSink(sink: LogSink, metrics: Metrics): LogSink {
       metrics.shipmentConfirmed(performance.now() - started);
     },
     close: () => sink.close().catch(failed),
+    ...(sink.checkLastConfirmed ? { checkLastConfirmed: () => (sink.checkLastConfirmed as () => Promise<void>).call(sink).catch(failed) } : {}),
   };
 }

@@ -125,6 +125,22 @@ export class TlsSyslogSink implements LogSink {
     }
   }
 
+  /**
+   * What `close` checks, keeping the connection opened ahead for the next
+   * `send` when it is healthy: a sink that serves one shipment after another
+   * (the log stream's) pays one handshake per shipment, and it is paid while
+   * the previous shipment is in flight.
+   */
+  async checkLastConfirmed(): Promise<void> {
+    const spare = this.spare;
+    if (this.closed || !spare) return;
+    this.spare = null;
+    const opened = await this.settle(spare);
+    // Unless `send` or `close` came meanwhile (callers do not do that), put it back.
+    if (opened && this.spare === null && !this.closed) this.spare = Promise.resolve({ opened });
+    else opened?.socket.destroy();
+  }
+
   /** The connection opened ahead when it is still healthy, else a fresh one. */
   private async takeConnection(): Promise<Opened> {
     const spare = this.spare;

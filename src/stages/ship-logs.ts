@@ -1,10 +1,9 @@
 /**
  * The ship stage's per-page half: a fetched page becomes the lines a shipment
  * carries. run-once.ts gathers pages into shipments and hands each to the sink;
- * a log-stream delivery is formatted and sent as one batch (`shipLogs`).
+ * a log-stream delivery's lines go to the stream's group commit.
  */
 import type { Auth0Log } from '../auth0/auth0-log';
-import type { LogSink } from '../ports';
 import { formatLog, type FormatOptions } from './format-log';
 
 export interface FormattedPage {
@@ -30,11 +29,4 @@ export function formatLogs(logs: readonly Auth0Log[], options: FormatOptions): F
     return formatted.line;
   });
   return { lines, truncated, newestDate };
-}
-
-/** Formats and sends one batch (a log-stream delivery); resolves only once the sink confirms it. */
-export async function shipLogs(sink: LogSink, logs: readonly Auth0Log[], options: FormatOptions): Promise<FormattedPage> {
-  const formatted = formatLogs(logs, options);
-  await sink.send(formatted.lines);
-  return formatted;
 }

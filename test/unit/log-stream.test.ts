@@ -6,7 +6,9 @@
  */
 import type { Config } from '../../src/config';
 import { SinkError } from '../../src/errors';
+import type { LogSink } from '../../src/ports';
 import { StreamActivity } from '../../src/log-stream/activity';
+import { GroupCommit } from '../../src/log-stream/group-commit';
 import { normalizeStreamEvent } from '../../src/log-stream/normalize-event';
 import { orderRecords } from '../../src/log-stream/order-records';
 import { parseStreamBody } from '../../src/log-stream/parse-body';
@@ -23,6 +25,9 @@ import { encodeBatch, toStreamRecord } from '../support/log-stream-sender';
 const papertrail = { system: 'auth0-logs', program: 'auth0' };
 const noFilter = { minLevel: null, types: null };
 const idOf = (line: string): string => (JSON.parse(line.slice(line.indexOf('{'))) as { log_id: string }).log_id;
+
+/** A delivery's body: a JSON array of stream records with these ids. */
+const body = (ids: number[]): string => JSON.stringify(ids.map((n) => ({ log_id: logId(n), data: { log_id: logId(n), type: n % 2 === 0 ? 'f' : 's', date: '2026-11-23T11:00:00.000Z' } })));
 
 describe('parseStreamBody', () => {
   const records = generateEvents(3).map(toStreamRecord);
@@ -87,13 +92,13 @@ describe('orderRecords', () => {
 });
 
 describe('receiveDelivery', () => {
-  const body = (ids: number[]): string => JSON.stringify(ids.map((n) => ({ log_id: logId(n), data: { log_id: logId(n), type: n % 2 === 0 ? 'f' : 's', date: '2026-11-23T11:00:00.000Z' } })));
   function setup() {
     const shipped = new HoldingShippedIds(new MemoryShippedIds());
     const sinks: RecordingSink[] = [];
     const clock = new FakeClock();
-    const deps = { shipped, clock, openSink: () => { const sink = new RecordingSink(); sinks.push(sink); return sink; } };
-    return { shipped, sinks, deps, lines: () => sinks.flatMap((s) => s.lines) };
+    const opener = { openSink: (): RecordingSink => { const sink = new RecordingSink(); sinks.push(sink); return sink; } };
+    const deps = { shipped, clock, shipments: new GroupCommit(() => opener.openSink()) };
+    return { shipped, sinks, deps, opener, lines: () => sinks.flatMap((s) => s.lines) };
   }
 
   it('ships in log_id order, closes its sink, records the ids, and skips them when Auth0 delivers them again', async () => {
@@ -111,9 +116,9 @@ describe('receiveDelivery', () => {
 
   it('records nothing and rejects when the sink fails on send or on close, so the redelivery ships everything', async () => {
     for (const where of ['send', 'close'] as const) {
-      const { deps, shipped, lines } = setup();
-      const openSink = deps.openSink;
-      deps.openSink = () => {
+      const { deps, opener, shipped, lines } = setup();
+      const openSink = opener.openSink;
+      opener.openSink = () => {
         const sink = openSink();
         if (where === 'send') sink.failOnPage.set(1, new SinkError('down', { code: 'SINK_UNREACHABLE' }));
         else sink.failOnClose = new SinkError('gone', { code: 'SINK_RECEIVER_GONE' });
@@ -122,7 +127,7 @@ describe('receiveDelivery', () => {
       await expect(receiveDelivery(body([1, 2]), deps, { filter: noFilter, papertrail })).rejects.toThrow(SinkError);
       expect(await shipped.alreadyShipped([logId(1), logId(2)])).toEqual(new Set());
       expect(shipped.holding).toBe(0);
-      deps.openSink = openSink;
+      opener.openSink = openSink;
       await expect(receiveDelivery(body([1, 2]), deps, { filter: noFilter, papertrail })).resolves.toMatchObject({ exported: 2 });
       expect(lines().map(idOf).slice(-2)).toEqual([logId(1), logId(2)]);
     }
@@ -142,6 +147,132 @@ describe('receiveDelivery', () => {
     expect(outcome).toMatchObject({ exported: 2, filteredOut: 2 });
     expect(lines().map(idOf)).toEqual([logId(2), logId(4)]);
     expect(await shipped.alreadyShipped([1, 2, 3, 4].map(logId))).toEqual(new Set([logId(2), logId(4)]));
+  });
+});
+
+/** A sink whose sends wait until the test lets them through, counting opens and checks. */
+class GatedSink implements LogSink {
+  pages: string[][] = [];
+  closed = 0;
+  checks = 0;
+  failCheck: Error | undefined;
+  private gates: { release: () => void; fail: (e: Error) => void }[] = [];
+  async send(lines: readonly string[]): Promise<void> {
+    await new Promise<void>((release, fail) => this.gates.push({ release, fail }));
+    this.pages.push([...lines]);
+  }
+  get waiting(): number {
+    return this.gates.length;
+  }
+  confirm(): void {
+    this.gates.shift()!.release();
+  }
+  fail(error: Error): void {
+    this.gates.shift()!.fail(error);
+  }
+  async checkLastConfirmed(): Promise<void> {
+    this.checks++;
+    const failure = this.failCheck;
+    this.failCheck = undefined;
+    if (failure) throw failure;
+  }
+  async close(): Promise<void> {
+    this.closed++;
+  }
+}
+
+describe('group commit of log-stream deliveries', () => {
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+  async function until(condition: () => boolean): Promise<void> {
+    for (let i = 0; i < 1000 && !condition(); i++) await settle();
+    if (!condition()) throw new Error('condition not reached');
+  }
+  function setup() {
+    const shipped = new HoldingShippedIds(new MemoryShippedIds());
+    const sinks: GatedSink[] = [];
+    const shipments = new GroupCommit(() => { const sink = new GatedSink(); sinks.push(sink); return sink; });
+    const deps = { shipped, clock: new FakeClock(), shipments };
+    const answered: string[] = [];
+    const deliver = (name: string, ids: number[]) =>
+      receiveDelivery(body(ids), deps, { filter: noFilter, papertrail }).then(
+        (outcome) => { answered.push(name); return outcome; },
+        (error: unknown) => { answered.push(`${name} failed`); throw error; },
+      );
+    return { shipped, sinks, shipments, deliver, answered, sink: () => sinks[sinks.length - 1]! };
+  }
+
+  it('ships a lone delivery at once, and the deliveries arriving meanwhile together in the next shipment, each answered only after its shipment is confirmed', async () => {
+    const { deliver, answered, sink, sinks, shipped } = setup();
+    const lone = deliver('a', [1, 2]);
+    await until(() => sinks.length === 1 && sink().waiting === 1);
+    const joined = [deliver('b', [5, 4]), deliver('c', [3]), deliver('d', [7, 6])];
+    for (let i = 0; i < 20; i++) await settle();
+    expect(sink().waiting).toBe(1);
+    expect(answered).toEqual([]);
+    sink().confirm();
+    await lone;
+    expect(answered).toEqual(['a']);
+    await until(() => sink().waiting === 1);
+    for (let i = 0; i < 20; i++) await settle();
+    expect(answered).toEqual(['a']);
+    expect(await shipped.alreadyShipped([3, 4, 5, 6, 7].map(logId))).toEqual(new Set());
+    sink().confirm();
+    await Promise.all(joined);
+    expect(answered.slice(1).sort()).toEqual(['b', 'c', 'd']);
+    // One sink for both shipments: each delivery's records in log_id order, deliveries in arrival order.
+    expect(sinks).toHaveLength(1);
+    expect(sink().pages.map((page) => page.map(idOf))).toEqual([[1, 2].map(logId), [4, 5, 3, 6, 7].map(logId)]);
+    expect(sink().checks).toBe(2);
+    expect(sink().closed).toBe(0);
+    expect(await shipped.alreadyShipped([1, 2, 3, 4, 5, 6, 7].map(logId))).toEqual(new Set([1, 2, 3, 4, 5, 6, 7].map(logId)));
+  });
+
+  it('fails every delivery of a shipment the receiver did not confirm, records none, and ships them all again when Auth0 redelivers', async () => {
+    for (const how of ['send', 'check'] as const) {
+      const { deliver, sink, sinks, shipped, shipments } = setup();
+      const first = deliver('a', [1]);
+      await until(() => sinks.length === 1 && sink().waiting === 1);
+      const joined = [deliver('b', [2, 3]), deliver('c', [4])];
+      for (let i = 0; i < 20; i++) await settle();
+      sink().confirm();
+      await first;
+      await until(() => sink().waiting === 1);
+      if (how === 'send') sink().fail(new SinkError('reset', { code: 'SINK_RESET' }));
+      else {
+        sink().failCheck = new SinkError('gone', { code: 'SINK_RECEIVER_GONE' });
+        sink().confirm();
+      }
+      const outcomes = await Promise.allSettled(joined);
+      expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+      expect(await shipped.alreadyShipped([2, 3, 4].map(logId))).toEqual(new Set());
+      expect(shipped.holding).toBe(0);
+      // The failed sink is released; the redelivery goes out on a fresh one and loses nothing.
+      expect(sinks[0]!.closed).toBe(1);
+      const again = deliver('b again', [2, 3, 4]);
+      await until(() => sinks.length === 2 && sink().waiting === 1);
+      sink().confirm();
+      await expect(again).resolves.toMatchObject({ exported: 3, alreadyShipped: 0 });
+      expect(sink().pages.flat().map(idOf)).toEqual([2, 3, 4].map(logId));
+      expect(shipments.shipments).toBe(3);
+    }
+  });
+
+  it('bounds a shipment\'s size: the deliveries beyond it wait for the next shipment', async () => {
+    const sinks: GatedSink[] = [];
+    const shipments = new GroupCommit(() => { const sink = new GatedSink(); sinks.push(sink); return sink; }, 25);
+    const line = (n: number) => `line ${String(n).padStart(4, '0')}`; // 9 characters + LF
+    const first = shipments.ship([line(1)]);
+    await until(() => sinks[0]?.waiting === 1);
+    const rest = [shipments.ship([line(2)]), shipments.ship([line(3)]), shipments.ship([line(4), line(5), line(6)])];
+    sinks[0]!.confirm();
+    await first;
+    await until(() => sinks[0]!.waiting === 1);
+    sinks[0]!.confirm();
+    await until(() => sinks[0]!.waiting === 1);
+    sinks[0]!.confirm();
+    await Promise.all(rest);
+    // A delivery larger than the bound still goes, alone.
+    expect(sinks[0]!.pages).toEqual([[line(1)], [line(2), line(3)], [line(4), line(5), line(6)]]);
   });
 });
 
