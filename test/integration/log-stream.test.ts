@@ -4,7 +4,9 @@
  * reaches the receiver, a record without a log_id is shipped marked, and no
  * answer or log line carries a secret.
  */
+import { request } from 'node:http';
 import { checkDelivery } from '../support/delivery';
+import { startCountingProxy } from '../support/counting-proxy';
 import { generateEvents } from '../support/events';
 import { toStreamRecord } from '../support/log-stream-sender';
 import { dayAgo, sleep, useHarness, type Service } from '../faults/support/harness';
@@ -186,5 +188,81 @@ describe('follow mode with LOG_STREAM_ONLY', () => {
     await sleep(3_000);
     expect(tenant.stats().logsRequests).toBe(0);
     expect((await receiver.messages()).map((m) => logIdOf(m))).toEqual(streamed.map((e) => e.log_id));
+  }, 60_000);
+});
+
+describe('group commit: deliveries that arrive while a shipment is in flight', () => {
+  /** Posts `body`; `sent` resolves once the request is written, `answer` with the status. */
+  function postTracked(service: Service, body: string): { sent: Promise<void>; answer: Promise<number> } {
+    let sent!: () => void;
+    const written = new Promise<void>((resolve) => (sent = resolve));
+    const answer = new Promise<number>((resolve, reject) => {
+      const req = request(`${service.url}/log-stream`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.on('finish', sent);
+      req.end(body);
+    });
+    return { sent: written, answer };
+  }
+
+  async function setup() {
+    const start = dayAgo();
+    const tenant = await h.tenant({ count: 0, start });
+    const receiver = await h.receiver();
+    const proxy = await startCountingProxy(receiver);
+    h.defer(() => proxy.close());
+    const service = await h.serve(h.env(tenant, { port: proxy.port }, { LOG_STREAM_TOKEN: TOKEN, LOG_STREAM_ONLY: 'true' }));
+    const events = generateEvents(21 * 50, { start });
+    const batches = Array.from({ length: 21 }, (_, i) => JSON.stringify(events.slice(i * 50, (i + 1) * 50).map(toStreamRecord)));
+    // A first delivery alone, so the sink holds a connection opened ahead, as it does in steady operation.
+    expect(await postTracked(service, batches[0]!).answer).toBe(200);
+    return { receiver, proxy, service, events, batches };
+  }
+
+  it('ships them together on one connection, answering each only after the receiver confirmed its records', async () => {
+    const { receiver, proxy, service, events, batches } = await setup();
+    const before = proxy.connections;
+    // The receiver's confirmation of the next shipment is held back: it stays in flight.
+    proxy.hold();
+    const answers: number[] = [];
+    const first = postTracked(service, batches[1]!);
+    first.answer.then((status) => answers.push(status), () => undefined);
+    await first.sent;
+    const rest = batches.slice(2).map((b) => postTracked(service, b));
+    for (const r of rest) r.answer.then((status) => answers.push(status), () => undefined);
+    await Promise.all(rest.map((r) => r.sent));
+    // Nothing is answered while the shipment in flight is unconfirmed, not even deliveries that are not in it.
+    await sleep(300);
+    expect(answers).toEqual([]);
+    proxy.release();
+    expect(await Promise.all([first.answer, ...rest.map((r) => r.answer)])).toEqual(Array(20).fill(200));
+    // 20 deliveries; one connection (and one confirmation) per shipment, where each used to take its own.
+    const used = proxy.connections - before;
+    expect(used).toBeLessThan(10);
+    expect(checkDelivery(events, await receiver.messages())).toMatchObject({ delivered: events.length, missing: 0, duplicates: 0 });
+  }, 60_000);
+
+  it('answers every delivery of a shipment the receiver dropped 503, and their redelivery loses nothing', async () => {
+    const { receiver, proxy, service, events, batches } = await setup();
+    proxy.hold();
+    const first = postTracked(service, batches[1]!);
+    await first.sent;
+    const rest = batches.slice(2, 6).map((b) => postTracked(service, b));
+    await Promise.all(rest.map((r) => r.sent));
+    await sleep(300);
+    // The receiver dies with the shipment in flight, and its queued followers go on a connection it resets too.
+    proxy.resetAll();
+    const statuses = await Promise.all([first.answer, ...rest.map((r) => r.answer)]);
+    expect(statuses.filter((s) => s !== 200).length).toBeGreaterThanOrEqual(1);
+    expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
+    expect(statuses[0]).toBe(503);
+    // Auth0 sends every 503 again; everything arrives, and what was answered 503 is shipped (again) once now.
+    const again = await Promise.all(batches.slice(1, 6).map((b, i) => (statuses[i] === 200 ? Promise.resolve(200) : postTracked(service, b).answer)));
+    expect(again).toEqual(Array(5).fill(200));
+    const figures = checkDelivery(events.slice(0, 6 * 50), await receiver.messages());
+    expect(figures).toMatchObject({ missing: 0 });
   }, 60_000);
 });
