@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * auth0-logs-to-papertrail run | serve
+ * auth0-logs-to-papertrail run | serve | stream setup|status
  *
  * stdout carries one JSON document (the run report); stderr carries the
  * human progress lines. Exit codes: 0 success, 1 run failed (nothing lost),
@@ -20,6 +20,13 @@ Exports your Auth0 tenant's logs to Papertrail over verified TLS.
 Commands:
   run      Export everything new since the last checkpoint, then exit.
   serve    Start the HTTP service with its built-in scheduler.
+  stream setup --url https://<public host>/log-stream [--name <name>]
+           Create the tenant's Custom Webhook log stream to this service, or
+           update the one created before (a second call changes nothing).
+           Needs LOG_STREAM_TOKEN and the create:log_streams, update:log_streams
+           and read:log_streams scopes.
+  stream status
+           Auth0's view of that stream: id, name, status, endpoint.
 
 Options:
   --dotenv <path>    Read settings from this file (default: ./.env when present).
@@ -50,6 +57,10 @@ Settings (environment variables):
   SLACK_SEND_SUCCESS   true: a summary after every exporting run (default false)
   LAG_ALERT_MINUTES    Alert when a run ends this far behind (default 60)
   METRICS_TOKEN        serve: bearer token for GET /metrics only
+  LOG_STREAM_TOKEN     serve: turns on POST /log-stream (a secret)
+  LOG_STREAM_ID        The stream's id in the tenant (printed by stream setup)
+  LOG_STREAM_STATUS_SECONDS  serve: how often to read the stream's status (default 300)
+  LOG_STREAM_AUTO_RESUME     serve: true resumes a paused/suspended stream (default false)
 
 Output: the run report as JSON on stdout; progress lines on stderr.
 Exit codes: 0 success, 1 run failed (checkpoint stays at the last delivered page),
@@ -58,13 +69,17 @@ Exit codes: 0 success, 1 run failed (checkpoint stays at the last delivered page
 
 interface Args {
   command: string | undefined;
+  /** `stream`'s subcommand. */
+  subcommand: string | undefined;
+  url: string | undefined;
+  name: string | undefined;
   envFile: string | undefined;
   help: boolean;
   version: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { command: undefined, envFile: undefined, help: false, version: false };
+  const args: Args = { command: undefined, subcommand: undefined, url: undefined, name: undefined, envFile: undefined, help: false, version: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') args.help = true;
@@ -78,7 +93,18 @@ function parseArgs(argv: readonly string[]): Args {
       if (path === '') throw new Error(`${arg.slice(0, arg.indexOf('='))} needs a path, e.g. ${arg}./.env`);
       args.envFile = path;
     }
+    else if ((arg === '--url' || arg === '--name') && args.command === 'stream') {
+      const value = argv[++i];
+      if (value === undefined || value === '') throw new Error(`${arg} needs a value, e.g. ${arg === '--url' ? '--url https://logs.example.com/log-stream' : '--name auth0-logs-to-papertrail'}`);
+      if (arg === '--url') args.url = value;
+      else args.name = value;
+    } else if ((arg?.startsWith('--url=') || arg?.startsWith('--name=')) && args.command === 'stream') {
+      const value = arg.slice(arg.indexOf('=') + 1);
+      if (arg.startsWith('--url=')) args.url = value;
+      else args.name = value;
+    }
     else if (args.command === undefined) args.command = arg;
+    else if (args.command === 'stream' && args.subcommand === undefined) args.subcommand = arg;
     else throw new Error(`Unexpected argument "${arg}".`);
   }
   return args;
@@ -180,6 +206,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'serve': {
       const { serve } = await import('./serve');
       return serve(env);
+    }
+    case 'stream': {
+      const { streamCommand } = await import('./stream-command');
+      return streamCommand(args.subcommand, { ...(args.url === undefined ? {} : { url: args.url }), ...(args.name === undefined ? {} : { name: args.name }) }, env);
     }
     default:
       process.stderr.write(`${args.command === undefined ? 'No command given.' : `Unknown command "${args.command}".`}\n\n${HELP}`);

@@ -121,7 +121,7 @@ export interface Metrics {
   /** A run ended (`skipped`: another run held the lease). `lagSeconds` is the backlog lag (0 when caught up). */
   runFinished(run: { status: 'ok' | 'failed' | 'skipped'; trigger: string; durationMs: number; lagSeconds: number | null; finishedAt: number }): void;
   /** A request sent to Auth0, with its answer's status (0: no answer: timeout, network error, or abandoned by the run). */
-  auth0Response(endpoint: 'logs' | 'token', status: number): void;
+  auth0Response(endpoint: Auth0Endpoint, status: number): void;
   rateLimitWait(ms: number): void;
   tokenRefreshed(): void;
   /** A log-stream request answered with `status`. */
@@ -130,6 +130,9 @@ export interface Metrics {
   streamDelivered(delivery: { fetched: number; exported: number; filteredOut: number; truncated: number; alreadyShipped: number }): void;
   alertSent(kind: string, delivered: boolean): void;
 }
+
+/** The Management API endpoints the program calls, as /metrics labels them. */
+export type Auth0Endpoint = 'logs' | 'token' | 'log-streams';
 
 export const noMetrics: Metrics = {
   shipmentSaved: () => undefined,

@@ -110,6 +110,50 @@ export class ManagementApiClient implements Auth0LogsClient {
     }
   }
 
+  /**
+   * Any other Management API call (the log-streams endpoints): the same token,
+   * the same rate-limit reading and waits, and the same retries as getLogs.
+   * Answers 2xx with the parsed JSON body; any other 4xx fails at once with
+   * Auth0's own message (a 403 names the scope it expected).
+   */
+  async call(method: 'GET' | 'POST' | 'PATCH', path: string, body: unknown, bounds: Bounds): Promise<unknown> {
+    const url = new URL(path, this.base);
+    let refreshedAfter401 = false;
+    for (let attempt = 0; ; ) {
+      await this.waitForBucket(bounds);
+      const token = await this.accessToken(bounds);
+      const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      const outcome = await this.request({ method, url, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }, bounds);
+      if (outcome instanceof Error) {
+        attempt = await this.backoff(attempt, outcome, bounds);
+        continue;
+      }
+      const res = outcome;
+      this.rateLimit = parseRateLimit(res.headers);
+      this.rateLimitAt = this.options.clock.now();
+      this.refill.observe(this.rateLimit, this.rateLimitAt, res.status !== 429);
+      if (res.status >= 200 && res.status < 300) {
+        const parsed = res.body === '' ? null : safeJson(res.body);
+        if (parsed === undefined) throw new Auth0ApiError(`Auth0 ${url.pathname} answered ${res.status} with a body that is not JSON (${contentType(res)}: "${excerpt(res.body)}").`, { status: res.status, code: 'AUTH0_BAD_RESPONSE', endpoint: url.pathname });
+        return parsed;
+      }
+      if (res.status === 401 && !refreshedAfter401) {
+        refreshedAfter401 = true;
+        this.token = null;
+        continue;
+      }
+      if (res.status === 429) {
+        const wait = waitAfter429(this.rateLimit, res.headers, this.options.clock.now(), backoffMs(attempt, this.random, 1_000));
+        await this.sleepWithin(wait, bounds, 'Auth0 rate limit (429)');
+        continue;
+      }
+      const error = apiError(res, url.pathname, '');
+      if (!error.retriable) throw error;
+      attempt = await this.backoff(attempt, error, bounds);
+    }
+  }
+
   private async accessToken(bounds: Bounds): Promise<string> {
     if (this.token && this.options.clock.now() < this.token.refreshAt) return this.token.value;
     const url = new URL('/oauth/token', this.base);
@@ -149,12 +193,12 @@ export class ManagementApiClient implements Auth0LogsClient {
     }
   }
 
-  private async request(req: { method: 'GET' | 'POST'; url: URL; headers: Record<string, string>; body?: string }, { deadline, signal }: Bounds): Promise<HttpResponse | Error> {
+  private async request(req: { method: 'GET' | 'POST' | 'PATCH'; url: URL; headers: Record<string, string>; body?: string }, { deadline, signal }: Bounds): Promise<HttpResponse | Error> {
     signal?.throwIfAborted();
     const left = deadline - this.options.clock.now();
     if (left <= 0) throw new OutOfTimeError('The run reached its deadline before Auth0 answered.', { code: 'DEADLINE' });
     const timeoutMs = Math.min(this.requestTimeoutMs, left);
-    const endpoint = req.url.pathname === '/oauth/token' ? 'token' : 'logs';
+    const endpoint = req.url.pathname === '/oauth/token' ? 'token' : req.url.pathname.startsWith('/api/v2/log-streams') ? 'log-streams' : 'logs';
     try {
       const res = await this.options.transport({ ...req, timeoutMs, ...(signal ? { signal } : {}) });
       this.options.metrics?.auth0Response(endpoint, res.status);
@@ -235,13 +279,13 @@ function contentType(res: HttpResponse): string {
   return (Array.isArray(value) ? value[0] : value) ?? 'no content-type';
 }
 
-function apiError(res: HttpResponse, endpoint: string): Auth0ApiError {
+function apiError(res: HttpResponse, endpoint: string, forbiddenHint = ' The application needs the read:logs scope on the Management API.'): Auth0ApiError {
   const body = safeJson(res.body) as { message?: unknown; error?: unknown; error_description?: unknown; errorCode?: unknown } | undefined;
   const auth0Message = [body?.error, body?.error_description ?? body?.message].filter((v): v is string => typeof v === 'string').join(': ');
   const text = auth0Message || `${contentType(res)} body "${excerpt(res.body)}"`;
   const retriable = res.status >= 500 || res.status === 408;
   const code = res.status === 403 ? 'AUTH0_FORBIDDEN' : retriable ? 'AUTH0_UNAVAILABLE' : 'AUTH0_API_ERROR';
-  const hint = res.status === 403 ? ' The application needs the read:logs scope on the Management API.' : '';
+  const hint = res.status === 403 ? forbiddenHint : '';
   return new Auth0ApiError(`Auth0 ${endpoint} answered ${res.status}: ${text}.${hint}`, { status: res.status, code, retriable, endpoint });
 }
 

@@ -15,6 +15,12 @@ export interface LogStreamSettings {
   /** No poller: push only, without the gap guarantee. */
   streamOnly: boolean;
   maxSilenceMs: number;
+  /** The stream in the tenant (LOG_STREAM_ID); null: found by name or by the token it sends. */
+  id: string | null;
+  /** How often `serve` reads the stream's status from Auth0; 0: never. */
+  statusIntervalMs: number;
+  /** Set a paused or suspended stream active again once deliveries to Papertrail are confirmed. */
+  autoResume: boolean;
 }
 
 export interface ServiceTls {
@@ -22,7 +28,7 @@ export interface ServiceTls {
   key: Buffer;
 }
 
-export const LOG_STREAM_DEFAULTS = { MAX_SILENCE_SECONDS: 900 } as const;
+export const LOG_STREAM_DEFAULTS = { MAX_SILENCE_SECONDS: 900, STATUS_SECONDS: 300 } as const;
 
 export function loadLogStreamSettings(env: Environment, problems: SettingProblem[]): LogStreamSettings {
   const get = (name: string): string => (env[name] ?? '').trim();
@@ -49,7 +55,26 @@ export function loadLogStreamSettings(env: Environment, problems: SettingProblem
     if (/^\d{1,6}$/.test(rawSilence) && Number(rawSilence) >= 10) maxSilenceSeconds = Number(rawSilence);
     else problems.push({ setting: 'LOG_STREAM_MAX_SILENCE_SECONDS', problem: `"${rawSilence}" is out of range.`, fix: `use a whole number of seconds from 10 to 999999, or leave it empty for ${LOG_STREAM_DEFAULTS.MAX_SILENCE_SECONDS}.` });
   }
-  return { token, streamOnly, maxSilenceMs: maxSilenceSeconds * 1000 };
+  const id = get('LOG_STREAM_ID') || null;
+  if (id !== null && !/^[A-Za-z0-9_-]{1,64}$/.test(id)) {
+    problems.push({ setting: 'LOG_STREAM_ID', problem: `"${id}" is not a log stream id.`, fix: 'copy the id (e.g. lst_0000000000012345) that "stream setup" or "stream status" printed, or leave it empty to find the stream by name.' });
+  }
+  const rawStatus = get('LOG_STREAM_STATUS_SECONDS');
+  let statusSeconds: number = LOG_STREAM_DEFAULTS.STATUS_SECONDS;
+  if (rawStatus !== '') {
+    if (/^\d{1,5}$/.test(rawStatus) && Number(rawStatus) <= 86_400) statusSeconds = Number(rawStatus);
+    else problems.push({ setting: 'LOG_STREAM_STATUS_SECONDS', problem: `"${rawStatus}" is out of range.`, fix: `use a whole number of seconds from 1 to 86400 (0 never reads the status), or leave it empty for ${LOG_STREAM_DEFAULTS.STATUS_SECONDS}.` });
+  }
+  const rawResume = get('LOG_STREAM_AUTO_RESUME').toLowerCase();
+  let autoResume = false;
+  if (rawResume === 'true' || rawResume === '1' || rawResume === 'yes') autoResume = true;
+  else if (rawResume !== '' && rawResume !== 'false' && rawResume !== '0' && rawResume !== 'no') {
+    problems.push({ setting: 'LOG_STREAM_AUTO_RESUME', problem: `"${rawResume}" is not true or false.`, fix: 'use true (resume a paused or suspended stream once Papertrail confirms deliveries again; needs update:log_streams) or false (the default: alert only).' });
+  }
+  if (autoResume && (token === null || statusSeconds === 0)) {
+    problems.push({ setting: 'LOG_STREAM_AUTO_RESUME', problem: 'is true but the stream\'s status is never read (LOG_STREAM_TOKEN is not set, or LOG_STREAM_STATUS_SECONDS is 0).', fix: 'set LOG_STREAM_TOKEN and leave LOG_STREAM_STATUS_SECONDS at a number of seconds, or set LOG_STREAM_AUTO_RESUME to false.' });
+  }
+  return { token, streamOnly, maxSilenceMs: maxSilenceSeconds * 1000, id, statusIntervalMs: statusSeconds * 1000, autoResume };
 }
 
 /** TLS_CERT_FILE and TLS_KEY_FILE: both or neither; read and checked now, so a bad pair fails at start. */

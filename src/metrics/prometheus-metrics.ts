@@ -6,7 +6,7 @@
  * exposition readable by the simplest parsers.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Metrics } from '../ports';
+import type { Auth0Endpoint, Metrics } from '../ports';
 
 const P = 'auth0_papertrail_';
 const PATHS = ['poller', 'stream'] as const;
@@ -27,7 +27,7 @@ export class PrometheusMetrics implements Metrics {
   private readonly lastFailure = new Gauge({ name: `${P}last_failure_timestamp_seconds`, help: 'When the last failed run finished (Unix time; 0 before any). Later than the last success: the export is failing now.', registers: [this.registry] });
   private readonly sinkLastConfirmed = new Gauge({ name: `${P}sink_last_confirmed_timestamp_seconds`, help: 'When Papertrail last confirmed a send, by either path (Unix time; 0 before any).', registers: [this.registry] });
   private readonly sinkLastFailure = new Gauge({ name: `${P}sink_last_failure_timestamp_seconds`, help: 'When a send to Papertrail last failed, by either path (Unix time; 0 before any). Later than the last confirmation: Papertrail is failing now.', registers: [this.registry] });
-  private readonly auth0Requests = new Counter({ name: `${P}auth0_requests_total`, help: 'Requests sent to Auth0, by endpoint (logs, token) and the HTTP status answered (0: no answer: timeout, network error, or abandoned by a run that stopped).', labelNames: ['endpoint', 'status'], registers: [this.registry] });
+  private readonly auth0Requests = new Counter({ name: `${P}auth0_requests_total`, help: 'Requests sent to Auth0, by endpoint (logs, token, log-streams) and the HTTP status answered (0: no answer: timeout, network error, or abandoned by a run that stopped).', labelNames: ['endpoint', 'status'], registers: [this.registry] });
   private readonly rateLimitWaits = new Counter({ name: `${P}auth0_rate_limit_waits_total`, help: "Waits for Auth0's rate limit.", registers: [this.registry] });
   private readonly rateLimitSeconds = new Counter({ name: `${P}auth0_rate_limit_wait_seconds_total`, help: "Time spent waiting for Auth0's rate limit.", registers: [this.registry] });
   private readonly tokens = new Counter({ name: `${P}auth0_token_refreshes_total`, help: 'Management API access tokens obtained.', registers: [this.registry] });
@@ -92,7 +92,7 @@ export class PrometheusMetrics implements Metrics {
     else this.lastFailure.set(run.finishedAt / 1000);
   }
 
-  auth0Response(endpoint: 'logs' | 'token', status: number): void {
+  auth0Response(endpoint: Auth0Endpoint, status: number): void {
     this.auth0Requests.inc({ endpoint, status: String(status) });
   }
 

@@ -6,6 +6,13 @@
  * when the page is empty), `x-ratelimit-*` headers describe a token bucket,
  * and 429/5xx/401 bodies have Auth0's shape.
  *
+ * It also has Auth0's log-streams endpoints (list, get, create, patch, delete;
+ * each with its scope, 403 `insufficient_scope` without it) and sends each
+ * Custom Webhook stream's events itself, as Auth0 does: from the stream's
+ * creation on, in its content format with its Authorization value; a stream
+ * whose deliveries keep failing is paused and later suspended, its events
+ * queued until it is set active again (see StreamDeliveryOptions).
+ *
  * The log is a list of segments: lazy ones computed on demand by `eventAt`
  * (so a million-event tenant costs no memory) and explicit arrays. Segments
  * only ever grow at the end with ids above every earlier id, as Auth0's log does.
@@ -24,6 +31,7 @@ import {
   type GenerateOptions,
   type TenantEvent,
 } from './events';
+import { encodeBatch, toStreamRecord, type StreamContentFormat } from './log-stream-sender';
 
 export type TenantFault = 'malformed-json' | 'html' | 'non-array' | 'missing-log-id' | 'forbidden' | null;
 
@@ -43,11 +51,60 @@ export interface FakeTenantOptions extends GenerateOptions {
   /** Delay before every response. */
   latencyMs?: number | (() => number);
   fault?: TenantFault;
+  /** Scopes granted to the client (in tokens issued from now on). Default: read:logs only, as the exporter needs. */
+  scopes?: readonly string[];
+  /** How the tenant delivers its log streams (see LogStreamDelivery). */
+  streamDelivery?: StreamDeliveryOptions;
   /** Server certificate; default: the localhost certificate of a fresh test PKI. Pass `ca`/`caFile` with it. */
   cert?: string;
   key?: string;
   ca?: string;
   caFile?: string;
+}
+
+/** Every log-streams scope, with read:logs. */
+export const ALL_LOG_STREAM_SCOPES: readonly string[] = ['read:logs', 'read:log_streams', 'create:log_streams', 'update:log_streams', 'delete:log_streams'];
+
+/** A log stream as the Management API shows it (GET /api/v2/log-streams). */
+export interface TenantLogStream {
+  id: string;
+  name: string;
+  type: string;
+  status: LogStreamStatus;
+  sink: Record<string, unknown>;
+  filters?: unknown[];
+  isPriority?: boolean;
+}
+
+export type LogStreamStatus = 'active' | 'paused' | 'suspended';
+
+/**
+ * The tenant as a stream's sender: Auth0 pauses a stream whose deliveries
+ * keep failing, and suspends it later (days in Auth0; here milliseconds, so a
+ * test can watch it happen). Events are queued, never dropped, while it is
+ * not active, and delivered from the first undelivered one once it is active again.
+ */
+export interface StreamDeliveryOptions {
+  /** Records per request, at most. Default 20. */
+  maxBatch?: number;
+  /** Wait after a failed request before the next try. Default 200. */
+  retryMs?: number;
+  /** Failing continuously this long pauses the stream. Default 2000. */
+  pauseAfterMs?: number;
+  /** Failing continuously this long (counted from the first failure) suspends it. Default 4000. */
+  suspendAfterMs?: number;
+}
+
+export interface StreamDeliveryStats {
+  requests: number;
+  /** Requests answered 2xx. */
+  delivered: number;
+  /** Non-2xx answers and network failures. */
+  failed: number;
+  /** Records in requests answered 2xx, repeats included. */
+  records: number;
+  /** Status changes in order, the first being `active` at creation. */
+  statusHistory: Array<{ status: LogStreamStatus; at: number; by: 'api' | 'tenant' }>;
 }
 
 export interface TenantStats {
@@ -95,6 +152,14 @@ export interface FakeTenant {
   setFailureRate(rate: number): void;
   /** Makes every token issued so far expired (expiry tests without waiting). */
   expireTokens(): void;
+  /** The scopes granted to tokens issued from now on (as a changed client grant does). */
+  setScopes(scopes: readonly string[]): void;
+  /** The log streams, as GET /api/v2/log-streams lists them. */
+  logStreams(): TenantLogStream[];
+  /** Deliveries of stream `id` so far. */
+  streamDeliveries(id: string): StreamDeliveryStats;
+  /** Management API requests to /api/v2/log-streams*, by method and status. */
+  logStreamRequests(): Array<{ method: string; path: string; status: number }>;
   stats(): TenantStats;
   resetStats(): void;
   /** Closes the server and every open connection. Idempotent. */
@@ -104,6 +169,17 @@ export interface FakeTenant {
 type LazySegment = { kind: 'lazy'; gen: GenerateOptions; count: number };
 type ArraySegment = { kind: 'array'; events: TenantEvent[] };
 type Segment = LazySegment | ArraySegment;
+
+interface LogStreamState extends TenantLogStream {
+  /** Position (in the tenant's log) of the first event not yet delivered. */
+  cursor: number;
+  /** When the current run of failed deliveries began; null while delivering. */
+  failingSince: number | null;
+  inFlight: boolean;
+  timer: NodeJS.Timeout | undefined;
+  deleted: boolean;
+  stats: StreamDeliveryStats;
+}
 
 interface Reply {
   status: number;
@@ -308,6 +384,8 @@ export async function startFakeTenant(options: FakeTenantOptions = {}): Promise<
   // ------------------------------------------------------------ tokens, rate limit, stats
 
   const tokens = new Map<string, number>();
+  const tokenScopes = new Map<string, ReadonlySet<string>>();
+  let grantedScopes: readonly string[] = options.scopes ?? ['read:logs'];
 
   const bucket = options.rateLimit
     ? { limit: options.rateLimit.limit, refill: options.rateLimit.refillPerSecond, level: options.rateLimit.limit, at: Date.now() }
@@ -371,8 +449,9 @@ export async function startFakeTenant(options: FakeTenantOptions = {}): Promise<
     // Opaque random tokens: a client must not rely on decoding them.
     const token = randomBytes(24).toString('base64url');
     tokens.set(token, Date.now() + ttlMs);
+    tokenScopes.set(token, new Set(grantedScopes));
     stats.tokensIssued++;
-    return json(200, { access_token: token, expires_in: expiresIn, scope: 'read:logs', token_type: 'Bearer' });
+    return json(200, { access_token: token, expires_in: expiresIn, scope: grantedScopes.join(' '), token_type: 'Bearer' });
   }
 
   function handleLogs(req: IncomingMessage, url: URL): Reply {
@@ -461,8 +540,232 @@ export async function startFakeTenant(options: FakeTenantOptions = {}): Promise<
     }
   }
 
-  async function route(req: IncomingMessage): Promise<[Reply, 'token' | 'logs' | 'other']> {
+  // ------------------------------------------------------------ log streams (Management API and sender)
+
+  const streams = new Map<string, LogStreamState>();
+  const streamRequests: Array<{ method: string; path: string; status: number }> = [];
+  const delivery = {
+    maxBatch: options.streamDelivery?.maxBatch ?? 20,
+    retryMs: options.streamDelivery?.retryMs ?? 200,
+    pauseAfterMs: options.streamDelivery?.pauseAfterMs ?? 2_000,
+    suspendAfterMs: options.streamDelivery?.suspendAfterMs ?? 4_000,
+  };
+  let stopped = false;
+
+  /** The Bearer token's scopes, or the 401 Auth0 answers. */
+  function authorize(req: IncomingMessage, now: number): ReadonlySet<string> | Reply {
+    const auth = req.headers.authorization;
+    const match = auth === undefined ? null : /^Bearer\s+(\S+)$/i.exec(auth);
+    if (!match) return apiError(401, 'Unauthorized', 'Missing authentication', {}, rateHeaders(now));
+    const expiresAt = tokens.get(match[1] as string);
+    if (expiresAt === undefined) return apiError(401, 'Unauthorized', 'Invalid token', {}, rateHeaders(now));
+    if (expiresAt <= now) return apiError(401, 'Unauthorized', 'Expired token received for JSON Web Token validation', {}, rateHeaders(now));
+    return tokenScopes.get(match[1] as string) ?? new Set();
+  }
+
+  const publicStream = (s: LogStreamState): TenantLogStream => ({
+    id: s.id, name: s.name, type: s.type, status: s.status, sink: { ...s.sink },
+    ...(s.filters ? { filters: s.filters } : {}), ...(s.isPriority === undefined ? {} : { isPriority: s.isPriority }),
+  });
+
+  const STREAM_TYPES = ['http', 'eventbridge', 'eventgrid', 'datadog', 'splunk', 'sumo', 'segment', 'mixpanel'];
+  const CONTENT_FORMATS = ['JSONLINES', 'JSONARRAY', 'JSONOBJECT'];
+  const STATUSES: readonly LogStreamStatus[] = ['active', 'paused', 'suspended'];
+
+  /** The problem with an http sink, as Auth0's payload validation words it; undefined when valid. */
+  function httpSinkProblem(sink: Record<string, unknown>, creating: boolean): string | undefined {
+    const known = ['httpEndpoint', 'httpContentType', 'httpContentFormat', 'httpAuthorization', 'httpCustomHeaders'];
+    for (const key of Object.keys(sink)) if (!known.includes(key)) return `Additional properties not allowed: ${key} (sink)`;
+    if (creating && typeof sink['httpEndpoint'] !== 'string') return 'Missing required property: httpEndpoint (sink)';
+    if (sink['httpEndpoint'] !== undefined) {
+      if (typeof sink['httpEndpoint'] !== 'string') return 'Expected type string but found type ' + typeof sink['httpEndpoint'] + ' (sink.httpEndpoint)';
+      try {
+        new URL(sink['httpEndpoint']);
+      } catch {
+        return 'Object didn\'t pass validation for format uri: ' + sink['httpEndpoint'] + ' (sink.httpEndpoint)';
+      }
+    }
+    if (sink['httpContentFormat'] !== undefined && !CONTENT_FORMATS.includes(String(sink['httpContentFormat']))) return `No enum match for: ${JSON.stringify(sink['httpContentFormat'])} (sink.httpContentFormat)`;
+    for (const key of ['httpContentType', 'httpAuthorization']) {
+      if (sink[key] !== undefined && typeof sink[key] !== 'string') return `Expected type string (sink.${key})`;
+    }
+    return undefined;
+  }
+
+  async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown> | Reply> {
+    const raw = await readBody(req);
+    if (raw === undefined) return apiError(413, 'Request Entity Too Large', 'Payload too large');
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    } catch {
+      // answered below
+    }
+    return apiError(400, 'Bad Request', 'Invalid request payload JSON format', { errorCode: 'invalid_body' });
+  }
+
+  const isReply = (v: unknown): v is Reply => typeof v === 'object' && v !== null && 'status' in v && 'body' in v && 'headers' in v;
+
+  async function handleLogStreams(req: IncomingMessage, url: URL): Promise<Reply> {
+    const now = Date.now();
+    refill(now);
+    const scopes = authorize(req, now);
+    if (isReply(scopes)) return scopes;
+    const id = url.pathname === '/api/v2/log-streams' ? undefined : decodeURIComponent(url.pathname.slice('/api/v2/log-streams/'.length));
+    const method = req.method ?? 'GET';
+    const needed =
+      method === 'GET' ? 'read:log_streams'
+      : method === 'POST' && id === undefined ? 'create:log_streams'
+      : method === 'PATCH' && id !== undefined ? 'update:log_streams'
+      : method === 'DELETE' && id !== undefined ? 'delete:log_streams'
+      : undefined;
+    if (needed === undefined) return apiError(404, 'Not Found', 'Not Found');
+    if (!scopes.has(needed)) return apiError(403, 'Forbidden', `Insufficient scope, expected any of: ${needed}`, { errorCode: 'insufficient_scope' }, rateHeaders(now));
+    // The Management API's global limit: the same bucket as the logs endpoint.
+    if (bucket) {
+      if (bucket.level < 1) return apiError(429, 'Too Many Requests', 'Global limit has been reached', { errorCode: 'too_many_requests' }, rateHeaders(now));
+      bucket.level -= 1;
+    }
+    const limits = rateHeaders(now);
+    const existing = id === undefined ? undefined : streams.get(id);
+    if (id !== undefined && existing === undefined) return apiError(404, 'Not Found', 'The log stream does not exist', { errorCode: 'inexistent_log_stream' }, limits);
+
+    if (method === 'GET') return json(200, existing ? publicStream(existing) : [...streams.values()].map(publicStream), limits);
+    if (method === 'DELETE') {
+      (existing as LogStreamState).deleted = true;
+      streams.delete(id as string);
+      return { status: 204, headers: limits, body: '' };
+    }
+    const body = await readJsonBody(req);
+    if (isReply(body)) return body;
+    const invalid = (message: string): Reply => apiError(400, 'Bad Request', `Payload validation error: '${message}'.`, { errorCode: 'invalid_body' }, limits);
+    if (method === 'POST') {
+      for (const key of Object.keys(body)) if (!['name', 'type', 'sink', 'filters', 'isPriority', 'startFrom', 'pii_config'].includes(key)) return invalid(`Additional properties not allowed: ${key}`);
+      if (typeof body['type'] !== 'string' || !STREAM_TYPES.includes(body['type'])) return invalid(`No enum match for: ${JSON.stringify(body['type'])} (type)`);
+      if (body['name'] !== undefined && typeof body['name'] !== 'string') return invalid('Expected type string (name)');
+      const sink = body['sink'];
+      if (sink === null || typeof sink !== 'object' || Array.isArray(sink)) return invalid('Missing required property: sink');
+      if (body['type'] === 'http') {
+        const problem = httpSinkProblem(sink as Record<string, unknown>, true);
+        if (problem) return invalid(problem);
+      }
+      const created: LogStreamState = {
+        id: `lst_${randomBytes(8).toString('hex')}`,
+        name: typeof body['name'] === 'string' ? body['name'] : `${body['type']}-stream`,
+        type: body['type'],
+        status: 'active',
+        sink: { ...(sink as Record<string, unknown>) },
+        ...(Array.isArray(body['filters']) ? { filters: body['filters'] as unknown[] } : {}),
+        ...(typeof body['isPriority'] === 'boolean' ? { isPriority: body['isPriority'] } : {}),
+        // A stream carries the events that happen after it is created.
+        cursor: total,
+        failingSince: null,
+        inFlight: false,
+        timer: undefined,
+        deleted: false,
+        stats: { requests: 0, delivered: 0, failed: 0, records: 0, statusHistory: [{ status: 'active', at: now, by: 'api' }] },
+      };
+      streams.set(created.id, created);
+      schedule(created, 0);
+      return json(201, publicStream(created), limits);
+    }
+    // PATCH
+    const stream = existing as LogStreamState;
+    for (const key of Object.keys(body)) if (!['name', 'status', 'sink', 'filters', 'isPriority', 'pii_config'].includes(key)) return invalid(`Additional properties not allowed: ${key}`);
+    if (body['name'] !== undefined && typeof body['name'] !== 'string') return invalid('Expected type string (name)');
+    if (body['status'] !== undefined && !STATUSES.includes(body['status'] as LogStreamStatus)) return invalid(`No enum match for: ${JSON.stringify(body['status'])} (status)`);
+    const sink = body['sink'];
+    if (sink !== undefined) {
+      if (sink === null || typeof sink !== 'object' || Array.isArray(sink)) return invalid('Expected type object (sink)');
+      if (stream.type === 'http') {
+        const problem = httpSinkProblem(sink as Record<string, unknown>, false);
+        if (problem) return invalid(problem);
+      }
+      stream.sink = { ...stream.sink, ...(sink as Record<string, unknown>) };
+    }
+    if (typeof body['name'] === 'string') stream.name = body['name'];
+    if (Array.isArray(body['filters'])) stream.filters = body['filters'] as unknown[];
+    if (typeof body['isPriority'] === 'boolean') stream.isPriority = body['isPriority'];
+    if (body['status'] !== undefined && body['status'] !== stream.status) {
+      setStatus(stream, body['status'] as LogStreamStatus, 'api');
+      // Resumed: a fresh start, from the first event not yet delivered.
+      if (stream.status === 'active') stream.failingSince = null;
+      schedule(stream, 0);
+    }
+    return json(200, publicStream(stream), limits);
+  }
+
+  function setStatus(stream: LogStreamState, status: LogStreamStatus, by: 'api' | 'tenant'): void {
+    stream.status = status;
+    stream.stats.statusHistory.push({ status, at: Date.now(), by });
+  }
+
+  function schedule(stream: LogStreamState, ms: number): void {
+    if (stopped || stream.deleted) return;
+    if (stream.timer) clearTimeout(stream.timer);
+    stream.timer = setTimeout(() => {
+      stream.timer = undefined;
+      void deliverNext(stream);
+    }, ms);
+  }
+
+  /** One step of the sender: a request when active with events waiting, the pause/suspend clock otherwise. */
+  async function deliverNext(stream: LogStreamState): Promise<void> {
+    if (stopped || stream.deleted || stream.inFlight) return;
+    const now = Date.now();
+    if (stream.status === 'paused' && stream.failingSince !== null && now - stream.failingSince >= delivery.suspendAfterMs) {
+      setStatus(stream, 'suspended', 'tenant');
+    }
+    if (stream.status === 'paused' && stream.failingSince !== null) return schedule(stream, Math.max(10, stream.failingSince + delivery.suspendAfterMs - now));
+    if (stream.status !== 'active') return;
+    if (stream.type !== 'http' || stream.cursor >= total) return schedule(stream, 50);
+    const format = String(stream.sink['httpContentFormat'] ?? 'JSONLINES');
+    const take = format === 'JSONOBJECT' ? 1 : delivery.maxBatch;
+    const events: TenantEvent[] = [];
+    for (let p = stream.cursor; p < total && events.length < take; p++) {
+      const [seg, i] = locate(p);
+      events.push(eventOfSegmentAt(seg, i));
+    }
+    const shape: StreamContentFormat = format === 'JSONARRAY' ? 'json-array' : format === 'JSONOBJECT' ? 'json-object' : 'json-lines';
+    const headers: Record<string, string> = { 'content-type': String(stream.sink['httpContentType'] ?? 'application/json') };
+    if (typeof stream.sink['httpAuthorization'] === 'string' && stream.sink['httpAuthorization'] !== '') headers['authorization'] = stream.sink['httpAuthorization'];
+    const custom = stream.sink['httpCustomHeaders'];
+    if (Array.isArray(custom)) for (const h of custom as Array<{ header?: unknown; value?: unknown }>) if (typeof h.header === 'string' && typeof h.value === 'string') headers[h.header.toLowerCase()] = h.value;
+    stream.inFlight = true;
+    stream.stats.requests++;
+    let ok = false;
+    try {
+      const res = await fetch(String(stream.sink['httpEndpoint']), { method: 'POST', headers, body: encodeBatch(events.map(toStreamRecord), shape), signal: AbortSignal.timeout(10_000) });
+      await res.arrayBuffer();
+      ok = res.status >= 200 && res.status < 300;
+    } catch {
+      ok = false;
+    } finally {
+      stream.inFlight = false;
+    }
+    if (stopped || stream.deleted) return;
+    if (ok) {
+      stream.stats.delivered++;
+      stream.stats.records += events.length;
+      stream.cursor += events.length;
+      stream.failingSince = null;
+      return schedule(stream, 0);
+    }
+    stream.stats.failed++;
+    const at = Date.now();
+    stream.failingSince ??= at;
+    // Paused or resumed through the API while the request was out: that decision stands.
+    if (stream.status === 'active' && at - stream.failingSince >= delivery.pauseAfterMs) setStatus(stream, 'paused', 'tenant');
+    schedule(stream, stream.status === 'active' ? delivery.retryMs : 10);
+  }
+
+  async function route(req: IncomingMessage): Promise<[Reply, 'token' | 'logs' | 'log-streams' | 'other']> {
     const url = new URL(req.url ?? '/', base());
+    if (url.pathname === '/api/v2/log-streams' || url.pathname.startsWith('/api/v2/log-streams/')) {
+      const reply = await handleLogStreams(req, url);
+      streamRequests.push({ method: req.method ?? '', path: url.pathname, status: reply.status });
+      return [reply, 'log-streams'];
+    }
     if (url.pathname === '/oauth/token') {
       if (req.method !== 'POST') return [apiError(404, 'Not Found', 'Not Found'), 'token'];
       return [await handleToken(req), 'token'];
@@ -536,6 +839,8 @@ export async function startFakeTenant(options: FakeTenantOptions = {}): Promise<
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= new Promise<void>((resolve) => {
+      stopped = true;
+      for (const stream of streams.values()) if (stream.timer) clearTimeout(stream.timer);
       for (const timer of pending) clearTimeout(timer);
       pending.clear();
       server.close(() => resolve());
@@ -574,6 +879,16 @@ export async function startFakeTenant(options: FakeTenantOptions = {}): Promise<
       if (!(rate >= 0 && rate <= 1)) throw new RangeError('failure rate must be within 0..1');
       failureRate = rate;
     },
+    setScopes: (scopes) => {
+      grantedScopes = [...scopes];
+    },
+    logStreams: () => [...streams.values()].map(publicStream),
+    streamDeliveries: (id) => {
+      const stream = streams.get(id);
+      if (!stream) throw new RangeError(`no log stream ${id}`);
+      return { ...stream.stats, statusHistory: [...stream.stats.statusHistory] };
+    },
+    logStreamRequests: () => [...streamRequests],
     expireTokens: () => {
       const past = Date.now() - 1;
       for (const token of tokens.keys()) tokens.set(token, past);
