@@ -1,6 +1,6 @@
 /**
  * Promise: the client secret, the admin token, the Papertrail token, the
- * metrics token and the Slack webhook URL never leave the process they were
+ * metrics token, PII_HASH_KEY and the Slack webhook URL never leave the process they were
  * given to (the webhook is only ever posted to): not on stdout or stderr, not in an HTTP answer, not in
  * the run history, not in stored state, whether the run succeeds or fails.
  *
@@ -27,6 +27,10 @@ const PAPERTRAIL_TOKEN = '902174-Bilby6Distinctive_PapertrailTok';
 /** A token config rejects (a space), which its error must not echo either. */
 const BAD_PAPERTRAIL_TOKEN = '902174-Dingo2Distinctive Papertrail';
 const METRICS_TOKEN = 'mt-Quoll3Distinctive-MetricsToken-R5t1';
+/** The key of the pseudonyms every export below ships (PII_METHOD=hash), and one config refuses as too short. */
+const PII_HASH_KEY = 'pii-Potoroo5Distinctive-HashKey-W2c6';
+const SHORT_PII_HASH_KEY = 'Ibis8Distinct';
+const PII = { PII_FIELDS: 'email,username,ip', PII_METHOD: 'hash', PII_HASH_KEY };
 /** Each secret, and the fragment that would betray it if only part leaked. */
 const NEEDLES: ReadonlyArray<readonly [string, string]> = [
   [CLIENT_SECRET, 'Quokka7Distinctive'],
@@ -35,6 +39,8 @@ const NEEDLES: ReadonlyArray<readonly [string, string]> = [
   [PAPERTRAIL_TOKEN, 'Bilby6Distinctive'],
   [BAD_PAPERTRAIL_TOKEN, 'Dingo2Distinctive'],
   [METRICS_TOKEN, 'Quoll3Distinctive'],
+  [PII_HASH_KEY, 'Potoroo5Distinctive'],
+  [SHORT_PII_HASH_KEY, 'Ibis8Distinct'],
   [STAND_IN_PATH, STAND_IN_PATH.split('/').at(-1) ?? STAND_IN_PATH],
 ];
 const CRON_RECORD = { schedule: '0 */5 * * * *', state: 'active' };
@@ -69,7 +75,7 @@ async function withDeliveryOf(tenant: FakeTenant, receiver: RsyslogReceiver) {
 }
 
 describe('secrets', () => {
-  it('never shows the client secret, the admin, Papertrail or metrics token or the webhook URL in any output, answer, run history or stored state, in success or failure', async () => {
+  it('never shows the client secret, the admin, Papertrail or metrics token, the PII hash key or the webhook URL in any output, answer, run history or stored state, in success or failure', async () => {
     const elapsed = stopwatch();
     const exhibits: Exhibit[] = [];
     const expectations: Array<[string, unknown, unknown]> = [];
@@ -85,7 +91,7 @@ describe('secrets', () => {
     // --- the CLI
     const cliTenant = await h.tenant({ count: EVENTS, clientSecret: CLIENT_SECRET });
     const cliReceiver = await h.receiver();
-    const env = h.env(cliTenant, cliReceiver, { ADMIN_TOKEN, PAPERTRAIL_TOKEN, ...SLACK });
+    const env = h.env(cliTenant, cliReceiver, { ADMIN_TOKEN, PAPERTRAIL_TOKEN, ...PII, ...SLACK });
     const ok = await h.run(env);
     const wrongSecret = await h.run({ ...env, AUTH0_CLIENT_SECRET: WRONG_SECRET });
     const down = await h.receiver();
@@ -97,19 +103,20 @@ describe('secrets', () => {
     cliTenant.setFault(null);
     const badConfig = await h.run({ ...env, BATCH_SIZE: '0' });
     const badToken = await h.run({ ...env, PAPERTRAIL_TOKEN: BAD_PAPERTRAIL_TOKEN });
+    const badPiiKey = await h.run({ ...env, PII_HASH_KEY: SHORT_PII_HASH_KEY });
     const finalCli = await h.run(env);
-    check('CLI exit codes', [ok, wrongSecret, sinkDown, forbidden, badConfig, badToken, finalCli].map((r) => r.code), [0, 1, 1, 1, 2, 2, 0]);
+    check('CLI exit codes', [ok, wrongSecret, sinkDown, forbidden, badConfig, badToken, badPiiKey, finalCli].map((r) => r.code), [0, 1, 1, 1, 2, 2, 2, 0]);
     check('CLI wrong secret refused', wrongSecret.report?.['error'], expect.objectContaining({ code: 'AUTH0_UNAUTHORIZED' }));
     exhibits.push(
       ...ofCli('CLI ok', ok), ...ofCli('CLI wrong secret', wrongSecret), ...ofCli('CLI receiver down', sinkDown),
-      ...ofCli('CLI 403', forbidden), ...ofCli('CLI bad config', badConfig), ...ofCli('CLI bad token', badToken), ...ofCli('CLI final', finalCli),
+      ...ofCli('CLI 403', forbidden), ...ofCli('CLI bad config', badConfig), ...ofCli('CLI bad token', badToken), ...ofCli('CLI bad PII key', badPiiKey), ...ofCli('CLI final', finalCli),
       { where: 'CLI state database', text: storedText(env.STORAGE_FILE) },
     );
 
     // --- the service
     const serveTenant = await h.tenant({ count: EVENTS, clientSecret: CLIENT_SECRET });
     const serveReceiver = await h.receiver();
-    const serveEnv = h.env(serveTenant, serveReceiver, { ADMIN_TOKEN, PAPERTRAIL_TOKEN, METRICS_TOKEN, SCHEDULE: '0 0 1 1 *', ...SLACK });
+    const serveEnv = h.env(serveTenant, serveReceiver, { ADMIN_TOKEN, PAPERTRAIL_TOKEN, METRICS_TOKEN, SCHEDULE: '0 0 1 1 *', ...PII, ...SLACK });
     const service = await h.serve(serveEnv);
     const manual = await service.call('POST', '/run', { body: {}, token: ADMIN_TOKEN });
     const answers: Array<[string, HttpAnswer]> = [
@@ -133,7 +140,7 @@ describe('secrets', () => {
     // --- the extension
     const wtTenant = await h.tenant({ count: EVENTS, clientSecret: CLIENT_SECRET });
     const wtReceiver = await h.receiver();
-    const { NODE_EXTRA_CA_CERTS: _ca, STORAGE_FILE: _file, ...secrets } = h.env(wtTenant, wtReceiver, { ADMIN_TOKEN, PAPERTRAIL_TOKEN, ...SLACK });
+    const { NODE_EXTRA_CA_CERTS: _ca, STORAGE_FILE: _file, ...secrets } = h.env(wtTenant, wtReceiver, { ADMIN_TOKEN, PAPERTRAIL_TOKEN, ...PII, ...SLACK });
     const host = await h.webtask(secrets);
     const cron = await httpCall(`${host.url}/`, 'POST', { body: CRON_RECORD });
     const wtAnswers: Array<[string, HttpAnswer]> = [
@@ -169,7 +176,7 @@ describe('secrets', () => {
       delivered: sum('delivered'),
       missing: sum('missing'),
       duplicates: sum('duplicates'),
-      runs: 7 + readState(serveEnv.STORAGE_FILE).runs.length + (tryReadState(host.storageFile)?.runs.length ?? 0),
+      runs: 8 + readState(serveEnv.STORAGE_FILE).runs.length + (tryReadState(host.storageFile)?.runs.length ?? 0),
       wallMs: elapsed(),
       notes: `${exhibits.length} outputs scanned (${exhibits.reduce((n, e) => n + e.text.length, 0).toLocaleString('en-US')} chars), ${found.length} leaks`,
     });
