@@ -38,6 +38,8 @@ export interface Config {
   /** Where a JSON state file of an earlier version may lie, to migrate once: STORAGE_FILE itself, or the old default. */
   legacyStateFile: string;
   maxRunMs: number;
+  /** LEASE_SECONDS, in ms: how long the run lease lasts unrenewed (a run renews it every third of that). */
+  leaseMs: number;
   /** Bearer token for manual triggers, resets and full run history; null = none configured. */
   adminToken: string | null;
   alerts: AlertSettings;
@@ -77,6 +79,8 @@ export const DEFAULTS = {
   /** Webtask requests are cut off at about 30 s; leave room to answer. */
   MAX_RUN_SECONDS_WEBTASK: 20,
   LAG_ALERT_MINUTES: 60,
+  /** A frozen or cut-off run is replaced this soon; renewing every 10 s costs one small write. */
+  LEASE_SECONDS: 30,
 } as const;
 
 const LEVEL_NAMES: Readonly<Record<string, LogLevel>> = { debug: 0, info: 1, warning: 2, warn: 2, error: 3, critical: 4 };
@@ -227,6 +231,17 @@ export function loadConfig(env: Environment, runtime: Runtime = 'standalone'): C
     }
   }
 
+  const rawLease = runtime === 'webtask' ? '' : get('LEASE_SECONDS');
+  let leaseSeconds: number = DEFAULTS.LEASE_SECONDS;
+  if (rawLease !== '') {
+    const parsed = parseWhole(rawLease);
+    if (parsed === null || parsed < 2 || parsed > 3_600) {
+      problem('LEASE_SECONDS', `"${rawLease}" is out of range.`, `use a whole number of seconds from 2 to 3600, or leave it empty for ${DEFAULTS.LEASE_SECONDS}.`);
+    } else {
+      leaseSeconds = parsed;
+    }
+  }
+
   const adminToken = get('ADMIN_TOKEN') || null;
   if (adminToken !== null && (adminToken.length < 16 || /\s/.test(adminToken))) {
     problem('ADMIN_TOKEN', 'is shorter than 16 characters or contains spaces.', 'use a long random value, e.g. the output of "openssl rand -hex 24", or leave it empty.');
@@ -248,6 +263,7 @@ export function loadConfig(env: Environment, runtime: Runtime = 'standalone'): C
     stateUrl,
     legacyStateFile,
     maxRunMs: maxRunSeconds * 1000,
+    leaseMs: leaseSeconds * 1000,
     adminToken,
     alerts,
     warnings,

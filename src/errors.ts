@@ -88,6 +88,15 @@ export class RunInProgressError extends ShipperError {
   readonly code = 'RUN_IN_PROGRESS';
 }
 
+/**
+ * Another run took the lease after this one (this run was frozen, cut off
+ * from the database, or its lease ran out unrenewed): every write of this
+ * run is refused from then on, so it stops at once and moves nothing.
+ */
+export class LeaseLostError extends ShipperError {
+  readonly code = 'LEASE_LOST';
+}
+
 export function isShipperError(error: unknown): error is ShipperError {
   return error instanceof ShipperError;
 }

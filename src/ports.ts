@@ -60,12 +60,16 @@ export interface StateStore {
  * id; the extension has no stream and no such record.
  */
 export interface ShippedIds {
-  /** Records `ids` as shipped at `at` (epoch ms). Recording an id twice keeps it once. */
-  record(ids: readonly string[], at: number): Promise<void>;
+  /**
+   * Records `ids` as shipped at `at` (epoch ms). Recording an id twice keeps it once.
+   * With `fence` (a lease generation), the write happens only while that generation
+   * holds the lease, checked in the same statement; otherwise it rejects with LeaseLostError.
+   */
+  record(ids: readonly string[], at: number, fence?: number): Promise<void>;
   /** Which of `ids` are already recorded. */
   alreadyShipped(ids: readonly string[]): Promise<Set<string>>;
-  /** Forgets ids shipped before `before` (epoch ms); returns how many were forgotten. */
-  prune(before: number): Promise<number>;
+  /** Forgets ids shipped before `before` (epoch ms); returns how many were forgotten. `fence` as for `record`. */
+  prune(before: number, fence?: number): Promise<number>;
   /**
    * Optional: makes check → ship → record exclusive per id among shippers that
    * share this record (a stream delivery and a poller page, or two deliveries
@@ -118,8 +122,8 @@ export interface Metrics {
   /** The sink confirmed a shipment of lines after `ms`. */
   shipmentConfirmed(ms: number): void;
   sinkFailed(code: string): void;
-  /** A run ended (`skipped`: another run held the lease). `lagSeconds` is the backlog lag (0 when caught up). */
-  runFinished(run: { status: 'ok' | 'failed' | 'skipped'; trigger: string; durationMs: number; lagSeconds: number | null; finishedAt: number }): void;
+  /** A run ended (`skipped`: another run held the lease; `lease-lost`: another run took it during this one). `lagSeconds` is the backlog lag (0 when caught up). */
+  runFinished(run: { status: 'ok' | 'failed' | 'skipped' | 'lease-lost'; trigger: string; durationMs: number; lagSeconds: number | null; finishedAt: number }): void;
   /** A request sent to Auth0, with its answer's status (0: no answer: timeout, network error, or abandoned by the run). */
   auth0Response(endpoint: Auth0Endpoint, status: number): void;
   rateLimitWait(ms: number): void;

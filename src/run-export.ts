@@ -14,7 +14,8 @@ import type { LogStreamActivity } from './log-stream/activity';
 import { noMetrics } from './ports';
 import { runOnce, type RunDeps, type RunReport } from './run-once';
 import type { Redactor } from './runtime/redact';
-import { appendRun, isLeaseHeld, type RunRecord } from './storage/state';
+import { RunLease } from './storage/run-lease';
+import { appendRun, isLeaseHeld, takeLease, type RunRecord } from './storage/state';
 
 export interface RunOptions {
   trigger: string;
@@ -39,33 +40,37 @@ export interface ExportResult extends RunReport {
   alerts?: AlertDelivery[];
 }
 
-/** A lease outlives the run's own budget by this much, to cover the final writes. */
-const LEASE_SLACK_MS = 60_000;
-
 export async function runExport(deps: RunDeps, config: Config, options: RunOptions): Promise<ExportResult> {
   const runId = randomUUID();
   const now = deps.clock.now();
   const metrics = deps.metrics ?? noMetrics;
+  let generation = 0;
   try {
     await deps.store.update((state) => {
       const lease = state.lease;
       if (isLeaseHeld(lease, now) && lease.owner !== runId) {
         throw new RunInProgressError(`Another run holds the lease until ${new Date(lease.expiresAt).toISOString()}; this trigger did nothing.`);
       }
-      // The store adds who holds it (see Lease), so that a holder's death voids it.
-      return { ...state, lease: { owner: runId, expiresAt: now + config.maxRunMs + LEASE_SLACK_MS } };
+      // The store adds who holds it (see Lease), so that a holder's death voids it; the generation fences the run's writes.
+      const next = takeLease(state, runId, now + config.leaseMs);
+      generation = next.leaseGeneration;
+      return next;
     });
   } catch (error) {
     if (error instanceof RunInProgressError) metrics.runFinished({ status: 'skipped', trigger: options.trigger, durationMs: 0, lagSeconds: null, finishedAt: now });
     throw error;
   }
 
+  const lease = new RunLease({ store: deps.store, clock: deps.clock, log: deps.log, owner: runId, generation, ttlMs: config.leaseMs }, now + config.leaseMs);
+  lease.start();
   let report: RunReport;
   try {
-    report = await runOnce(deps, config, options.signal);
+    report = await runOnce({ ...deps, lease }, config, options.signal);
   } catch (error) {
     // runOnce reports its own failures; this is a bug or a storage failure at the edges.
     report = failedReport(deps.clock.now(), now, error);
+  } finally {
+    lease.stop();
   }
   const result: ExportResult = options.redact({ ...report, runId, trigger: options.trigger, ...(options.logStream ? { logStream: options.logStream(report) } : {}) });
   const record = toRunRecord(result);
@@ -74,7 +79,14 @@ export async function runExport(deps: RunDeps, config: Config, options: RunOptio
   let alerts: Alert[] = [];
   try {
     await deps.store.update((state) => {
-      const facts = { ...result, stream: streamSignal(result.logStream) };
+      const status = result.status;
+      if (status === 'lease-lost' || !lease.holds(state)) {
+        // Another run holds the lease: this one only adds its record to the history, so that it is seen,
+        // and touches nothing the holder relies on (checkpoint, lease, alerting, last success).
+        alerts = [];
+        return { ...state, runs: appendRun(state.runs, record, false) };
+      }
+      const facts = { ...result, status, stream: streamSignal(result.logStream) };
       const decision = deps.notifier ? decideAfterRun(state.alerting, facts, alertPolicy(config)) : { next: state.alerting, alerts: [] };
       alerts = decision.alerts;
       return {

@@ -11,16 +11,19 @@
  * Pages are shipped in groups of PAGES_PER_SHIPMENT (see stages/group-pages.ts).
  */
 import type { Config } from './config';
-import { OutOfTimeError, SinkError, toErrorRecord, type ErrorRecord } from './errors';
+import { LeaseLostError, OutOfTimeError, SinkError, toErrorRecord, type ErrorRecord } from './errors';
 import { noMetrics, type Auth0LogsClient, type Clock, type LogSink, type Logger, type Metrics, type Notifier, type ShippedIds, type StateStore } from './ports';
 import { fetchLogs, type FetchedPage } from './stages/fetch-logs';
 import { filterLogs } from './stages/filter-logs';
 import { readCheckpoint, type StartSource } from './stages/read-checkpoint';
-import { applyStartFrom, rewindCheckpoint, saveCheckpoint } from './stages/save-checkpoint';
+import { applyStartFrom, saveCheckpoint } from './stages/save-checkpoint';
 import { addPage, groupLimitsFor, isFull, newer, type Group, type GroupLimits } from './stages/group-pages';
 import { formatLogs } from './stages/ship-logs';
 import { PendingRecord, skipShipped } from './stages/skip-shipped';
-import { forgetShippedIds, pruneShippedIds } from './log-stream/retention';
+import { describeTakeBack, reshipFirst, takeBack, type TakeBack } from './stages/take-back';
+import { forgetShippedIds, pruneShippedIds } from './storage/retention';
+import type { RunLease } from './storage/run-lease';
+import type { ReshipRange } from './storage/state';
 
 export interface RunDeps {
   store: StateStore;
@@ -33,12 +36,18 @@ export interface RunDeps {
   /** Where alerts go; none configured, none decided or sent. */
   notifier?: Notifier | undefined;
   metrics?: Metrics | undefined;
+  /**
+   * The lease this run holds (runExport takes it): every write of the run is
+   * fenced by it, and once it is lost the run stops fetching and shipping at once.
+   */
+  lease?: RunLease | undefined;
 }
 
-export type StopReason = 'caught-up' | 'deadline' | 'rate-limit' | 'shutdown' | 'error';
+export type StopReason = 'caught-up' | 'deadline' | 'rate-limit' | 'shutdown' | 'error' | 'lease-lost';
 
 export interface RunReport {
-  status: 'ok' | 'failed';
+  /** `lease-lost`: another run took the lease; this one stopped and moved nothing (error code LEASE_LOST). */
+  status: 'ok' | 'failed' | 'lease-lost';
   startedAt: string;
   finishedAt: string;
   durationMs: number;
@@ -57,6 +66,10 @@ export interface RunReport {
   lagSeconds: number | null;
   warnings: string[];
   error?: ErrorRecord;
+  /** The last shipment was in doubt: whether it was taken back, recorded to be shipped again, or is still pending. */
+  takeBack?: TakeBack;
+  /** Pages in doubt recorded by an earlier run, which this run shipped first. */
+  reshipped?: ReshipRange;
 }
 
 /** Do not start a page unless this much time is left, or twice the slowest group shipment so far. */
@@ -68,8 +81,11 @@ const FINISH_MARGIN_MS = 1_000;
  * fetched are shipped and saved, no new page is started.
  */
 export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSignal, limits: GroupLimits = groupLimitsFor(config)): Promise<RunReport> {
-  const { clock, log } = deps;
+  const { clock, log, lease } = deps;
   const metrics = deps.metrics ?? noMetrics;
+  // Every write this run makes goes through these views: refused once another run took the lease.
+  const store = lease ? lease.store(deps.store) : deps.store;
+  const shipped = deps.shipped && lease ? lease.shipped(deps.shipped) : deps.shipped;
   const started = clock.now();
   // Requests and waits stop this much before the budget, leaving time to save and report within it.
   const deadline = started + config.maxRunMs - Math.min(FINISH_MARGIN_MS, config.maxRunMs / 20);
@@ -80,42 +96,45 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
     stoppedBy: 'caught-up', lagSeconds: null, warnings: [...config.warnings],
     ...(deps.shipped ? { alreadyShipped: 0 } : {}),
   };
-  const pendingRecord = new PendingRecord(deps.shipped, () => clock.now());
+  const pendingRecord = new PendingRecord(shipped, () => clock.now());
   let newestDate: string | null = null;
   let slowestShipMs = 0;
   const hasTimeFor = (): boolean => clock.now() + Math.max(MIN_PAGE_BUDGET_MS, 2 * slowestShipMs) < deadline;
   // Aborted when the run ends, so that a page fetched ahead and no longer wanted
   // (the run failed, or stopped) does not go on retrying after the run is over.
   const fetching = new AbortController();
+  lease?.signal.addEventListener('abort', () => fetching.abort(lease.lost), { once: true });
   const fetchFrom = (from: string): Promise<FetchedPage> => fetchLogs(deps.auth0, { from, take: config.batchSize, deadline, signal: fetching.signal });
 
   let pending: Promise<FetchedPage> | null = null;
   /** The checkpoint before the last group shipped by this run, to take that group back if it is in doubt. */
   let beforeLastGroup: string | null = null;
+  /**
+   * The last shipment is in doubt (see take-back.ts): taken back or recorded to be shipped again,
+   * on the store itself, since a run that lost its lease must still leave that record. Never throws.
+   */
+  const takeBackIfInDoubt = async (error: unknown): Promise<void> => {
+    if (!(error instanceof SinkError && error.code === 'SINK_RECEIVER_GONE') || beforeLastGroup === null || report.checkpoint === null || report.takeBack) return;
+    const holds = lease ? (state: Parameters<RunLease['holds']>[0]) => lease.holds(state) : () => true;
+    report.takeBack = await takeBack(deps.store, { after: beforeLastGroup, through: report.checkpoint }, holds, clock, deadline + FINISH_MARGIN_MS);
+    report.warnings.push(describeTakeBack(report.takeBack));
+    if (report.takeBack.status === 'done') report.checkpoint = beforeLastGroup;
+  };
   /** Never throws: the clean-up after it (releasing held ids, closing the sink) must always run. */
   const fail = async (error: unknown): Promise<void> => {
-    if (error instanceof SinkError && error.code === 'SINK_RECEIVER_GONE' && beforeLastGroup !== null && report.checkpoint !== null) {
-      try {
-        await rewindCheckpoint(deps.store, report.checkpoint, beforeLastGroup);
-        report.warnings.push(`The last pages shipped (after log ${beforeLastGroup}) are shipped again by the next run, in case the receiver read them without keeping them.`);
-        report.checkpoint = beforeLastGroup;
-      } catch (rewindError) {
-        // The state store failed too: say what to do by hand, since the next run would not re-ship those pages.
-        report.warnings.push(
-          `The last pages shipped (after log ${beforeLastGroup}) may have been read by the receiver without being kept, and the checkpoint could not be moved back ` +
-            `(${rewindError instanceof Error ? rewindError.message : String(rewindError)}). To ship them again, set START_FROM=${beforeLastGroup}.`,
-        );
-      }
-    }
-    report.status = 'failed';
-    report.stoppedBy = 'error';
-    report.error = toErrorRecord(error);
+    await takeBackIfInDoubt(error);
+    const lost = lease?.lost ?? (error instanceof LeaseLostError ? error : null);
+    report.status = lost ? 'lease-lost' : 'failed';
+    report.stoppedBy = lost ? 'lease-lost' : 'error';
+    report.error = toErrorRecord(lost ?? error);
   };
 
   /** Ships a group, then saves its checkpoint: the only place the checkpoint moves forward. */
   const ship = async (group: Group): Promise<void> => {
     const shipStarted = clock.now();
     try {
+      // A run that lost its lease ships nothing more: the new holder ships these pages.
+      lease?.check();
       await deps.sink.send(group.lines);
     } catch (error) {
       deps.shipped?.release?.(group.held);
@@ -134,7 +153,7 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
     } else {
       deps.shipped?.release?.(group.held);
     }
-    await saveCheckpoint(deps.store, group.lastId, group.newestDate);
+    await saveCheckpoint(store, group.lastId, group.newestDate);
     if (group.lines.length > 0) beforeLastGroup = report.checkpoint;
     if (report.alreadyShipped !== undefined) report.alreadyShipped += group.alreadyShipped;
     metrics.shipmentSaved({ pages: group.pages, fetched: group.fetched, exported: group.lines.length, filteredOut: group.filteredOut, truncated: group.truncated, alreadyShipped: group.alreadyShipped });
@@ -172,12 +191,20 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
   };
 
   try {
-    const state = await deps.store.read();
+    let state = await store.read();
+    if (state.reship !== null && config.startFrom === null) {
+      const reshipped = await reshipFirst(store, state);
+      if (reshipped) {
+        report.reshipped = reshipped;
+        report.warnings.push(`Shipping first the pages in doubt left by an earlier run (after log ${reshipped.after} through ${reshipped.through}).`);
+      }
+      state = await store.read();
+    }
     newestDate = state.newestExportedDate;
     const start = readCheckpoint(state, config.startFrom, started);
     if (start.source === 'START_FROM') {
-      await applyStartFrom(deps.store, start.from);
-      if (deps.shipped) await forgetShippedIds(deps.shipped);
+      await applyStartFrom(store, start.from);
+      if (shipped) await forgetShippedIds(shipped);
       report.warnings.push(`START_FROM applied: export restarted after log ${start.from}.`);
     }
     report.startSource = start.source;
@@ -198,6 +225,7 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
         throw error;
       }
       pending = null;
+      lease?.check();
       if (page.logs.length === 0) break;
       // Auth0 returns up to `take` logs newer than the checkpoint: a short page means it had no more just
       // now, so the run is caught up without spending another request to hear so (follow mode polls often).
@@ -209,7 +237,7 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
       }
       const filtered = filterLogs(page.logs, config.filter);
       // Held until the group is recorded or given up, so that a log stream delivering the same ids waits.
-      const unshipped = await skipShipped(deps.shipped, filtered);
+      const unshipped = await skipShipped(shipped, filtered);
       const formatted = formatLogs(unshipped.fresh, config.papertrail);
       group = addPage(group, { lastId: page.lastId, fetched: page.logs.length, filteredOut: page.logs.length - filtered.length, unshipped, formatted }, clock.now());
 
@@ -229,7 +257,7 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
     await handOff();
     if (shipping) await shipping;
   } catch (error) {
-    if (error instanceof OutOfTimeError) {
+    if (error instanceof OutOfTimeError && !lease?.lost) {
       report.stoppedBy = error.code === 'RATE_LIMITED' ? 'rate-limit' : 'deadline';
       report.warnings.push(error.message);
     } else {
@@ -245,9 +273,9 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
       if (report.status === 'ok') await fail(error);
     }
   }
-  if (deps.shipped && report.status === 'ok') {
+  if (shipped && report.status === 'ok') {
     try {
-      await pruneShippedIds(deps.shipped, clock.now(), report.checkpoint, true);
+      await pruneShippedIds(shipped, clock.now(), report.checkpoint, true);
     } catch (error) {
       report.warnings.push(`Could not forget old shipped ids: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -259,9 +287,10 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
   try {
     await deps.sink.close();
     // The last page is certain unless the sink put it in doubt; then it stays unrecorded, to be shipped again.
-    if (report.error?.code !== 'SINK_RECEIVER_GONE') await pendingRecord.settle();
+    if (report.error?.code !== 'SINK_RECEIVER_GONE' && report.takeBack === undefined) await pendingRecord.settle();
   } catch (error) {
     if (report.status === 'ok') await fail(error);
+    else await takeBackIfInDoubt(error);
   }
   pendingRecord.abandon();
 
@@ -271,6 +300,8 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
   report.lagSeconds = newestDate === null ? null : Math.max(0, Math.round((finished - Date.parse(newestDate)) / 1000));
   if (report.status === 'ok') {
     log.info(`run finished: ${report.exported} exported, ${report.filteredOut} filtered out, ${report.pages} pages in ${report.durationMs} ms, stopped by ${report.stoppedBy}, checkpoint ${report.checkpoint}`);
+  } else if (report.status === 'lease-lost') {
+    log.error(`run stopped: LEASE_LOST after ${report.pages} pages (${report.exported} exported; the checkpoint it last saved is ${report.checkpoint}): ${report.error?.message ?? ''}`);
   } else {
     log.error(`run failed after ${report.pages} pages (${report.exported} exported; checkpoint stays at ${report.checkpoint}): ${report.error?.message ?? 'unknown error'}`);
   }

@@ -14,7 +14,7 @@ import { followService } from './follow';
 import { createApp } from './http/app';
 import { LOG_STREAM_PATH } from './http/log-stream-routes';
 import { LogStream } from './log-stream/log-stream';
-import { pruneShippedIds } from './log-stream/retention';
+import { pruneShippedIds } from './storage/retention';
 import { loadLogStreamSettings, loadServiceTls, type LogStreamSettings, type ServiceTls } from './log-stream/settings';
 import { systemClock } from './clock';
 import { TlsSessionCache, TlsSyslogSink } from './papertrail/tls-syslog-sink';
@@ -48,7 +48,7 @@ export const CONTINUOUS = 'continuous';
 export const SERVICE_DEFAULTS = { SCHEDULE: '*/5 * * * *', POLL_INTERVAL_SECONDS: 5, HOST: '127.0.0.1', PORT: 8080 } as const;
 /** How long a shutdown waits for the page in flight before giving up on it (it is then simply not saved). */
 const SHUTDOWN_GRACE_MS = 30_000;
-/** How often the record of shipped ids forgets what it no longer needs (see log-stream/retention.ts). */
+/** How often the record of shipped ids forgets what it no longer needs (see storage/retention.ts). */
 const PRUNE_EVERY_MS = 10 * 60_000;
 
 export function loadServiceSettings(env: Environment): ServiceSettings {

@@ -6,8 +6,8 @@
  * POST /pause, /resume (the service's equivalent of the extension's State switch).
  */
 import { Router } from 'express';
-import { forgetShippedIds } from '../log-stream/retention';
-import { isLeaseHeld, RUN_HISTORY_LIMIT, type RunRecord, type StateDocument } from '../storage/state';
+import { forgetShippedIds } from '../storage/retention';
+import { isLeaseHeld, RUN_HISTORY_LIMIT, takeLease, type RunRecord, type StateDocument } from '../storage/state';
 import { accessOf, type ScopedHandlers } from './access';
 import { summary } from './run-summary';
 
@@ -51,8 +51,9 @@ export function controlRoutes({ withConfig, adminOnly }: ScopedHandlers, now: ()
       };
       // The reset holds the run lease until the record of shipped ids is emptied too, so that no run
       // starts in between and skips what the replay is meant to ship again.
-      const lease = scope.shipped ? { lease: { owner: record.id, expiresAt: t + RESET_LEASE_MS } } : {};
-      return { ...current, ...lease, checkpoint: to, runs: [...current.runs, record].slice(-RUN_HISTORY_LIMIT) };
+      // Taking it (or not) also ends any earlier holder's right to write: a frozen run cannot undo the reset.
+      const leased = scope.shipped ? takeLease(current, record.id, t + RESET_LEASE_MS) : { ...current, leaseGeneration: current.leaseGeneration + 1 };
+      return { ...leased, checkpoint: to, runs: [...current.runs, record].slice(-RUN_HISTORY_LIMIT) };
     });
     if (refused) {
       res.status(409).json({ status: 'skipped', reason: 'a run is in progress; reset when it has finished' });

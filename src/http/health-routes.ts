@@ -24,12 +24,15 @@ export function healthRoutes({ withConfig }: ScopedHandlers, now: () => number, 
     const t = now();
     const stream = logStream?.snapshot();
     const runs = last === undefined ? 'idle' : last.status === 'ok' ? 'ok' : 'failing';
+    // Pages in doubt waiting to be shipped again: not ok until a run has shipped them.
+    const waiting = state.reship !== null ? 'reship-pending' : runs;
     res.json({
-      status: stream?.status === 'silent' ? 'failing' : runs,
+      status: stream?.status === 'silent' ? 'failing' : waiting,
       running: isLeaseHeld(state.lease, t),
       paused: state.paused,
       lastRunAt: last?.startedAt ?? null,
       lastSuccessAt: state.lastSuccessAt,
+      ...(state.reship !== null ? { reshipPending: state.reship } : {}),
       lagSeconds: state.newestExportedDate === null ? null : Math.max(0, Math.round((t - Date.parse(state.newestExportedDate)) / 1000)),
       ...(nextRunAt === undefined ? {} : { nextRunAt: nextRunAt() }),
       ...(stream ? { logStream: stream } : {}),

@@ -26,6 +26,8 @@ function isCronRecord(body: unknown): boolean {
 function failureStatus(error: ErrorRecord | undefined): number {
   if (!error) return 500;
   if (error.code === 'CONFIG_INVALID') return 400;
+  // Another run took the lease during this one, which stopped: a conflict, as for a run turned away.
+  if (error.code === 'LEASE_LOST') return 409;
   if (error.name === 'SinkError' || error.name === 'Auth0ApiError') return 502;
   return 500;
 }

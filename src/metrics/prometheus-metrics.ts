@@ -14,7 +14,7 @@ type Path = (typeof PATHS)[number];
 
 export class PrometheusMetrics implements Metrics {
   readonly registry = new Registry();
-  private readonly runs = new Counter({ name: `${P}runs_total`, help: 'Export runs by outcome (ok, failed, skipped: another run held the lease) and trigger.', labelNames: ['status', 'trigger'], registers: [this.registry] });
+  private readonly runs = new Counter({ name: `${P}runs_total`, help: 'Export runs by outcome (ok, failed, skipped: another run held the lease, lease-lost: another run took the lease during this one, which stopped) and trigger.', labelNames: ['status', 'trigger'], registers: [this.registry] });
   private readonly runDuration = new Histogram({ name: `${P}run_duration_seconds`, help: 'Duration of export runs (ok or failed; runs_total has the outcomes).', buckets: [0.1, 0.5, 1, 5, 15, 30, 60, 300, 900, 3600], registers: [this.registry] });
   // Log counts carry `path`: "poller" (runs reading Auth0's API) or "stream" (POST /log-stream), so each adds up on its own and together.
   private readonly fetched = new Counter({ name: `${P}logs_fetched_total`, help: 'Logs received by path: read from Auth0 in pages whose checkpoint was saved (poller), or records of log-stream requests answered 200 (stream).', labelNames: ['path'], registers: [this.registry] });
@@ -83,7 +83,7 @@ export class PrometheusMetrics implements Metrics {
     this.sinkLastFailure.set(Date.now() / 1000);
   }
 
-  runFinished(run: { status: 'ok' | 'failed' | 'skipped'; trigger: string; durationMs: number; lagSeconds: number | null; finishedAt: number }): void {
+  runFinished(run: { status: 'ok' | 'failed' | 'skipped' | 'lease-lost'; trigger: string; durationMs: number; lagSeconds: number | null; finishedAt: number }): void {
     this.runs.inc({ status: run.status, trigger: run.trigger });
     if (run.status === 'skipped') return;
     this.runDuration.observe(run.durationMs / 1000);

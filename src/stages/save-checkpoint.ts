@@ -25,12 +25,3 @@ export function saveCheckpoint(store: StateStore, checkpoint: string, newestDate
 export function applyStartFrom(store: StateStore, startFrom: string): Promise<StateDocument> {
   return store.update((state) => ({ ...state, checkpoint: startFrom, startFrom }));
 }
-
-/**
- * Takes back the last shipped page when the receiver may not have kept it
- * (see SINK_RECEIVER_GONE): one page, and only if no one has moved the
- * checkpoint since, so the page is shipped again rather than lost.
- */
-export function rewindCheckpoint(store: StateStore, from: string, to: string): Promise<StateDocument> {
-  return store.update((state) => (state.checkpoint === from ? { ...state, checkpoint: to } : state));
-}

@@ -18,16 +18,16 @@ export class HoldingShippedIds implements ShippedIds {
 
   constructor(private readonly inner: ShippedIds) {}
 
-  record(ids: readonly string[], at: number): Promise<void> {
-    return this.inner.record(ids, at);
+  record(ids: readonly string[], at: number, fence?: number): Promise<void> {
+    return this.inner.record(ids, at, fence);
   }
 
   alreadyShipped(ids: readonly string[]): Promise<Set<string>> {
     return this.inner.alreadyShipped(ids);
   }
 
-  prune(before: number): Promise<number> {
-    return this.inner.prune(before);
+  prune(before: number, fence?: number): Promise<number> {
+    return this.inner.prune(before, fence);
   }
 
   async hold(ids: readonly string[]): Promise<void> {

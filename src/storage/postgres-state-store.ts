@@ -15,10 +15,10 @@
  * holder whose connection hangs without closing.
  */
 import { Client } from 'pg';
-import { ShipperError, StorageError } from '../errors';
+import { LeaseLostError, ShipperError, StorageError } from '../errors';
 import type { Logger, ShippedIds } from '../ports';
 import { readLegacyState, setAsideLegacyState } from './legacy-json';
-import { changedColumns, diffRuns, documentToRow, rowToDocument, runsKey, SCHEMA_VERSION, STATE_COLUMNS, type RunsSnapshot, type StateRow } from './state-rows';
+import { changedColumns, diffRuns, documentToRow, rowToDocument, runsKey, SCHEMA_3_COLUMNS, SCHEMA_VERSION, STATE_COLUMNS, type RunsSnapshot, type StateRow } from './state-rows';
 import { emptyState, type RunRecord, type StateDocument } from './state';
 import type { StandaloneStore } from './standalone-store';
 
@@ -35,7 +35,8 @@ const SCHEMA = `
     checkpoint text, start_from text, last_success_at text, newest_exported_date text,
     paused smallint NOT NULL DEFAULT 0, last_open_trigger_at bigint,
     lease_owner text, lease_expires_at bigint, lease_pid integer, lease_host text, lease_session text,
-    alerting text
+    alerting text,
+    lease_generation bigint NOT NULL DEFAULT 0, reship_after text, reship_through text
   );
   CREATE TABLE runs (seq bigserial PRIMARY KEY, record text NOT NULL);
   CREATE TABLE shipped_ids (log_id text PRIMARY KEY, shipped_at bigint NOT NULL);
@@ -75,6 +76,8 @@ export interface PostgresStoreOptions {
 export class PostgresStateStore implements StandaloneStore, ShippedIds {
   readonly description: string;
   private client: Promise<{ client: Client; session: string }> | null = null;
+  /** The connection `client` resolved to, once it has. */
+  private live: Client | null = null;
   /** Transactions of this process, one at a time on its one connection. */
   private queue: Promise<unknown> = Promise.resolve();
   private runsSnapshot: RunsSnapshot = { key: '', runs: [], seqs: [] };
@@ -99,9 +102,13 @@ export class PostgresStateStore implements StandaloneStore, ShippedIds {
     });
   }
 
-  async record(ids: readonly string[], at: number): Promise<void> {
+  async record(ids: readonly string[], at: number, fence?: number): Promise<void> {
     if (ids.length === 0) return;
-    await this.statement((client) => client.query('INSERT INTO shipped_ids (log_id, shipped_at) SELECT unnest($1::text[]), $2 ON CONFLICT (log_id) DO NOTHING', [ids, at]));
+    if (fence === undefined) {
+      await this.statement((client) => client.query('INSERT INTO shipped_ids (log_id, shipped_at) SELECT unnest($1::text[]), $2 ON CONFLICT (log_id) DO NOTHING', [ids, at]));
+      return;
+    }
+    await this.fencedStatement(fence, 'INSERT INTO shipped_ids (log_id, shipped_at) SELECT unnest($1::text[]), $2 WHERE (SELECT held FROM fence) ON CONFLICT (log_id) DO NOTHING RETURNING 1', [ids, at]);
   }
 
   async alreadyShipped(ids: readonly string[]): Promise<Set<string>> {
@@ -110,9 +117,27 @@ export class PostgresStateStore implements StandaloneStore, ShippedIds {
     return new Set(result.rows.map((r) => r.log_id));
   }
 
-  async prune(before: number): Promise<number> {
-    const result = await this.statement((client) => client.query('DELETE FROM shipped_ids WHERE shipped_at < $1', [before]));
-    return result.rowCount ?? 0;
+  async prune(before: number, fence?: number): Promise<number> {
+    if (fence === undefined) {
+      const result = await this.statement((client) => client.query('DELETE FROM shipped_ids WHERE shipped_at < $1', [before]));
+      return result.rowCount ?? 0;
+    }
+    return this.fencedStatement(fence, 'DELETE FROM shipped_ids WHERE shipped_at < $1 AND (SELECT held FROM fence) RETURNING 1', [before]);
+  }
+
+  /**
+   * `write` (which reads `fence.held`) as one statement with the lease check:
+   * FOR SHARE keeps the state row, so the lease, from changing until the
+   * statement's transaction ends. Returns how many rows `write` touched.
+   */
+  private async fencedStatement(fence: number, write: string, values: unknown[]): Promise<number> {
+    const n = values.length + 1;
+    const sql = `WITH fence AS MATERIALIZED (SELECT lease_generation, lease_generation = $${n} AS held FROM state WHERE id = 1 FOR SHARE), written AS (${write})
+      SELECT (SELECT lease_generation FROM fence) AS generation, (SELECT held FROM fence) AS held, (SELECT count(*) FROM written) AS count`;
+    const result = await this.statement((client) => client.query<{ generation: string; held: boolean; count: string }>(sql, [...values, fence]));
+    const row = result.rows[0];
+    if (row?.held !== true) throw new LeaseLostError(`The run lease was taken by another run (generation ${row?.generation ?? 'unknown'}, this run's ${fence}); the write was refused.`);
+    return Number(row.count);
   }
 
   /**
@@ -156,7 +181,9 @@ export class PostgresStateStore implements StandaloneStore, ShippedIds {
       try {
         return await work(client);
       } catch (error) {
-        throw error instanceof ShipperError ? error : this.storageError(error);
+        if (error instanceof ShipperError) throw error;
+        this.discardIfBroken(client, error);
+        throw this.storageError(error);
       }
     });
   }
@@ -172,10 +199,30 @@ export class PostgresStateStore implements StandaloneStore, ShippedIds {
         return result;
       } catch (error) {
         this.runsSnapshot = { key: '', runs: [], seqs: [] };
+        if (error instanceof ShipperError) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+        this.discardIfBroken(client, error);
         await client.query('ROLLBACK').catch(() => undefined);
-        throw error instanceof ShipperError ? error : this.storageError(error);
+        throw this.storageError(error);
       }
     });
+  }
+
+  /**
+   * A failure that is not the server's answer to a statement (the connection
+   * was reset, timed out, or its session was ended) leaves a connection no
+   * later statement should trust: the next one opens a fresh connection
+   * instead of meeting the same dead one (a take-back retried on it would fail again).
+   */
+  private discardIfBroken(client: Client, error: unknown): void {
+    const code = (error as { code?: unknown } | null)?.code;
+    const answered = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith('08') && !code.startsWith('57P');
+    if (answered || this.live !== client) return;
+    this.live = null;
+    this.client = null;
+    client.end().catch(() => undefined);
   }
 
   private serialized<T>(run: () => Promise<T>): Promise<T> {
@@ -222,9 +269,15 @@ export class PostgresStateStore implements StandaloneStore, ShippedIds {
       }
     })();
     this.client = attempt;
-    attempt.catch(() => {
-      if (this.client === attempt) this.client = null;
-    });
+    // Registered before any caller's await, so `live` is known before the first statement runs.
+    attempt.then(
+      ({ client }) => {
+        if (this.client === attempt) this.live = client;
+      },
+      () => {
+        if (this.client === attempt) this.client = null;
+      },
+    );
     return attempt;
   }
 
@@ -252,12 +305,13 @@ export class PostgresStateStore implements StandaloneStore, ShippedIds {
       }
     }
     let version = Number((await client.query<{ version: number }>('SELECT max(version) AS version FROM schema_version')).rows[0]?.version);
-    if (version === 1) {
-      // Schema 2 adds what alerting remembers between runs.
+    if (version === 1 || version === 2) {
+      // Schema 2 adds what alerting remembers between runs; schema 3 the lease's generation and the pages in doubt.
       await client.query('BEGIN');
       try {
         await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
         await client.query('ALTER TABLE state ADD COLUMN IF NOT EXISTS alerting text');
+        for (const statement of SCHEMA_3_COLUMNS) await client.query(statement.replace('ADD COLUMN', 'ADD COLUMN IF NOT EXISTS'));
         await client.query('INSERT INTO schema_version (version) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM schema_version WHERE version = $1)', [SCHEMA_VERSION]);
         await client.query('COMMIT');
       } catch (error) {

@@ -16,10 +16,10 @@ import Database from 'better-sqlite3';
 import { closeSync, existsSync, mkdirSync, openSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import { ShipperError, StorageError } from '../errors';
+import { LeaseLostError, ShipperError, StorageError } from '../errors';
 import type { Logger, ShippedIds } from '../ports';
 import { readLegacyState, setAsideLegacyState } from './legacy-json';
-import { changedColumns, diffRuns, documentToRow, rowToDocument, runsKey, SCHEMA_VERSION, STATE_COLUMNS, type RunsSnapshot, type StateRow } from './state-rows';
+import { changedColumns, diffRuns, documentToRow, rowToDocument, runsKey, SCHEMA_3_COLUMNS, SCHEMA_VERSION, STATE_COLUMNS, type RunsSnapshot, type StateRow } from './state-rows';
 import { emptyState, type RunRecord, type StateDocument } from './state';
 import type { StandaloneStore } from './standalone-store';
 
@@ -32,7 +32,8 @@ const SCHEMA = `
     checkpoint TEXT, start_from TEXT, last_success_at TEXT, newest_exported_date TEXT,
     paused INTEGER NOT NULL DEFAULT 0, last_open_trigger_at INTEGER,
     lease_owner TEXT, lease_expires_at INTEGER, lease_pid INTEGER, lease_host TEXT, lease_session TEXT,
-    alerting TEXT
+    alerting TEXT,
+    lease_generation INTEGER NOT NULL DEFAULT 0, reship_after TEXT, reship_through TEXT
   );
   CREATE TABLE runs (seq INTEGER PRIMARY KEY AUTOINCREMENT, record TEXT NOT NULL);
   CREATE TABLE shipped_ids (log_id TEXT PRIMARY KEY, shipped_at INTEGER NOT NULL) WITHOUT ROWID;
@@ -138,10 +139,10 @@ export class SqliteStateStore implements StandaloneStore, ShippedIds {
     }
   }
 
-  async record(ids: readonly string[], at: number): Promise<void> {
+  async record(ids: readonly string[], at: number, fence?: number): Promise<void> {
     if (ids.length === 0) return;
     // One statement for the batch (`WHERE true` lets SQLite parse the upsert after a SELECT).
-    this.use((db) => this.prepared(db, 'INSERT INTO shipped_ids (log_id, shipped_at) SELECT value, ? FROM json_each(?) WHERE true ON CONFLICT (log_id) DO NOTHING').run(at, JSON.stringify(ids)));
+    this.fenced(fence, (db) => this.prepared(db, 'INSERT INTO shipped_ids (log_id, shipped_at) SELECT value, ? FROM json_each(?) WHERE true ON CONFLICT (log_id) DO NOTHING').run(at, JSON.stringify(ids)));
   }
 
   async alreadyShipped(ids: readonly string[]): Promise<Set<string>> {
@@ -152,8 +153,22 @@ export class SqliteStateStore implements StandaloneStore, ShippedIds {
     });
   }
 
-  async prune(before: number): Promise<number> {
-    return this.use((db) => this.prepared(db, 'DELETE FROM shipped_ids WHERE shipped_at < ?').run(before).changes);
+  async prune(before: number, fence?: number): Promise<number> {
+    return this.fenced(fence, (db) => this.prepared(db, 'DELETE FROM shipped_ids WHERE shipped_at < ?').run(before).changes);
+  }
+
+  /** `work` alone, or with a fence: in one IMMEDIATE transaction that first checks the lease generation. */
+  private fenced<T>(fence: number | undefined, work: (db: Database.Database) => T): T {
+    if (fence === undefined) return this.use(work);
+    return this.use((db) =>
+      db
+        .transaction(() => {
+          const generation = Number(this.prepared(db, 'SELECT lease_generation FROM state WHERE id = 1').pluck().get());
+          if (generation !== fence) throw new LeaseLostError(`The run lease was taken by another run (generation ${generation}, this run's ${fence}); the write was refused.`);
+          return work(db);
+        })
+        .immediate(),
+    );
   }
 
   async close(): Promise<void> {
@@ -218,9 +233,10 @@ export class SqliteStateStore implements StandaloneStore, ShippedIds {
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) throw new StorageError(`${this.description} was written by a newer version (schema ${version}); upgrade this program.`);
     if (version === SCHEMA_VERSION) return;
-    if (version === 1) {
-      // Schema 2 adds what alerting remembers between runs.
-      db.exec('ALTER TABLE state ADD COLUMN alerting TEXT');
+    if (version === 1 || version === 2) {
+      // Schema 2 adds what alerting remembers between runs; schema 3 the lease's generation and the pages in doubt.
+      if (version === 1) db.exec('ALTER TABLE state ADD COLUMN alerting TEXT');
+      for (const statement of SCHEMA_3_COLUMNS) db.exec(statement);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
       return;
     }

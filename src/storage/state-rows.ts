@@ -11,7 +11,7 @@ import { normalizeAlertingState } from '../alerts/alert-rules';
 import { RUN_HISTORY_LIMIT, STATE_VERSION, type Lease, type RunRecord, type StateDocument } from './state';
 
 /** The version of the tables; a store refuses a database written by a newer one. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export interface StateRow {
   checkpoint: string | null;
@@ -27,11 +27,24 @@ export interface StateRow {
   lease_session: string | null;
   /** What alerting remembers (JSON); schema 2. */
   alerting: string | null;
+  /** The lease's fencing token (see StateDocument.leaseGeneration); schema 3. */
+  lease_generation: number;
+  /** Pages in doubt waiting to be shipped again; schema 3. */
+  reship_after: string | null;
+  reship_through: string | null;
 }
 
 export const STATE_COLUMNS: readonly (keyof StateRow)[] = [
   'checkpoint', 'start_from', 'last_success_at', 'newest_exported_date', 'paused', 'last_open_trigger_at',
   'lease_owner', 'lease_expires_at', 'lease_pid', 'lease_host', 'lease_session', 'alerting',
+  'lease_generation', 'reship_after', 'reship_through',
+];
+
+/** What schema 3 adds to a schema 2 state table (the same text for SQLite and PostgreSQL). */
+export const SCHEMA_3_COLUMNS = [
+  'ALTER TABLE state ADD COLUMN lease_generation bigint NOT NULL DEFAULT 0',
+  'ALTER TABLE state ADD COLUMN reship_after text',
+  'ALTER TABLE state ADD COLUMN reship_through text',
 ];
 
 /** SQL drivers hand back bigint columns as strings or numbers; the document holds numbers. */
@@ -70,6 +83,8 @@ export function rowToDocument(row: StateRow, runs: RunRecord[]): StateDocument {
     paused: Boolean(Number(row.paused)),
     lastOpenTriggerAt: num(row.last_open_trigger_at),
     alerting: normalizeAlertingState(parseJson(row.alerting)),
+    leaseGeneration: Number(row.lease_generation ?? 0),
+    reship: row.reship_after !== null && row.reship_through !== null ? { after: row.reship_after, through: row.reship_through } : null,
   };
 }
 
@@ -87,6 +102,9 @@ export function documentToRow(state: StateDocument): StateRow {
     lease_host: state.lease?.host ?? null,
     lease_session: state.lease?.session ?? null,
     alerting: JSON.stringify(state.alerting),
+    lease_generation: state.leaseGeneration,
+    reship_after: state.reship?.after ?? null,
+    reship_through: state.reship?.through ?? null,
   };
 }
 
@@ -95,7 +113,7 @@ export function changedColumns(before: StateRow, after: StateRow): (keyof StateR
   return STATE_COLUMNS.filter((column) => (NUMERIC.has(column) ? num(before[column]) !== num(after[column]) : before[column] !== after[column]));
 }
 
-const NUMERIC: ReadonlySet<keyof StateRow> = new Set(['paused', 'last_open_trigger_at', 'lease_expires_at', 'lease_pid']);
+const NUMERIC: ReadonlySet<keyof StateRow> = new Set(['paused', 'last_open_trigger_at', 'lease_expires_at', 'lease_pid', 'lease_generation']);
 
 /**
  * The run history as last read, with each record's row number. Records are

@@ -24,6 +24,17 @@ export interface Lease {
   session?: string;
 }
 
+/**
+ * Log ids shipped but in doubt (the receiver may have read them without
+ * keeping them) that a run could not take back by moving the checkpoint:
+ * the next run, on any replica, ships the logs after `after` up to `through`
+ * again before anything else.
+ */
+export interface ReshipRange {
+  after: string;
+  through: string;
+}
+
 /** One entry of the run history: the run's report, less what only the caller needs. */
 export type RunRecord = Omit<RunReport, 'startSource' | 'stoppedBy'> & {
   id: string;
@@ -60,6 +71,14 @@ export interface StateDocument {
   lastOpenTriggerAt: number | null;
   /** What alerting remembers between runs (failing since, lagging since, ...). */
   alerting: AlertingState;
+  /**
+   * The fencing token of the run lease: it grows by one each time a run takes
+   * the lease and never goes back, so a run's writes can be refused once
+   * another run has taken the lease after it (see storage/fence.ts).
+   */
+  leaseGeneration: number;
+  /** Pages in doubt waiting to be shipped again; null when there are none. */
+  reship: ReshipRange | null;
 }
 
 function isIdle(run: RunRecord): boolean {
@@ -101,6 +120,23 @@ export function emptyState(): StateDocument {
     paused: false,
     lastOpenTriggerAt: null,
     alerting: emptyAlertingState(),
+    leaseGeneration: 0,
+    reship: null,
+  };
+}
+
+/** The state with the lease taken by `owner`: the generation grows, so every earlier holder's writes are refused. */
+export function takeLease(state: StateDocument, owner: string, expiresAt: number): StateDocument {
+  const generation = state.leaseGeneration + 1;
+  return { ...state, leaseGeneration: generation, lease: { owner, expiresAt } };
+}
+
+/** Two ranges in doubt as one (the union and what lies between them: shipping more again only costs duplicates). */
+export function mergeReship(a: ReshipRange | null, b: ReshipRange): ReshipRange {
+  if (a === null) return b;
+  return {
+    after: compareLogIds(a.after, b.after) <= 0 ? a.after : b.after,
+    through: compareLogIds(a.through, b.through) >= 0 ? a.through : b.through,
   };
 }
 
@@ -121,6 +157,9 @@ export function normalizeState(raw: unknown): StateDocument {
   base.paused = r['paused'] === true;
   base.lastOpenTriggerAt = typeof r['lastOpenTriggerAt'] === 'number' ? r['lastOpenTriggerAt'] : null;
   base.alerting = normalizeAlertingState(r['alerting']);
+  base.leaseGeneration = typeof r['leaseGeneration'] === 'number' && Number.isSafeInteger(r['leaseGeneration']) ? r['leaseGeneration'] : 0;
+  const reship = r['reship'] as Partial<ReshipRange> | null | undefined;
+  base.reship = reship && typeof reship.after === 'string' && typeof reship.through === 'string' ? { after: reship.after, through: reship.through } : null;
   return base;
 }
 

@@ -2,6 +2,7 @@
 import type { Auth0Log } from '../../src/auth0/auth0-log';
 import type { Alert } from '../../src/alerts/alert-rules';
 import type { Auth0LogsClient, Clock, LogSink, LogsPage, LogsQuery, Logger, Notifier, NotifyOutcome, ShippedIds, StateStore } from '../../src/ports';
+import { LeaseLostError } from '../../src/errors';
 import { compareLogIds, emptyState, type StateDocument } from '../../src/storage/state';
 
 export class MemoryStore implements StateStore {
@@ -19,7 +20,10 @@ export class MemoryStore implements StateStore {
 
 export class MemoryShippedIds implements ShippedIds {
   readonly shippedAt = new Map<string, number>();
-  async record(ids: readonly string[], at: number): Promise<void> {
+  /** The state whose lease generation a fenced write is checked against, as the database stores check theirs. */
+  constructor(private readonly fencedBy?: MemoryStore) {}
+  async record(ids: readonly string[], at: number, fence?: number): Promise<void> {
+    if (fence !== undefined && this.fencedBy && this.fencedBy.state.leaseGeneration !== fence) throw new LeaseLostError('refused: stale lease generation');
     for (const id of ids) if (!this.shippedAt.has(id)) this.shippedAt.set(id, at);
   }
   async alreadyShipped(ids: readonly string[]): Promise<Set<string>> {

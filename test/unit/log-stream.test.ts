@@ -13,7 +13,7 @@ import { normalizeStreamEvent } from '../../src/log-stream/normalize-event';
 import { orderRecords } from '../../src/log-stream/order-records';
 import { parseStreamBody } from '../../src/log-stream/parse-body';
 import { receiveDelivery } from '../../src/log-stream/receive-delivery';
-import { forgetBefore, SHIPPED_IDS_KEPT_MS, logIdTime } from '../../src/log-stream/retention';
+import { forgetBefore, SHIPPED_IDS_KEPT_MS, logIdTime } from '../../src/storage/retention';
 import { runOnce, type RunDeps } from '../../src/run-once';
 import { formatLog } from '../../src/stages/format-log';
 import { emptyState } from '../../src/storage/state';
@@ -295,7 +295,7 @@ describe('HoldingShippedIds', () => {
 describe('the poller with a shared record of shipped ids', () => {
   const config = (): Config => ({
     auth0: { domain: 't.auth0.com', clientId: 'id', clientSecret: 'secret' }, papertrail: { host: 'h', port: 1, token: null, ...papertrail },
-    batchSize: 10, pagesPerShipment: 1, filter: noFilter, startFrom: null, storageFile: 'unused', stateUrl: null, legacyStateFile: 'unused', maxRunMs: 60_000, adminToken: null, alerts: { webhookUrl: null, sendSuccess: false, lagThresholdMs: 3_600_000 }, warnings: [],
+    batchSize: 10, pagesPerShipment: 1, filter: noFilter, startFrom: null, storageFile: 'unused', stateUrl: null, legacyStateFile: 'unused', maxRunMs: 60_000, leaseMs: 30_000, adminToken: null, alerts: { webhookUrl: null, sendSuccess: false, lagThresholdMs: 3_600_000 }, warnings: [],
   });
   function setup(count: number) {
     const shipped = new HoldingShippedIds(new MemoryShippedIds());

@@ -74,7 +74,8 @@ describe('runExport alerts', () => {
   });
 
   it('alerts once when two triggers race', async () => {
-    const { notifier, run, failingSink } = setup();
+    // The fake clock moves 5 minutes per trigger: a lease that long keeps the second one out.
+    const { notifier, run, failingSink } = setup({ LEASE_SECONDS: '3600' });
     const outcomes = await Promise.allSettled([run(failingSink()), run(failingSink())]);
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
     expect(notifier.kinds()).toEqual(['failing']);

@@ -5,8 +5,10 @@ import { runOnce, type RunDeps } from '../../src/run-once';
 import { SHIPMENT_BOUNDS, type GroupLimits } from '../../src/stages/group-pages';
 import { emptyState } from '../../src/storage/state';
 import { CapturingLogger, FakeAuth0, FakeClock, logId, makeLogs, MemoryShippedIds, MemoryStore, RecordingSink } from '../support/fakes';
-import { SHIPPED_IDS_KEPT_MS } from '../../src/log-stream/retention';
+import { SHIPPED_IDS_KEPT_MS } from '../../src/storage/retention';
 import { HoldingShippedIds } from '../../src/storage/holding-shipped-ids';
+import { RunLease } from '../../src/storage/run-lease';
+import { takeLease } from '../../src/storage/state';
 
 function config(overrides: Partial<Config> = {}): Config {
   return {
@@ -20,6 +22,7 @@ function config(overrides: Partial<Config> = {}): Config {
     stateUrl: null,
     legacyStateFile: 'unused',
     maxRunMs: 60_000,
+    leaseMs: 30_000,
     adminToken: null,
     alerts: { webhookUrl: null, sendSuccess: false, lagThresholdMs: 3_600_000 },
     warnings: [],
@@ -142,7 +145,8 @@ describe('runOnce', () => {
     const report = await run();
     expect(report).toMatchObject({ status: 'failed', error: { code: 'SINK_RECEIVER_GONE' }, checkpoint: logId(10) });
     expect(deps.store.state.checkpoint).toBe(logId(10));
-    expect(report.warnings.join(' ')).toContain('shipped again');
+    expect(report.takeBack).toEqual({ status: 'done', after: logId(10), through: logId(20) });
+    expect(report.warnings.join(' ')).toContain('the checkpoint was moved back');
   });
 
   it('takes back the last page when the sink finds the receiver gone as it closes', async () => {
@@ -160,22 +164,89 @@ describe('runOnce', () => {
     expect(ids.slice(25)).toEqual([logId(21), logId(22), logId(23), logId(24), logId(25)]);
   });
 
-  it('when the state store also fails to take the page back, says how to re-ship it, and still releases every held id', async () => {
+  it('when the state store keeps failing to take the page back, reports it pending with its range, and still releases every held id', async () => {
     const { deps } = setup(25);
     const shipped = new HoldingShippedIds(new MemoryShippedIds());
     deps.sink.failOnClose = new SinkError('receiver gone', { code: 'SINK_RECEIVER_GONE' });
     const update = deps.store.update.bind(deps.store);
+    let refused = 0;
     deps.store.update = async (change) => {
-      // The rewind is the only write that moves the checkpoint back.
-      const next = change(structuredClone(deps.store.state));
-      if (next.checkpoint !== null && deps.store.state.checkpoint !== null && next.checkpoint < deps.store.state.checkpoint) throw new Error('database connection lost');
+      // Every write after the last checkpoint save fails, as on a database that went away.
+      if (deps.store.state.checkpoint === logId(25)) {
+        refused++;
+        throw new Error('database connection lost');
+      }
       return update(change);
     };
     const report = await runOnce({ ...deps, shipped } as RunDeps, config());
-    expect(report).toMatchObject({ status: 'failed', error: { code: 'SINK_RECEIVER_GONE' } });
-    expect(report.warnings.join(' ')).toContain(`set START_FROM=${logId(20)}`);
+    expect(report).toMatchObject({ status: 'failed', error: { code: 'SINK_RECEIVER_GONE' }, checkpoint: logId(25) });
+    expect(report.takeBack).toEqual({ status: 'pending', after: logId(20), through: logId(25), reason: 'database connection lost' });
+    expect(refused).toBeGreaterThanOrEqual(3);
+    expect(report.warnings.join(' ')).toContain(`after log ${logId(20)} through ${logId(25)}`);
+    expect(report.warnings.join(' ')).not.toContain('START_FROM');
     expect(shipped.holding).toBe(0);
     expect(deps.sink.closed).toBe(1);
+  });
+
+  it('retries a take-back whose first write fails, and reports it done only once written', async () => {
+    const { deps } = setup(25);
+    deps.sink.failOnClose = new SinkError('receiver gone', { code: 'SINK_RECEIVER_GONE' });
+    const update = deps.store.update.bind(deps.store);
+    let failures = 0;
+    deps.store.update = async (change) => {
+      if (deps.store.state.checkpoint === logId(25) && failures === 0) {
+        failures++;
+        throw new Error('read ECONNRESET');
+      }
+      return update(change);
+    };
+    const report = await runOnce(deps as RunDeps, config());
+    expect(report.takeBack).toEqual({ status: 'done', after: logId(20), through: logId(25) });
+    expect(report.checkpoint).toBe(logId(20));
+    expect(deps.store.state.checkpoint).toBe(logId(20));
+  });
+
+  it('records the pages in doubt when another run moved the checkpoint on, and the next run ships them first', async () => {
+    const { deps, run } = setup(25);
+    deps.sink.failOnClose = new SinkError('receiver gone', { code: 'SINK_RECEIVER_GONE' });
+    const update = deps.store.update.bind(deps.store);
+    deps.store.update = async (change) => {
+      // Another run saves a later checkpoint just before this one's take-back.
+      if (deps.store.state.checkpoint === logId(25)) deps.store.state = { ...deps.store.state, checkpoint: logId(30) };
+      return update(change);
+    };
+    const report = await runOnce(deps as RunDeps, config());
+    deps.store.update = update;
+    expect(report.takeBack).toEqual({ status: 'recorded', after: logId(20), through: logId(25) });
+    expect(report.checkpoint).toBe(logId(25));
+    expect(deps.store.state).toMatchObject({ checkpoint: logId(30), reship: { after: logId(20), through: logId(25) } });
+
+    const sent = deps.sink.lines.length;
+    const again = await run();
+    expect(again.reshipped).toEqual({ after: logId(20), through: logId(25) });
+    expect(deps.sink.lines.slice(sent).map(idOf)).toEqual([21, 22, 23, 24, 25].map(logId));
+    expect(deps.store.state.reship).toBeNull();
+  });
+
+  it('stops at once with LEASE_LOST when another run takes the lease mid-run, and writes nothing more', async () => {
+    const { deps } = setup(40, takeLease(emptyState(), 'this-run', Date.parse('2026-11-23T12:00:30.000Z')));
+    const shipped = new MemoryShippedIds(deps.store);
+    const lease = new RunLease({ store: deps.store, clock: deps.clock, log: deps.log, owner: 'this-run', generation: 1, ttlMs: 30_000 }, Date.parse('2026-11-23T12:00:30.000Z'));
+    const send = deps.sink.send.bind(deps.sink);
+    let sends = 0;
+    deps.sink.send = async (lines) => {
+      await send(lines);
+      // While the second page is with the receiver, another run takes the lease (this one was frozen).
+      if (++sends === 2) deps.store.state = takeLease(deps.store.state, 'other-run', Date.parse('2026-11-23T12:01:00.000Z'));
+    };
+    const report = await runOnce({ ...deps, shipped, lease } as RunDeps, config());
+    expect(report).toMatchObject({ status: 'lease-lost', stoppedBy: 'lease-lost', error: { code: 'LEASE_LOST' }, pages: 1, checkpoint: logId(10) });
+    // The page in flight was the last one shipped; its checkpoint was refused, and so was recording
+    // the first page's ids, due once the second was confirmed (a duplicate at worst, never a loss).
+    expect(deps.sink.pages).toHaveLength(2);
+    expect(deps.store.state).toMatchObject({ checkpoint: logId(10), leaseGeneration: 2, lease: { owner: 'other-run' } });
+    expect(shipped.shippedAt.size).toBe(0);
+    expect(deps.log.lines.some((l) => l.startsWith('error run stopped: LEASE_LOST'))).toBe(true);
   });
 
   it('takes back nothing for other sink failures', async () => {
