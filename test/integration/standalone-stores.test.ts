@@ -19,7 +19,9 @@ import type { Logger } from '../../src/ports';
 import { PostgresStateStore } from '../../src/storage/postgres-state-store';
 import { SqliteStateStore } from '../../src/storage/sqlite-state-store';
 import type { StandaloneStore } from '../../src/storage/standalone-store';
-import { RUN_HISTORY_LIMIT, type RunRecord, type StateDocument } from '../../src/storage/state';
+import { systemClock } from '../../src/clock';
+import { RunLease } from '../../src/storage/run-lease';
+import { RUN_HISTORY_LIMIT, takeLease, type RunRecord, type StateDocument } from '../../src/storage/state';
 import { until } from '../support/serve';
 import { killAllPostgres, startPostgres, type PostgresServer } from '../support/postgres-server';
 
@@ -54,7 +56,7 @@ interface Kind {
   open(location: string, options?: { legacyFile?: string; log?: Logger }): StandaloneStore;
   /** JavaScript that opens the same store in another process, as `store`. */
   childOpen(location: string): string;
-  /** Turns a closed database back into schema 1, as the first release wrote it (no `alerting` column). */
+  /** Turns a closed database back into schema 1, as the first release wrote it (no `alerting` column, no lease generation). */
   toSchemaOne(location: string): Promise<void>;
 }
 
@@ -66,7 +68,7 @@ const sqlite: Kind = {
   toSchemaOne: async (file) => {
     const db = new Database(file);
     try {
-      db.exec('ALTER TABLE state DROP COLUMN alerting');
+      for (const column of ['alerting', 'lease_generation', 'reship_after', 'reship_through']) db.exec(`ALTER TABLE state DROP COLUMN ${column}`);
       db.pragma('user_version = 1');
     } finally {
       db.close();
@@ -82,7 +84,7 @@ const postgresql: Kind = {
     const client = new Client({ connectionString: url });
     await client.connect();
     try {
-      await client.query('ALTER TABLE state DROP COLUMN alerting');
+      await client.query('ALTER TABLE state DROP COLUMN alerting, DROP COLUMN lease_generation, DROP COLUMN reship_after, DROP COLUMN reship_through');
       await client.query('UPDATE schema_version SET version = 1');
     } finally {
       await client.end();
@@ -193,9 +195,11 @@ describe.each([sqlite, postgresql])('$name state store', (kind) => {
     expect(await upgraded.read()).toMatchObject({ checkpoint: '90042', runs: [{ id: 'before-upgrade' }] });
     const alerting = { failingSince: '2026-01-01T00:00:00.000Z', failedRuns: 1, failureCheckpoint: '90042', lastFailureAlertAt: null, laggingSince: null, streamSilentSince: null };
     await upgraded.update((s) => ({ ...s, alerting }));
+    await upgraded.update((s) => takeLease(s, 'after-upgrade', Date.now() + 60_000));
+    await upgraded.update((s) => ({ ...s, reship: { after: '90041', through: '90042' } }));
     await upgraded.close();
-    // A second open finds schema 2 and upgrades nothing twice.
-    expect((await track(kind.open(location)).read()).alerting).toEqual(alerting);
+    // A second open finds schema 3 and upgrades nothing twice.
+    expect(await track(kind.open(location)).read()).toMatchObject({ alerting, leaseGeneration: 1, reship: { after: '90041', through: '90042' } });
   });
 
   it("migrates the original extension's checkpointId document", async () => {
@@ -208,6 +212,34 @@ describe.each([sqlite, postgresql])('$name state store', (kind) => {
     const legacyFile = join(mkdtempSync(join(tmpdir(), 'a0pt-json-')), 'state.json');
     writeFileSync(legacyFile, '{"checkpoint": "90');
     await expect(track(kind.open(await kind.location(), { legacyFile })).read()).rejects.toThrow(/not valid JSON/);
+  });
+
+  it("refuses every write of a run whose lease was taken after it, checked by the database itself: checkpoint, shipped ids, pruning", async () => {
+    const location = await kind.location();
+    const store = track(kind.open(location));
+    // The other holder writes through its own connection, as another replica or process would.
+    const other = track(kind.open(location));
+    await store.update((s) => takeLease(s, 'first', Date.now() + 60_000));
+    const first = new RunLease({ store, clock: systemClock, log: logger(), owner: 'first', generation: 1, ttlMs: 60_000 }, Date.now() + 60_000);
+    const fenced = first.store(store);
+    const fencedIds = first.shipped(store);
+    await fenced.update((s) => ({ ...s, checkpoint: '90001' }));
+    await fencedIds.record(['a'], 1_000);
+
+    await other.update((s) => takeLease(s, 'second', Date.now() + 60_000));
+    await expect(fenced.update((s) => ({ ...s, checkpoint: '90002' }))).rejects.toMatchObject({ code: 'LEASE_LOST' });
+    await expect(fencedIds.record(['b'], 2_000)).rejects.toMatchObject({ code: 'LEASE_LOST' });
+    await expect(fencedIds.prune(Number.MAX_SAFE_INTEGER)).rejects.toMatchObject({ code: 'LEASE_LOST' });
+    // The store refuses a stale generation by itself, whoever asks.
+    await expect(store.record(['c'], 3_000, 1)).rejects.toMatchObject({ code: 'LEASE_LOST' });
+    expect(first.lost?.code).toBe('LEASE_LOST');
+
+    expect(await other.read()).toMatchObject({ checkpoint: '90001', leaseGeneration: 2, lease: { owner: 'second' } });
+    expect(await other.alreadyShipped(['a', 'b', 'c'])).toEqual(new Set(['a']));
+    // The holder's own generation writes.
+    await other.record(['d'], 4_000, 2);
+    expect(await other.prune(1_500, 2)).toBe(1);
+    expect(await other.alreadyShipped(['a', 'd'])).toEqual(new Set(['d']));
   });
 
   it('records shipped ids once each, answers which of a batch are shipped, and prunes by age', async () => {
