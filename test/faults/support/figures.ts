@@ -21,6 +21,7 @@ export const RANK = {
   certificates: 10,
   memory: 11,
   logStream: 12,
+  lease: 13,
 } as const;
 
 export interface Figures {
