@@ -13,6 +13,7 @@ import { RunInProgressError, toErrorRecord } from './errors';
 import type { LogStreamActivity } from './log-stream/activity';
 import { noMetrics } from './ports';
 import { runOnce, type RunDeps, type RunReport } from './run-once';
+import type { PendingTakeBacks } from './stages/take-back';
 import type { Redactor } from './runtime/redact';
 import { RunLease } from './storage/run-lease';
 import { appendRun, isLeaseHeld, takeLease, type RunRecord } from './storage/state';
@@ -30,6 +31,8 @@ export interface RunOptions {
    * triggered) goes through here, so none of their gap fills is missed.
    */
   logStream?: (report: RunReport) => LogStreamActivity;
+  /** A service's take-backs that could not be written: retried before the run, and a run's own added to them. */
+  pendingTakeBacks?: PendingTakeBacks;
 }
 
 export interface ExportResult extends RunReport {
@@ -45,6 +48,7 @@ export async function runExport(deps: RunDeps, config: Config, options: RunOptio
   const now = deps.clock.now();
   const metrics = deps.metrics ?? noMetrics;
   let generation = 0;
+  if (options.pendingTakeBacks && options.pendingTakeBacks.size > 0) await options.pendingTakeBacks.flush(deps.store);
   try {
     await deps.store.update((state) => {
       const lease = state.lease;
@@ -72,6 +76,7 @@ export async function runExport(deps: RunDeps, config: Config, options: RunOptio
   } finally {
     lease.stop();
   }
+  if (report.takeBack?.status === 'pending') options.pendingTakeBacks?.add(report.takeBack);
   const result: ExportResult = options.redact({ ...report, runId, trigger: options.trigger, ...(options.logStream ? { logStream: options.logStream(report) } : {}) });
   const record = toRunRecord(result);
   // Decided inside the conflict-checked write, so each change of state is alerted once

@@ -28,6 +28,7 @@ import { createLogger } from './runtime/logger';
 import { createRedactor } from './runtime/redact';
 import { createStandaloneStore } from './storage/standalone-store';
 import { HoldingShippedIds } from './storage/holding-shipped-ids';
+import { PendingTakeBacks } from './stages/take-back';
 
 export interface ServiceSettings {
   /** A cron expression, or CONTINUOUS. */
@@ -50,6 +51,8 @@ export const SERVICE_DEFAULTS = { SCHEDULE: '*/5 * * * *', POLL_INTERVAL_SECONDS
 const SHUTDOWN_GRACE_MS = 30_000;
 /** How often the record of shipped ids forgets what it no longer needs (see storage/retention.ts). */
 const PRUNE_EVERY_MS = 10 * 60_000;
+/** How often a take-back no run could write is tried again. */
+const TAKE_BACK_RETRY_MS = 5_000;
 
 export function loadServiceSettings(env: Environment): ServiceSettings {
   const problems: SettingProblem[] = [];
@@ -152,8 +155,11 @@ export async function serve(env: Environment): Promise<number> {
   const adapt = (c: Config) => createAdapters(c, { store, shipped, log, metrics });
   const stream = createLogStream(config, settings.logStream, log, shipped, metrics);
   if (stream) metrics.watchStream(() => stream.snapshot().status);
+  // Take-backs no run could write (the database unreachable throughout): retried until recorded.
+  const pendingTakeBacks = new PendingTakeBacks(log);
   const runOptions = {
     signal: shutdown.signal,
+    pendingTakeBacks,
     ...(stream ? { logStream: (report: RunReport) => { stream.activity.pollerRan(report); return stream.snapshot(); } } : {}),
   };
   const following = settings.schedule === CONTINUOUS;
@@ -229,6 +235,10 @@ export async function serve(env: Environment): Promise<number> {
   if (!settings.logStream.streamOnly) cron?.resume();
   const pruning = stream ? setInterval(() => void prune(), PRUNE_EVERY_MS) : undefined;
   pruning?.unref();
+  const retrying = setInterval(() => {
+    if (pendingTakeBacks.size > 0) void pendingTakeBacks.flush(store);
+  }, TAKE_BACK_RETRY_MS);
+  retrying.unref();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : settings.port;
   const scheme = settings.tls ? 'https' : 'http';
@@ -253,6 +263,7 @@ export async function serve(env: Environment): Promise<number> {
       log.info(`${signal}: shutting down; finishing the page in flight, starting no other`);
       cron?.stop();
       if (pruning) clearInterval(pruning);
+      clearInterval(retrying);
       shutdown.abort();
       // Requests in progress (log-stream deliveries) are answered before the service exits.
       if (stream) track(new Promise<void>((done) => server.close(() => done())));

@@ -13,7 +13,7 @@
  * connection that broke. Only when every attempt failed is it left pending,
  * reported with its range, for the service to retry (see PendingTakeBacks).
  */
-import type { Clock, StateStore } from '../ports';
+import type { Clock, Logger, StateStore } from '../ports';
 import { compareLogIds, mergeReship, type ReshipRange, type StateDocument } from '../storage/state';
 
 export interface TakeBack extends ReshipRange {
@@ -84,4 +84,39 @@ export async function reshipFirst(store: StateStore, state: StateDocument): Prom
     return { ...current, reship: null, checkpoint: back ? taken.after : current.checkpoint };
   });
   return taken;
+}
+
+/**
+ * Take-backs a service's runs could not write at all (the database was
+ * unreachable for the run's whole budget): kept in memory and retried until
+ * recorded, before every run and every few seconds (see serve.ts). A CLI run
+ * has no later chance; its report says the take-back is pending, with the range.
+ */
+export class PendingTakeBacks {
+  private ranges: ReshipRange[] = [];
+
+  constructor(private readonly log: Logger) {}
+
+  add(range: ReshipRange): void {
+    this.ranges.push(range);
+  }
+
+  get size(): number {
+    return this.ranges.length;
+  }
+
+  /** Records each waiting range as pages to ship again; never throws (what fails stays waiting). */
+  async flush(store: StateStore): Promise<void> {
+    for (const range of [...this.ranges]) {
+      try {
+        // Recorded, never taken back: the run that shipped these pages is over, and the next run ships them first.
+        await writeTakeBack(store, range, () => false);
+        this.ranges = this.ranges.filter((r) => r !== range);
+        this.log.info(`pending take-back recorded: the pages after log ${range.after} through ${range.through} are shipped again by the next run`);
+      } catch (error) {
+        this.log.warn(`pending take-back (after log ${range.after} through ${range.through}) still not written: ${error instanceof Error ? error.message : String(error)}`);
+        return;
+      }
+    }
+  }
 }
