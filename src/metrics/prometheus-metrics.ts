@@ -89,7 +89,8 @@ export class PrometheusMetrics implements Metrics {
     this.runDuration.observe(run.durationMs / 1000);
     if (run.lagSeconds !== null && run.status === 'ok') this.lag.set(run.lagSeconds);
     if (run.status === 'ok') this.lastSuccess.set(run.finishedAt / 1000);
-    else this.lastFailure.set(run.finishedAt / 1000);
+    // A run that lost its lease is not a failure of the export: the run that took the lease carries on.
+    else if (run.status === 'failed') this.lastFailure.set(run.finishedAt / 1000);
   }
 
   auth0Response(endpoint: Auth0Endpoint, status: number): void {
