@@ -9,6 +9,7 @@ import { Router } from 'express';
 import { forgetShippedIds } from '../storage/retention';
 import { isLeaseHeld, RUN_HISTORY_LIMIT, takeLease, type RunRecord, type StateDocument } from '../storage/state';
 import { accessOf, type ScopedHandlers } from './access';
+import { exportSettingsOf } from './export-settings';
 import { summary } from './run-summary';
 
 /** Long enough to empty the record of shipped ids; a reset that dies meanwhile frees the lease this soon. */
@@ -25,7 +26,8 @@ export function controlRoutes({ withConfig, adminOnly }: ScopedHandlers, now: ()
     }
     const state = await scope.store.read();
     const runs = [...state.runs].reverse();
-    if (access === 'admin') res.json({ checkpoint: state.checkpoint, paused: state.paused, runs });
+    // Which personal data is masked or hashed is a setting: administrators only, like the checkpoint.
+    if (access === 'admin') res.json({ checkpoint: state.checkpoint, paused: state.paused, runs, settings: exportSettingsOf(config) });
     else res.json({ runs: runs.map((r) => ({ id: r.id, trigger: r.trigger, startedAt: r.startedAt, ...summary(r), lagSeconds: r.lagSeconds })) });
   }));
 

@@ -25,7 +25,7 @@
  * candidate addresses cannot be hashed to reverse it (Auth0's own xxhash can).
  * Numbers are hashed as their JSON text.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey } from 'node:crypto';
 import type { Auth0Log } from '../auth0/auth0-log';
 
 export const PII_FIELD_NAMES = ['email', 'username', 'first_name', 'last_name', 'phone', 'address', 'ip', 'user_agent'] as const;
@@ -69,10 +69,12 @@ type Transform = (field: PiiField, value: string) => string;
 
 export function createPseudonymizer(key: string): (value: string) => string {
   const cache = new Map<string, string>();
+  // Made once: a string key would be converted again for every value.
+  const secret = createSecretKey(Buffer.from(key, 'utf8'));
   return (value) => {
     let pseudonym = cache.get(value);
     if (pseudonym === undefined) {
-      pseudonym = createHmac('sha256', key).update(value, 'utf8').digest('hex').slice(0, PSEUDONYM_HEX_DIGITS);
+      pseudonym = createHmac('sha256', secret).update(value, 'utf8').digest('hex').slice(0, PSEUDONYM_HEX_DIGITS);
       if (cache.size >= CACHE_LIMIT) cache.clear();
       cache.set(value, pseudonym);
     }
@@ -164,14 +166,16 @@ function mapMembers(value: object, visit: (key: string, member: unknown) => unkn
     return copy ?? value;
   }
   let copy: Record<string, unknown> | null = null;
-  const entries = Object.entries(value);
-  for (let i = 0; i < entries.length; i++) {
-    const [key, member] = entries[i] as [string, unknown];
+  const record = value as Record<string, unknown>;
+  // for…in rather than Object.entries: no array per object, and events hold many small objects.
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) continue;
+    const member = record[key];
     const next = visit(key, member);
     if (next !== member) {
       if (copy === null) {
         copy = {};
-        for (const [k, v] of entries) setOwn(copy, k, v);
+        for (const k in record) if (Object.hasOwn(record, k)) setOwn(copy, k, record[k]);
       }
       setOwn(copy, key, next);
     }
@@ -239,15 +243,34 @@ export function protectPersonalData(settings: PiiSettings): PersonalDataProtecto
     return mapMembers(value, (_key, member) => protectCovered(field, member, found, depth + 1));
   };
 
-  const coverProperties = (value: unknown, parentKey: string | null, found: Replaced[], depth: number): unknown => {
+  /** Replaces the covered properties; every other text is noted in `texts`, to be searched once `found` is complete. */
+  const coverProperties = (value: unknown, parentKey: string | null, found: Replaced[], texts: string[], depth: number): unknown => {
+    if (typeof value === 'string') {
+      texts.push(value);
+      return value;
+    }
     if (value === null || typeof value !== 'object') return value;
     if (depth > MAX_DEPTH) return TOO_DEEP_MARK;
-    return mapMembers(value, (key, member) => {
-      if (depth === 0 && UNTOUCHED_TOP_LEVEL.has(key)) return member;
+    if (Array.isArray(value)) return mapMembers(value, (_key, member) => coverProperties(member, parentKey, found, texts, depth + 1));
+    // Objects are most of an event: a plain loop, without a callback per member.
+    const record = value as Record<string, unknown>;
+    let copy: Record<string, unknown> | null = null;
+    for (const key in record) {
+      if (!Object.hasOwn(record, key)) continue;
+      const member = record[key];
+      let next: unknown = member;
+      if (depth === 0 && UNTOUCHED_TOP_LEVEL.has(key)) continue;
       const field = fieldOf(key, parentKey, member, byProperty, settings.fields);
-      if (field !== undefined) return protectCovered(field, member, found, depth + 1);
-      return coverProperties(member, Array.isArray(value) ? parentKey : key, found, depth + 1);
-    });
+      if (field !== undefined) next = protectCovered(field, member, found, depth + 1);
+      else if (typeof member === 'string') texts.push(member);
+      else if (member !== null && typeof member === 'object') next = coverProperties(member, key, found, texts, depth + 1);
+      if (next !== member) {
+        // Spread defines own properties, so a "__proto__" field is copied as a field.
+        copy ??= { ...record };
+        setOwn(copy, key, next);
+      }
+    }
+    return copy ?? record;
   };
 
   const scrubText = (text: string, found: readonly Replaced[]): string => {
@@ -263,10 +286,20 @@ export function protectPersonalData(settings: PiiSettings): PersonalDataProtecto
     return mapMembers(value, (key, member) => (depth === 0 && UNTOUCHED_TOP_LEVEL.has(key) ? member : scrubTexts(member, found, depth + 1)));
   };
 
+  /** Whether any other text holds a covered value or (with `email`) an "@": most events need no second pass. */
+  const needsScrub = (texts: readonly string[], found: readonly Replaced[]): boolean => {
+    for (const text of texts) {
+      if (withEmail && text.includes('@')) return true;
+      for (const { raw } of found) if (text.length >= raw.length && text.includes(raw)) return true;
+    }
+    return false;
+  };
+
   return (log) => {
     const found: Replaced[] = [];
-    const covered = coverProperties(log, null, found, 0) as Auth0Log;
-    if (found.length === 0 && !withEmail) return covered;
+    const texts: string[] = [];
+    const covered = coverProperties(log, null, found, texts, 0) as Auth0Log;
+    if (!needsScrub(texts, found)) return covered;
     // Longest first, so that a value containing another is replaced whole.
     found.sort((a, b) => b.raw.length - a.raw.length);
     return scrubTexts(covered, found, 0) as Auth0Log;

@@ -181,7 +181,7 @@ describe('the dashboard (serve)', () => {
 
   it('lets an admin sign in, run now, pause, resume and reset the checkpoint after a confirmation, without a reload', async () => {
     const tenant = await tenantWith({ count: 150 });
-    const env = exportEnv(tenant, receiver, { ADMIN_TOKEN: ADMIN });
+    const env = exportEnv(tenant, receiver, { ADMIN_TOKEN: ADMIN, PII_FIELDS: 'email,ip', PII_METHOD: 'hash', PII_HASH_KEY: 'dashboard-pii-hash-key-0123456789', OMIT_FIELDS: 'location_info' });
     // A history of seven runs, the fourth failed.
     for (const [i, more] of [0, 60, 90, 0, 30, 120, 45].entries()) {
       tenant.append(more);
@@ -199,9 +199,10 @@ describe('the dashboard (serve)', () => {
     await page.goto(`${service.url}/`);
     await page.evaluate('window.marker = 42');
 
-    // A visitor sees /health, and that the history is for admins.
+    // A visitor sees /health, and that the history is for admins; not which personal data is hidden how.
     await until('the status', async () => (await page.locator('#status').innerText()) === 'Healthy');
     expect(await page.locator('#runs').innerText()).toMatch(/for administrators/);
+    expect(await page.locator('#settings-panel').isHidden()).toBe(true);
     expect(await rows(page).count()).toBe(0);
 
     // A wrong token: a clear message, nothing kept.
@@ -209,9 +210,12 @@ describe('the dashboard (serve)', () => {
     await page.locator('#admin-message', { hasText: 'not accepted' }).waitFor();
     expect(await page.evaluate('sessionStorage.length')).toBe(0);
 
-    // The right one: the history, the full error, the controls.
+    // The right one: the history, the full error, the controls, and what leaves the tenant (never the key).
     await signIn(page, ADMIN);
     await page.locator('#run-now').waitFor();
+    await page.locator('#settings-panel').waitFor();
+    expect(await page.locator('#settings').innerText()).toMatch(/Personal data\s+email, ip: hashed[\s\S]*Omitted fields\s+location_info[\s\S]*Message format\s+json/);
+    expect(await page.content()).not.toContain('dashboard-pii-hash-key');
     await until('the history', async () => (await rows(page).count()) === 7);
     expect(await page.locator('#chart .point').count()).toBe(7);
     await page.locator('tr.run-failed').getByRole('button', { name: 'Details' }).click();

@@ -22,6 +22,7 @@ const COUNT = 10_000;
 const MIX = { hostileEvery: 50, hugeEvery: 2_500 };
 const HASH_KEY = 'pii-Kestrel9Distinctive-HashKey-v4n8';
 const STREAM_TOKEN = 'pii-stream-token-0123456789abcdef';
+const ADMIN_TOKEN = 'pii-admin-token-0123456789abcdef';
 
 /** README, "PII_FIELDS: which properties each name covers" (email, username, ip). */
 const COVERED: Readonly<Record<string, 'email' | 'username' | 'ip'>> = {
@@ -87,14 +88,15 @@ async function drainBothPaths(settings: Record<string, string>) {
 
   const streamed = await h.receiver();
   const quiet = await h.tenant({ count: 0 });
-  const service = await h.serve(h.env(quiet, streamed, { ...settings, LOG_STREAM_TOKEN: STREAM_TOKEN, LOG_STREAM_ONLY: 'true' }));
+  const service = await h.serve(h.env(quiet, streamed, { ...settings, LOG_STREAM_TOKEN: STREAM_TOKEN, LOG_STREAM_ONLY: 'true', ADMIN_TOKEN }));
   await streamEvents(events, { url: `${service.url}/log-stream`, authorization: `Bearer ${STREAM_TOKEN}`, seed: 21 });
   const health = await service.call('GET', '/health');
-  const metrics = await service.call('GET', '/metrics');
+  const metrics = await service.call('GET', '/metrics', { token: ADMIN_TOKEN });
+  const runs = await service.call('GET', '/runs', { token: ADMIN_TOKEN });
   const stopped = await service.stop();
   expect(stopped.code).toBe(0);
-  const outputs = [run.stdout, run.stderr, readFileSync(env.STORAGE_FILE, 'latin1'), stopped.stdout, stopped.stderr, service.stderr(), health.text, metrics.text];
-  return { events, polled: await polled.messages(), streamed: await streamed.messages(), report: run.report, outputs };
+  const outputs = [run.stdout, run.stderr, readFileSync(env.STORAGE_FILE, 'latin1'), stopped.stdout, stopped.stderr, service.stderr(), health.text, metrics.text, runs.text];
+  return { events, polled: await polled.messages(), streamed: await streamed.messages(), report: run.report, outputs, settingsShown: runs.json?.['settings'] };
 }
 
 /** Same ids, and for each the same MSGID, severity and message body, byte for byte. */
@@ -111,7 +113,9 @@ function expectSameBodies(polled: readonly ReceivedMessage[], streamed: readonly
 
 describe('personal data on both export paths', () => {
   it('PII_METHOD=hash: no raw email, user name or IP address reaches the receiver, each value has its keyed pseudonym, and the log stream sends the same bytes', async () => {
-    const { events, polled, streamed, report, outputs } = await drainBothPaths({ PII_FIELDS: 'email,username,ip', PII_METHOD: 'hash', PII_HASH_KEY: HASH_KEY });
+    const { events, polled, streamed, report, outputs, settingsShown } = await drainBothPaths({ PII_FIELDS: 'email,username,ip', PII_METHOD: 'hash', PII_HASH_KEY: HASH_KEY });
+    // What an administrator's /runs (and so the dashboard) says leaves the tenant: the fields and the method, not the key.
+    expect(settingsShown).toEqual({ messageFormat: 'json', omitFields: [], personalData: { fields: ['email', 'username', 'ip'], method: 'hash' } });
     expect(report).toMatchObject({ status: 'ok', exported: COUNT, truncated: 4 });
     expect(polled).toHaveLength(COUNT);
 

@@ -98,6 +98,13 @@ describe('PII_METHOD=hash', () => {
     expect(hashing('email')({ details: { to: 'a@b.example' } })['details']).toEqual({ to: recipe('a@b.example') });
   });
 
+  it('treats a field named "__proto__" as a field, covered inside like any other', () => {
+    const event = JSON.parse('{"log_id":"1","__proto__":{"email":"jane@example.com"},"user_name":"jane@example.com"}') as Record<string, unknown>;
+    const out = hashing('email', 'username')(event);
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(JSON.stringify(out)).toBe(`{"log_id":"1","__proto__":{"email":"${recipe('jane@example.com')}"},"user_name":"${recipe('jane@example.com')}"}`);
+  });
+
   it('passes values Auth0 already masked (a log stream with pii_config) untouched', () => {
     const out = hashing('email', 'username')({ log_id: '1', user_name: 'j*****@e******.com', details: { email: '**********' } });
     expect(out).toEqual({ log_id: '1', user_name: 'j*****@e******.com', details: { email: '**********' } });

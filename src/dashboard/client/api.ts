@@ -65,6 +65,15 @@ export interface Runs {
   /** Present only in an admin's answer. */
   checkpoint?: string | null;
   paused?: boolean;
+  /** What leaves the tenant (an admin's answer only). */
+  settings?: ExportSettings;
+}
+
+/** The server's ExportSettings (src/http/export-settings.ts). */
+export interface ExportSettings {
+  messageFormat: 'json' | 'summary';
+  omitFields: string[];
+  personalData: { fields: string[]; method: 'mask' | 'hash' } | null;
 }
 
 export interface Answer<T> {

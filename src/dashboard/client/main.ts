@@ -5,7 +5,7 @@
  * records and the controls.
  */
 import { createAdminPanel, type MessageKind } from './admin';
-import { call, token, type Health, type LogStream, type Run, type Runs } from './api';
+import { call, token, type ExportSettings, type Health, type LogStream, type Run, type Runs } from './api';
 import { renderChart } from './chart';
 import { ago, count, duration, h, replace, when } from './dom';
 import { renderRuns } from './runs-table';
@@ -20,9 +20,11 @@ interface View {
   runsLocked: boolean;
   isAdmin: boolean;
   checkpoint: string | null | undefined;
+  /** What leaves the tenant; only an admin's answer has it. */
+  settings: ExportSettings | undefined;
 }
 
-const view: View = { health: undefined, runs: undefined, runsLocked: false, isAdmin: false, checkpoint: undefined };
+const view: View = { health: undefined, runs: undefined, runsLocked: false, isAdmin: false, checkpoint: undefined, settings: undefined };
 const table = { open: new Set<string>(), showAll: false };
 let timer: ReturnType<typeof setTimeout> | undefined;
 let lastChartWidth = 0;
@@ -111,10 +113,26 @@ function renderHistory(): void {
   renderRuns(runs, view.runs, view.isAdmin, table);
 }
 
+/** MESSAGE_FORMAT, OMIT_FIELDS and PII_* as in effect: shown to administrators, as /runs gives it to them only. */
+function renderSettings(settings: ExportSettings | undefined): void {
+  const panel = $('settings-panel');
+  panel.hidden = settings === undefined;
+  if (settings === undefined) return;
+  const pii = settings.personalData;
+  const row = (name: string, value: string, setting: string): HTMLElement =>
+    h('div', { class: 'setting', 'data-setting': setting }, h('dt', {}, name), h('dd', {}, value));
+  replace($('settings'), h('dl', { class: 'settings' },
+    row('Personal data', pii === null ? 'sent as Auth0 gives it (PII_FIELDS is empty)' : `${pii.fields.join(', ')}: ${pii.method === 'hash' ? 'hashed (a keyed pseudonym per value)' : 'masked (the shape only)'}`, 'PII_FIELDS'),
+    row('Omitted fields', settings.omitFields.length === 0 ? 'none' : settings.omitFields.join(', '), 'OMIT_FIELDS'),
+    row('Message format', settings.messageFormat === 'summary' ? 'summary: a readable line, then the JSON' : 'json: the event as JSON', 'MESSAGE_FORMAT'),
+  ));
+}
+
 function render(): void {
   renderStatus(view.health);
   renderCards(view.health);
   renderHistory();
+  renderSettings(view.isAdmin ? view.settings : undefined);
   admin.update({ signedIn: view.isAdmin, paused: view.health?.paused ?? false, checkpoint: view.checkpoint });
   $('updated').textContent = `Updated ${new Date().toLocaleTimeString()}`;
 }
@@ -143,6 +161,7 @@ async function loadRuns(): Promise<{ rejected: boolean; noAdminToken: boolean }>
     // Only an admin's answer carries the checkpoint.
     view.isAdmin = bearer !== null && 'checkpoint' in answer.body;
     view.checkpoint = answer.body.checkpoint;
+    view.settings = answer.body.settings;
     return { rejected: false, noAdminToken: bearer !== null && !view.isAdmin };
   }
   view.runs = undefined;
