@@ -111,6 +111,20 @@ function expectSameBodies(polled: readonly ReceivedMessage[], streamed: readonly
   expect(different.map(([id]) => id)).toEqual([]);
 }
 
+describe('personal data settings', () => {
+  it('lists a bad PII_FIELDS name and a missing PII_HASH_KEY with the other bad settings, each with its fix, before anything is fetched', async () => {
+    const tenant = await h.tenant({ count: 10 });
+    const receiver = await h.receiver();
+    const run = await h.run(h.env(tenant, receiver, { PII_FIELDS: 'email,phone_no', PII_METHOD: 'hash', OMIT_FIELDS: 'date', BATCH_SIZE: '500' }));
+    expect(run.code).toBe(2);
+    expect(run.report).toMatchObject({ status: 'failed', error: { code: 'CONFIG_INVALID' } });
+    for (const text of ['BATCH_SIZE', 'OMIT_FIELDS: "date"', 'PII_FIELDS: "phone_no" is not a field name', 'PII_HASH_KEY: is not set, and PII_METHOD=hash needs it']) expect(run.stderr).toContain(text);
+    expect(run.stderr.match(/To fix:/g)).toHaveLength(4);
+    expect(tenant.stats()).toMatchObject({ tokenRequests: 0, logsRequests: 0 });
+    expect(await receiver.messages()).toEqual([]);
+  });
+});
+
 describe('personal data on both export paths', () => {
   it('PII_METHOD=hash: no raw email, user name or IP address reaches the receiver, each value has its keyed pseudonym, and the log stream sends the same bytes', async () => {
     const { events, polled, streamed, report, outputs, settingsShown } = await drainBothPaths({ PII_FIELDS: 'email,username,ip', PII_METHOD: 'hash', PII_HASH_KEY: HASH_KEY });
