@@ -61,6 +61,8 @@ const MIN_EMBEDDED_CHARS = 4;
 export const PSEUDONYM_HEX_DIGITS = 16;
 /** Bounds the pseudonym cache: users and addresses repeat, so most values are hashed once. */
 const CACHE_LIMIT = 50_000;
+/** Longer values are hashed every time: a hostile tenant's huge distinct values must not fill memory. */
+const CACHED_VALUE_MAX_CHARS = 320;
 
 /** Auth0's own masking (and ours) writes runs of asterisks. */
 const ALREADY_MASKED = /\*\*/;
@@ -75,8 +77,10 @@ export function createPseudonymizer(key: string): (value: string) => string {
     let pseudonym = cache.get(value);
     if (pseudonym === undefined) {
       pseudonym = createHmac('sha256', secret).update(value, 'utf8').digest('hex').slice(0, PSEUDONYM_HEX_DIGITS);
-      if (cache.size >= CACHE_LIMIT) cache.clear();
-      cache.set(value, pseudonym);
+      if (value.length <= CACHED_VALUE_MAX_CHARS) {
+        if (cache.size >= CACHE_LIMIT) cache.clear();
+        cache.set(value, pseudonym);
+      }
     }
     return pseudonym;
   };

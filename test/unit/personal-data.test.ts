@@ -75,6 +75,13 @@ describe('PII_METHOD=hash', () => {
     expect(protectPersonalData({ fields: new Set(['username']), method: 'hash', key: 'another-key-0123456789' })({ user_name: 'jane@example.com' })['user_name']).toBe(recipe('jane@example.com', 'another-key-0123456789'));
   });
 
+  it('hashes a huge value too, the same way every time (such values are not kept in the cache)', () => {
+    const huge = `${'x'.repeat(100_000)}@example.com`;
+    const protect = hashing('username');
+    expect(protect({ user_name: huge })['user_name']).toBe(recipe(huge));
+    expect(protect({ user_name: huge })['user_name']).toBe(recipe(huge));
+  });
+
   it('replaces an email address embedded in another text, and a covered value wherever else it appears in the event', () => {
     const out = hashing('email', 'username')({
       log_id: '1',
