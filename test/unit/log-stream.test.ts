@@ -187,10 +187,10 @@ describe('group commit of log-stream deliveries', () => {
     for (let i = 0; i < 1000 && !condition(); i++) await settle();
     if (!condition()) throw new Error('condition not reached');
   }
-  function setup() {
+  function setup(lanes = 1) {
     const shipped = new HoldingShippedIds(new MemoryShippedIds());
     const sinks: GatedSink[] = [];
-    const shipments = new GroupCommit(() => { const sink = new GatedSink(); sinks.push(sink); return sink; });
+    const shipments = new GroupCommit(() => { const sink = new GatedSink(); sinks.push(sink); return sink; }, lanes);
     const deps = { shipped, clock: new FakeClock(), shipments };
     const answered: string[] = [];
     const deliver = (name: string, ids: number[]) =>
@@ -257,9 +257,32 @@ describe('group commit of log-stream deliveries', () => {
     }
   });
 
+  it('with two lanes, ships a second delivery at once on a second sink, and groups only those that arrive while both are busy', async () => {
+    const { deliver, answered, sinks, shipped } = setup(2);
+    const first = deliver('a', [1]);
+    await until(() => sinks.length === 1 && sinks[0]!.waiting === 1);
+    const second = deliver('b', [2]);
+    await until(() => sinks.length === 2 && sinks[1]!.waiting === 1);
+    const joined = [deliver('c', [3]), deliver('d', [4])];
+    for (let i = 0; i < 20; i++) await settle();
+    expect(sinks).toHaveLength(2);
+    sinks[1]!.confirm();
+    await second;
+    expect(answered).toEqual(['b']);
+    // c and d go together on the lane that freed up, while a's shipment is still unconfirmed.
+    await until(() => sinks[1]!.waiting === 1);
+    sinks[1]!.confirm();
+    await Promise.all(joined);
+    expect(answered.slice(1).sort()).toEqual(['c', 'd']);
+    sinks[0]!.confirm();
+    await first;
+    expect(sinks.map((s) => s.pages.map((page) => page.map(idOf)))).toEqual([[[logId(1)]], [[logId(2)], [logId(3), logId(4)]]]);
+    expect(await shipped.alreadyShipped([1, 2, 3, 4].map(logId))).toEqual(new Set([1, 2, 3, 4].map(logId)));
+  });
+
   it('bounds a shipment\'s size: the deliveries beyond it wait for the next shipment', async () => {
     const sinks: GatedSink[] = [];
-    const shipments = new GroupCommit(() => { const sink = new GatedSink(); sinks.push(sink); return sink; }, 25);
+    const shipments = new GroupCommit(() => { const sink = new GatedSink(); sinks.push(sink); return sink; }, 1, 25);
     const line = (n: number) => `line ${String(n).padStart(4, '0')}`; // 9 characters + LF
     const first = shipments.ship([line(1)]);
     await until(() => sinks[0]?.waiting === 1);
