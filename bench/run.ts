@@ -4,7 +4,7 @@
  *
  *   BENCH_QUICK=1                       smoke profile: small counts, 1 run
  *   BENCH_RUNS=N                        runs per figure (default 3)
- *   BENCH_SCENARIOS=sink,drain,ratelimit,scaling,state,stream,follow,privacy
+ *   BENCH_SCENARIOS=sink,drain,ratelimit,scaling,state,stream,follow,privacy,coldstart
  *   BENCH_FOLLOW_SECONDS=N              follow-mode scenario length (default 600)
  *
  * Everything runs on 127.0.0.1: the simulated tenant in this process, the CLI
@@ -22,6 +22,7 @@ import { OptionsError, readOptions, type BenchOptions, type ScenarioName } from 
 import { renderTable, writeResults, type ScenarioResult } from './lib/report';
 import type { Context } from './scenarios/context';
 import { backlogScaling } from './scenarios/backlog-scaling';
+import { coldStart } from './scenarios/cold-start';
 import { followLag } from './scenarios/follow-lag';
 import { logStream } from './scenarios/log-stream';
 import { privacy } from './scenarios/privacy';
@@ -39,6 +40,7 @@ const SCENARIO_RUNNERS: Record<ScenarioName, (ctx: Context) => Promise<ScenarioR
   follow: followLag,
   stream: logStream,
   privacy,
+  coldstart: coldStart,
 };
 
 const RESULTS_DIR = join(__dirname, 'results');

@@ -1,10 +1,14 @@
 /**
  * Scenario 3, rate-limited drain: a tenant whose logs endpoint allows a burst
- * of B requests and refills R per second, with more backlog than one run can
- * fetch, and a CLI run with a time budget. The ceiling is what the rate limit
- * lets through in the run's wall time: PAGE × (B + R × seconds) logs. A good
- * exporter spends the whole bucket, meets no 429 it cannot handle, and has
- * delivered every event up to the checkpoint it saved.
+ * of B requests and refills R per second, and a CLI run that drains its
+ * backlog to the end. The ceiling is what the rate limit lets through in the
+ * run's wall time, from spawn to exit (start-up and exit count):
+ * PAGE × (B + R × seconds) logs. A good exporter starts quickly, spends the
+ * whole bucket, meets no 429 it cannot handle, and delivers every event once.
+ *
+ * A run must make one request more than the backlog's pages (the empty page
+ * that says it is caught up), so even a client with no start-up at all stays
+ * a little under 100 %: the "best possible" row.
  */
 import { checkDelivery } from '../../test/support/delivery';
 import { runMeasuredCli, type CliRun } from '../lib/cli';
@@ -24,8 +28,8 @@ interface Measurement {
   percentOfCeiling: number;
   /** Against the ceiling of the run's own time (its report's durationMs): leaves out process start-up and exit. */
   percentOfRunCeiling: number;
-  /** Against the ceiling of the whole budget: also counts the time a run leaves unused at its end. */
-  percentOfBudgetCeiling: number;
+  /** Wall time from spawn to exit minus the run's own time: process start-up and exit. */
+  startExitSeconds: number;
   logsPerMinute: number;
   ceilingPerMinute: number;
   logsRequests: number;
@@ -48,7 +52,7 @@ export async function rateLimitedDrain(ctx: Context): Promise<ScenarioResult> {
 }
 
 async function drainAtShape(ctx: Context, shape: RateLimitShape, failures: string[]): Promise<{ rows: ReturnType<typeof row>[]; runs: Measurement[] }> {
-  const { burst, refillPerSecond, budgetSeconds, backlog } = shape;
+  const { burst, refillPerSecond, backlog } = shape;
   const runs: Measurement[] = [];
 
   for (let r = 0; r < ctx.options.runs; r++) {
@@ -56,7 +60,7 @@ async function drainAtShape(ctx: Context, shape: RateLimitShape, failures: strin
     // A fresh tenant per run: every run starts with a full bucket.
     const measured = await withTenant(ctx.cert, { count: backlog, rateLimit: { limit: burst, refillPerSecond } }, (tenant) =>
       withReceiver(ctx.root, ctx.cert, async (receiver) => {
-        const run = await runMeasuredCli(tenant, receiver.port, { MAX_RUN_SECONDS: String(budgetSeconds) });
+        const run = await runMeasuredCli(tenant, receiver.port, { MAX_RUN_SECONDS: '3600' });
         const stats = tenant.stats();
         const report = run.report;
         const failed = run.code !== 0 || report?.status !== 'ok';
@@ -71,7 +75,7 @@ async function drainAtShape(ctx: Context, shape: RateLimitShape, failures: strin
         if (!checkpointOk || undelivered > 0) {
           failures.push(`${label}: checkpoint ${report?.checkpoint ?? 'none'} after ${fetched} fetched; ${delivery.missing} missing, ${delivery.duplicates} duplicates, ${delivery.malformed} malformed or past the checkpoint`);
         }
-        if (report?.stoppedBy === 'caught-up') failures.push(`${label}: the backlog of ${backlog} was drained, so the rate limit was not the ceiling; raise the backlog`);
+        if (exported !== backlog) failures.push(`${label}: exported ${exported} of the backlog of ${backlog}`);
 
         const windowSeconds = run.wallMs / 1000;
         const ceilingLogs = PAGE * (burst + refillPerSecond * windowSeconds);
@@ -85,7 +89,7 @@ async function drainAtShape(ctx: Context, shape: RateLimitShape, failures: strin
           ceilingLogs,
           percentOfCeiling: (100 * exported) / ceilingLogs,
           percentOfRunCeiling: (100 * exported) / (PAGE * (burst + refillPerSecond * ((report?.durationMs ?? Number.NaN) / 1000))),
-          percentOfBudgetCeiling: (100 * exported) / (PAGE * (burst + refillPerSecond * budgetSeconds)),
+          startExitSeconds: (run.wallMs - (report?.durationMs ?? Number.NaN)) / 1000,
           logsPerMinute: (exported / windowSeconds) * 60,
           ceilingPerMinute: (ceilingLogs / windowSeconds) * 60,
           logsRequests: stats.logsRequests,
@@ -100,14 +104,17 @@ async function drainAtShape(ctx: Context, shape: RateLimitShape, failures: strin
 
   const of = (pick: (m: Measurement) => number) => summarize(runs.map(pick));
   const rate = refillPerSecond >= 10 ? `${refillPerSecond} req/s` : `${Math.round(refillPerSecond * 60)} req/min`;
-  const name = `rate-limited drain, ${shape.plan} (burst ${burst}, ${rate}, ${budgetSeconds} s runs, backlog ${backlog.toLocaleString('en-US')})`;
+  const name = `rate-limited drain, ${shape.plan} (burst ${burst}, ${rate}, backlog ${backlog.toLocaleString('en-US')} drained)`;
+  // The fewest requests a drain can make: every page, and the empty one that says it is caught up.
+  const best = (100 * backlog) / (PAGE * (Math.ceil(backlog / PAGE) + 1));
   const rows = [
     row(name, 'exported', 'logs/min', of((m) => m.logsPerMinute)),
     row(name, `ceiling: ${PAGE} × (burst + refill × wall time)`, 'logs/min', of((m) => m.ceilingPerMinute)),
-    row(name, 'exported ÷ ceiling', '%', of((m) => m.percentOfCeiling), { op: '>=', value: 99, on: 'median' }),
+    row(name, 'exported ÷ ceiling (from spawn to exit)', '%', of((m) => m.percentOfCeiling), { op: '>=', value: 99, on: 'median' }),
+    row(name, 'best possible: backlog ÷ (pages + the empty page) with no start-up', '%', summarize([best])),
     row(name, 'exported ÷ ceiling of the run\'s own time (without process start-up and exit)', '%', of((m) => m.percentOfRunCeiling)),
-    row(name, `exported ÷ ceiling of the whole ${budgetSeconds} s budget`, '%', of((m) => m.percentOfBudgetCeiling)),
     row(name, 'run wall time', 's', of((m) => m.windowSeconds)),
+    row(name, 'process start-up and exit (wall time − the run\'s own)', 's', of((m) => m.startExitSeconds)),
     row(name, '429 responses (all retried)', 'count', of((m) => m.responses429)),
     row(name, 'runs that failed on a 429', 'count', of((m) => (m.failed && m.responses429 > 0 ? 1 : 0)), { op: '<=', value: 0, on: 'worst' }),
     row(name, 'failed runs', 'count', of((m) => (m.failed ? 1 : 0)), { op: '<=', value: 0, on: 'worst' }),

@@ -221,11 +221,14 @@ async function drainProfile(ctx: Context, profile: Profile, failures: string[]) 
   const per = (pick: (run: (typeof runs)[number]) => number) => summarize(runs.map(pick));
   const name = `unthrottled drain, ${profile.name} (${count.toLocaleString('en-US')} events)`;
   const realistic = profile.mix !== PROFILES[0]?.mix;
-  // The CPU target is met by either bound: ≤ 45 µs/log on this machine, or ≤ 1.3× the raw loop in the same run.
-  // It is judged on the default (one page per shipment); the grouped peer shows what PAGES_PER_SHIPMENT=10 buys.
-  const cpu = row(name, 'CLI CPU (target: ≤ 45 µs/log, or ≤ 1.3× raw below)', 'µs/log', cli((m) => (m.cpuMicros ?? Number.NaN) / count), realistic ? undefined : { op: '<=', value: 45, on: 'median' });
+  // Plain events: the CPU target is met by either bound, ≤ 45 µs/log on this machine or ≤ 1.3× the raw loop in
+  // the same run. Realistic events: ≤ 40 µs/log at default settings. Both are judged on the default; the grouped
+  // peer shows what PAGES_PER_SHIPMENT=10 buys.
+  const cpu = realistic
+    ? row(name, 'CLI CPU, default settings', 'µs/log', cli((m) => (m.cpuMicros ?? Number.NaN) / count), { op: '<=', value: 40, on: 'median' })
+    : row(name, 'CLI CPU (target: ≤ 45 µs/log, or ≤ 1.3× raw below)', 'µs/log', cli((m) => (m.cpuMicros ?? Number.NaN) / count), { op: '<=', value: 45, on: 'median' });
   const cpuRatio = row(name, 'CLI CPU ÷ raw baseline CPU', '×', per((run) => (run.cli.cpuMicros ?? Number.NaN) / count / (run.raw.cpuMicros / run.raw.events)), realistic ? undefined : { op: '<=', value: 1.3, on: 'median' });
-  if (cpu.met === true || cpuRatio.met === true) {
+  if (!realistic && (cpu.met === true || cpuRatio.met === true)) {
     cpu.met = true;
     cpuRatio.met = true;
   }
@@ -248,7 +251,7 @@ async function drainProfile(ctx: Context, profile: Profile, failures: string[]) 
     row(name, 'original: auth0-log-extension-tools 1.3.10 + winston-papertrail 1.0.5', 'logs/s', original((m) => m.logsPerSecond)),
     row(name, 'original CPU', 'µs/log', original((m) => m.cpuMicros / count)),
     row(name, 'original: events that reached the receiver', 'count', original((m) => m.delivered)),
-    row(name, 'CLI ÷ raw baseline', '%', per((run) => (100 * run.cli.logsPerSecond) / run.raw.logsPerSecond), { op: '>=', value: realistic ? 60 : 50, on: 'median' }),
+    row(name, 'CLI ÷ raw baseline', '×', per((run) => run.cli.logsPerSecond / run.raw.logsPerSecond), { op: '>=', value: realistic ? 0.6 : 0.5, on: 'median' }),
     versusOriginal,
     row(name, `CLI with PAGES_PER_SHIPMENT=${GROUPED_PAGES} ÷ original`, '×', groupedVersusOriginal),
     row(name, 'rsyslogd CPU, CLI', 'µs/log', cli((m) => (m.receiverCpuMicros ?? Number.NaN) / count)),
