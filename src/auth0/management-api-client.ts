@@ -53,6 +53,8 @@ const DEFAULT_MAX_ATTEMPTS = 8;
 
 export class ManagementApiClient implements Auth0LogsClient {
   private token: CachedToken | null = null;
+  /** The `Link: rel="next"` URL of the last page, and the checkpoint and page size it continues from. */
+  private next: { from: string; take: number; url: string } | null = null;
   private rateLimit: RateLimit = { limit: null, remaining: null, resetAt: null };
   private rateLimitAt = 0;
   private readonly refill = new RefillEstimate();
@@ -69,14 +71,7 @@ export class ManagementApiClient implements Auth0LogsClient {
   }
 
   async getLogs(query: LogsQuery): Promise<LogsPage> {
-    // Auth0 ignores q, sort, fields and per_page when `from` is given, so none are sent.
-    // Auth0's docs suggest following the `Link: rel="next"` URL; that URL is exactly
-    // this one with `from` = the last log_id of the page. We build it from the
-    // checkpoint instead, because the checkpoint must be a log id we can store,
-    // compare and resume from after a crash, and a header we did not check is not.
-    const url = new URL('/api/v2/logs', this.base);
-    url.searchParams.set('from', query.from);
-    url.searchParams.set('take', String(query.take));
+    const url = this.nextUrl(query);
 
     let refreshedAfter401 = false;
     for (let attempt = 0; ; ) {
@@ -91,7 +86,11 @@ export class ManagementApiClient implements Auth0LogsClient {
       this.rateLimit = parseRateLimit(res.headers);
       this.rateLimitAt = this.options.clock.now();
       this.refill.observe(this.rateLimit, this.rateLimitAt, res.status !== 429);
-      if (res.status === 200) return { logs: parseLogsPage(res, url.pathname) };
+      if (res.status === 200) {
+        const logs = parseLogsPage(res, url.pathname);
+        this.rememberNext(res, logs, query);
+        return { logs };
+      }
       if (res.status === 401 && !refreshedAfter401) {
         // The cached token may have been revoked or may have expired early.
         refreshedAfter401 = true;
@@ -152,6 +151,43 @@ export class ManagementApiClient implements Auth0LogsClient {
       if (!error.retriable) throw error;
       attempt = await this.backoff(attempt, error, bounds);
     }
+  }
+
+  /**
+   * Auth0's docs: "only the first request should be made manually. Each subsequent request should be
+   * made using the `next` relation URL inside of the `Link` header." So the next page is asked for at
+   * the URL Auth0 gave, as given. The checkpoint still decides what is asked for: the run stores a
+   * log id, compares it and resumes from it after a crash, so a remembered link is used only when it
+   * continues from exactly that id with the same page size, and the URL is built from the checkpoint
+   * otherwise (the first request, a restart, a link of another form, one pointing elsewhere).
+   */
+  private nextUrl(query: LogsQuery): URL {
+    const next = this.next;
+    if (next && next.from === query.from && next.take === query.take) return new URL(next.url);
+    // Auth0 ignores q, sort, fields and per_page when `from` is given, so none are sent.
+    const url = new URL('/api/v2/logs', this.base);
+    url.searchParams.set('from', query.from);
+    url.searchParams.set('take', String(query.take));
+    return url;
+  }
+
+  private rememberNext(res: HttpResponse, logs: readonly Auth0Log[], query: LogsQuery): void {
+    this.next = null;
+    const link = nextLink(res.headers['link']);
+    if (link === undefined) return;
+    let url: URL;
+    try {
+      url = new URL(link, this.base);
+    } catch {
+      return;
+    }
+    // Only our tenant's logs endpoint: credentials never go to another origin.
+    if (url.origin !== new URL(this.base).origin || url.pathname !== '/api/v2/logs') return;
+    const from = url.searchParams.get('from');
+    const take = Number(url.searchParams.get('take'));
+    const last = logs.length === 0 ? query.from : logIdOf(logs[logs.length - 1] as Auth0Log);
+    if (from === null || from !== last || take !== query.take) return;
+    this.next = { from, take, url: url.href };
   }
 
   private async accessToken(bounds: Bounds): Promise<string> {
@@ -258,6 +294,17 @@ export class ManagementApiClient implements Auth0LogsClient {
     // The bucket refilled (or we assume so); forget the stale reading.
     this.rateLimit = { ...this.rateLimit, remaining: null };
   }
+}
+
+/** The target of the `rel="next"` entry of a `Link` header (RFC 8288), if there is one. */
+export function nextLink(header: string | string[] | undefined): string | undefined {
+  const value = Array.isArray(header) ? header.join(', ') : header;
+  if (value === undefined) return undefined;
+  for (const match of value.matchAll(/<([^>]*)>((?:\s*;\s*[^;,]+)*)/g)) {
+    const params = match[2] ?? '';
+    if (/;\s*rel\s*=\s*"?(?:[^";,]*\s)?next(?:\s[^";,]*)?"?\s*(?:;|$)/i.test(params)) return match[1];
+  }
+  return undefined;
 }
 
 function safeJson(text: string): unknown {

@@ -28,12 +28,16 @@ export function parseRateLimit(headers: Headers): RateLimit {
   };
 }
 
-/** How long to wait after a 429: until the reset, else Retry-After, else a backoff step. */
+/**
+ * How long to wait after a 429: until the later of the reset and Retry-After (delay-seconds), so
+ * neither is asked again too early; a backoff step when neither says anything usable.
+ */
 export function waitAfter429(rateLimit: RateLimit, headers: Headers, now: number, fallbackMs: number): number {
-  if (rateLimit.resetAt !== null && rateLimit.resetAt > now) return rateLimit.resetAt - now;
+  const untilReset = rateLimit.resetAt !== null && rateLimit.resetAt > now ? rateLimit.resetAt - now : null;
   const retryAfter = header(headers, 'retry-after');
-  if (retryAfter !== null) return retryAfter * 1000;
-  return fallbackMs;
+  const retryAfterMs = retryAfter === null ? null : retryAfter * 1000;
+  if (untilReset === null && retryAfterMs === null) return fallbackMs;
+  return Math.max(untilReset ?? 0, retryAfterMs ?? 0);
 }
 
 /** Exponential backoff with full jitter: uniform in [0, min(cap, base·2^attempt)]. */

@@ -142,6 +142,49 @@ describe('auth0-logs-to-papertrail run', () => {
     expect(figures).toMatchObject({ delivered: 3_000, missing: 0, duplicates: 0, outOfOrder: 0 });
   });
 
+  it('asks for every page after the first at the URL of Auth0\'s Link header, as Auth0 documents', async () => {
+    const tenant = await tenantWith({ count: 1_000 });
+    const env = exportEnv(tenant, receiver, { BATCH_SIZE: '100' });
+    const before = (await receiver.messages()).length;
+    const result = await runCli(['run'], env);
+    expect(result.report).toMatchObject({ status: 'ok', exported: 1_000 });
+    // Ten pages and the empty one that says the run caught up: only the first URL is built.
+    expect(tenant.stats()).toMatchObject({ logsRequests: 11, followedLinks: 10 });
+    expect(checkDelivery(eventsOf(tenant), await receivedSince(before))).toMatchObject({ delivered: 1_000, missing: 0, duplicates: 0 });
+  });
+
+  it('takes a new token when Auth0 expires its token under a running export (401, then a refresh), losing nothing', async () => {
+    const tenant = await tenantWith({ count: 2_000, expireTokensEvery: 4 });
+    const env = exportEnv(tenant, receiver, { BATCH_SIZE: '100' });
+    const before = (await receiver.messages()).length;
+    const result = await runCli(['run'], env);
+    expect(result.report).toMatchObject({ status: 'ok', exported: 2_000 });
+    const stats = tenant.stats();
+    expect(stats.forcedExpiries).toBeGreaterThanOrEqual(4);
+    expect(stats.logsResponses[401]).toBe(stats.forcedExpiries);
+    expect(stats.tokensIssued).toBe(stats.forcedExpiries + 1);
+    expect(checkDelivery(eventsOf(tenant), await receivedSince(before))).toMatchObject({ delivered: 2_000, missing: 0, duplicates: 0, outOfOrder: 0 });
+  });
+
+  it.each(['next-token', 'bucket-full'] as const)(
+    'stays within the bucket when x-ratelimit-reset means %s and a 429 carries Retry-After: no 429 storm, nothing lost',
+    async (resetMeans) => {
+      // Ten requests of burst and five a second after it: Auth0's "Read Logs" row for self-service plans is 10 and 100/minute.
+      const tenant = await tenantWith({ count: 3_000, rateLimit: { limit: 10, refillPerSecond: 5 }, resetMeans });
+      const neighbour = await startNoisyNeighbour(tenant, 400);
+      const env = exportEnv(tenant, receiver, { BATCH_SIZE: '100' });
+      const before = (await receiver.messages()).length;
+      const result = await runCli(['run'], env).finally(() => neighbour.stop());
+      expect(result.report).toMatchObject({ status: 'ok', exported: 3_000 });
+      const stats = tenant.stats();
+      const ours429 = (stats.logsResponses[429] ?? 0) - (neighbour.responses()[429] ?? 0);
+      // 30 pages; the neighbour's share of the bucket makes a few 429s, never one per request.
+      expect(ours429).toBeLessThanOrEqual(5);
+      expect(checkDelivery(eventsOf(tenant), await receivedSince(before))).toMatchObject({ delivered: 3_000, missing: 0, duplicates: 0, outOfOrder: 0 });
+    },
+    60_000,
+  );
+
   it('lists every bad setting with its fix, exits 2, and touches neither Auth0, Papertrail nor the state', async () => {
     const tenant = await tenantWith({ count: 10 });
     const env = exportEnv(tenant, receiver, { PAPERTRAIL_PORT: 'port', BATCH_SIZE: '500', LOG_LEVEL: 'noisy' });

@@ -234,13 +234,13 @@ describe('fake tenant: logs in checkpoint mode', () => {
       expect(after[0]).toEqual(tenant.eventAt(6));
     }));
 
-  test('Link next points at the last id of the page and keeps take; other parameters are ignored', () =>
+  test('Link next points at the last id of the page and keeps take, in another order than a client would write it; other parameters are ignored', () =>
     withTenant({ count: 20 }, async (tenant, agent) => {
       const token = await getToken(tenant, agent);
       const res = await call(tenant, agent, `/api/v2/logs?from=${tenant.idAt(2)}&take=7&q=type:f&sort=date:-1&per_page=2`, { token });
       const page = parsePage(res);
       expect(page).toHaveLength(7);
-      expect(nextLink(res)).toBe(`${tenant.url}/api/v2/logs?from=${tenant.idAt(9)}&take=7`);
+      expect(nextLink(res)).toBe(`${tenant.url}/api/v2/logs?take=7&from=${tenant.idAt(9)}`);
       const plain = parsePage(await call(tenant, agent, `/api/v2/logs?from=${tenant.idAt(2)}&take=7`, { token }));
       expect(plain).toEqual(page);
     }));
@@ -285,6 +285,31 @@ describe('fake tenant: logs in checkpoint mode', () => {
       expect(expired.headers['x-ratelimit-limit']).toBeDefined();
     }));
 
+  test('counts the requests made at a URL a Link header gave, and only those', () =>
+    withTenant({ count: 20 }, async (tenant, agent) => {
+      const token = await getToken(tenant, agent);
+      const first = await call(tenant, agent, `/api/v2/logs?from=0&take=5`, { token });
+      await call(tenant, agent, pathOf(nextLink(first)), { token });
+      await call(tenant, agent, `/api/v2/logs?from=${tenant.idAt(9)}&take=5`, { token });
+      expect(tenant.stats()).toMatchObject({ logsRequests: 3, followedLinks: 1 });
+    }));
+
+  test('expireTokensEvery expires every token issued so far on every n-th logs request, under a running export', () =>
+    withTenant({ count: 10, expireTokensEvery: 3 }, async (tenant, agent) => {
+      const statuses: number[] = [];
+      let token = await getToken(tenant, agent);
+      for (let k = 0; k < 6; k++) {
+        const res = await call(tenant, agent, '/api/v2/logs?from=0&take=1', { token });
+        statuses.push(res.status);
+        if (res.status === 401) {
+          expect(JSON.parse(res.body).message).toBe('Expired token received for JSON Web Token validation');
+          token = await getToken(tenant, agent);
+        }
+      }
+      expect(statuses).toEqual([200, 200, 401, 200, 200, 401]);
+      expect(tenant.stats().forcedExpiries).toBe(2);
+    }));
+
   test('expireTokens() expires every token issued so far', () =>
     withTenant({ count: 1 }, async (tenant, agent) => {
       const token = await getToken(tenant, agent);
@@ -310,6 +335,8 @@ describe('fake tenant: logs in checkpoint mode', () => {
       expect(limited.status).toBe(429);
       expect(JSON.parse(limited.body)).toEqual({ statusCode: 429, error: 'Too Many Requests', message: 'Global limit has been reached', errorCode: 'too_many_requests' });
       expect(limited.headers['x-ratelimit-remaining']).toBe('0');
+      // RFC 9110 delay-seconds: one token takes 0.5 s, so one second, rounded up.
+      expect(limited.headers['retry-after']).toBe('1');
       const reset = Number(limited.headers['x-ratelimit-reset']);
       const nowSec = Date.now() / 1000;
       // One token refills in 0.5 s; reset is that moment rounded up to a whole second.
@@ -319,6 +346,18 @@ describe('fake tenant: logs in checkpoint mode', () => {
       await sleep(Math.max(0, reset * 1000 - Date.now()) + 20);
       expect((await call(tenant, agent, '/api/v2/logs?from=0&take=1', { token })).status).toBe(200);
       expect(tenant.stats().logsResponses[429]).toBe(1);
+    }));
+
+  test("with resetMeans 'bucket-full', x-ratelimit-reset names the second the bucket is whole again", () =>
+    withTenant({ count: 10, rateLimit: { limit: 4, refillPerSecond: 1 }, resetMeans: 'bucket-full' }, async (tenant, agent) => {
+      const token = await getToken(tenant, agent);
+      let last: Response | undefined;
+      for (let k = 0; k < 4; k++) last = await call(tenant, agent, '/api/v2/logs?from=0&take=1', { token });
+      const nowSec = Date.now() / 1000;
+      // Four tokens at one a second: four seconds from empty (the next-token reading would say one).
+      const reset = Number(last?.headers['x-ratelimit-reset']);
+      expect(reset).toBeGreaterThanOrEqual(Math.floor(nowSec) + 3);
+      expect(reset).toBeLessThanOrEqual(Math.ceil(nowSec) + 5);
     }));
 
   test('an unlimited tenant still sends rate-limit headers with a large limit', () =>
@@ -428,7 +467,7 @@ describe('fake tenant: logs in checkpoint mode', () => {
       expect(middle[0]?.log_id).toBe(tenant.idAt(500_001));
       const end = await call(tenant, agent, `/api/v2/logs?from=${tenant.idAt(999_950)}&take=100`, { token });
       expect(parsePage(end)).toHaveLength(49);
-      expect(nextLink(end)).toContain(`from=${tenant.idAt(999_999)}&`);
+      expect(new URL(nextLink(end)).searchParams.get('from')).toBe(tenant.idAt(999_999));
       expect(tenant.stats().served).toBe(149);
     }));
 
@@ -450,6 +489,9 @@ describe('fake tenant: logs in checkpoint mode', () => {
         tokenResponses: { 200: 1 },
         largestTake: 10,
         lowestRemaining: null,
+        followedLinks: 0,
+        forcedExpiries: 0,
+        retryAfterSent: [],
       });
       tenant.resetStats();
       expect(tenant.stats().served).toBe(0);

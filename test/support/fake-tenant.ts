@@ -1,10 +1,18 @@
 /**
  * A simulated Auth0 tenant: the token endpoint and `GET /api/v2/logs` in
  * checkpoint mode, over real HTTPS on 127.0.0.1, following the documented API
- * (see docs/reference §1): `from` is exclusive, pages are in log_id order,
- * `Link rel="next"` carries the next checkpoint (or repeats the request URL
- * when the page is empty), `x-ratelimit-*` headers describe a token bucket,
- * and 429/5xx/401 bodies have Auth0's shape.
+ * (Auth0's "Retrieve log events using the Management API" page): `from` is
+ * exclusive, pages are in log_id order, `Link rel="next"` carries the next
+ * checkpoint (or repeats the request URL when the page is empty),
+ * `x-ratelimit-*` headers describe a token bucket, and 429/5xx/401 bodies have
+ * Auth0's shape.
+ *
+ * Where the documentation leaves a choice, the tenant takes one a client could
+ * not have guessed from its own code: the next URL puts `take` before `from`
+ * (a client that builds its URL instead of following `Link` shows in
+ * `stats().followedLinks`); `x-ratelimit-reset` can be read either way the
+ * wording allows (`resetMeans`); a 429 carries `Retry-After`; and tokens can be
+ * made to expire while an export runs (`expireTokensEvery`).
  *
  * It also has Auth0's log-streams endpoints (list, get, create, patch, delete;
  * each with its scope, 403 `insufficient_scope` without it) and sends each
@@ -46,6 +54,15 @@ export interface FakeTenantOptions extends GenerateOptions {
   tokenTtlSeconds?: number;
   /** Token bucket for the logs endpoint. Absent: unlimited (headers still sent, with a large limit). */
   rateLimit?: { limit: number; refillPerSecond: number };
+  /**
+   * What `x-ratelimit-reset` names. Auth0: "UNIX timestamp, in seconds, of the expected time when
+   * additional requests will be added to the bucket": the second the next request is added
+   * ('next-token', the default), or the second the bucket is whole again ('bucket-full').
+   */
+  resetMeans?: 'next-token' | 'bucket-full';
+  /** Every n-th logs request finds every token issued so far expired (401 with Auth0's body), as a token
+   * revoked or expired early under a running export would. 0 or absent: never. */
+  expireTokensEvery?: number;
   /** Fraction (0..1) of logs requests answered 500/502/503, drawn from a PRNG seeded by `seed`. */
   failureRate?: number;
   /** Delay before every response. */
@@ -121,6 +138,12 @@ export interface TenantStats {
   largestTake: number;
   /** The lowest bucket level a served logs request left (whole tokens); null without a rate limit or before any. */
   lowestRemaining: number | null;
+  /** Logs requests made at exactly a URL a `Link: rel="next"` header gave. */
+  followedLinks: number;
+  /** Times `expireTokensEvery` expired the tokens. */
+  forcedExpiries: number;
+  /** The `Retry-After` values (seconds) sent with 429s. */
+  retryAfterSent: number[];
 }
 
 export interface FakeTenant {
@@ -387,6 +410,16 @@ export async function startFakeTenant(options: FakeTenantOptions = {}): Promise<
   const tokenScopes = new Map<string, ReadonlySet<string>>();
   let grantedScopes: readonly string[] = options.scopes ?? ['read:logs'];
 
+  const resetMeans = options.resetMeans ?? 'next-token';
+  const expireEvery = options.expireTokensEvery ?? 0;
+  if (!Number.isInteger(expireEvery) || expireEvery < 0) throw new RangeError('expireTokensEvery must be a non-negative integer');
+  /** Next URLs handed out, to count the requests that follow them (bounded: only recent ones matter). */
+  const linksGiven = new Set<string>();
+  const expireAll = (): void => {
+    const past = Date.now() - 1;
+    for (const token of tokens.keys()) tokens.set(token, past);
+  };
+
   const bucket = options.rateLimit
     ? { limit: options.rateLimit.limit, refill: options.rateLimit.refillPerSecond, level: options.rateLimit.limit, at: Date.now() }
     : undefined;
@@ -403,9 +436,9 @@ export async function startFakeTenant(options: FakeTenantOptions = {}): Promise<
     if (!bucket) return { 'x-ratelimit-limit': String(UNLIMITED), 'x-ratelimit-remaining': String(UNLIMITED - 1), 'x-ratelimit-reset': String(nowSec) };
     let reset = nowSec;
     if (bucket.level < bucket.limit) {
-      // Seconds until the level reaches the next whole token; rounded up so a
+      // Seconds until the level reaches the next whole token (or the whole bucket); rounded up so a
       // client that waits until `reset` finds that token there.
-      const missing = Math.floor(bucket.level) + 1 - bucket.level;
+      const missing = resetMeans === 'bucket-full' ? bucket.limit - bucket.level : Math.floor(bucket.level) + 1 - bucket.level;
       const wait = bucket.refill > 0 ? missing / bucket.refill : 86_400;
       reset = Math.ceil((now + wait * 1000) / 1000);
     }
@@ -418,7 +451,7 @@ export async function startFakeTenant(options: FakeTenantOptions = {}): Promise<
 
   let stats: TenantStats;
   const resetStats = (): void => {
-    stats = { tokenRequests: 0, tokensIssued: 0, logsRequests: 0, served: 0, logsResponses: {}, tokenResponses: {}, largestTake: 0, lowestRemaining: null };
+    stats = { tokenRequests: 0, tokensIssued: 0, logsRequests: 0, served: 0, logsResponses: {}, tokenResponses: {}, largestTake: 0, lowestRemaining: null, followedLinks: 0, forcedExpiries: 0, retryAfterSent: [] };
   };
   resetStats();
   const count = (table: Record<number, number>, status: number): void => {
@@ -458,6 +491,11 @@ export async function startFakeTenant(options: FakeTenantOptions = {}): Promise<
     stats.logsRequests++;
     const now = Date.now();
     refill(now);
+    if (linksGiven.has(`${base()}${req.url ?? ''}`)) stats.followedLinks++;
+    if (expireEvery > 0 && stats.logsRequests % expireEvery === 0) {
+      expireAll();
+      stats.forcedExpiries++;
+    }
 
     const auth = req.headers.authorization;
     const match = auth === undefined ? null : /^Bearer\s+(\S+)$/i.exec(auth);
@@ -472,7 +510,10 @@ export async function startFakeTenant(options: FakeTenantOptions = {}): Promise<
 
     if (bucket) {
       if (bucket.level < 1) {
-        return apiError(429, 'Too Many Requests', 'Global limit has been reached', { errorCode: 'too_many_requests' }, rateHeaders(now));
+        // Retry-After (RFC 9110: delay-seconds) until the next whole token.
+        const retryAfter = bucket.refill > 0 ? Math.max(1, Math.ceil((1 - bucket.level) / bucket.refill)) : 86_400;
+        stats.retryAfterSent.push(retryAfter);
+        return apiError(429, 'Too Many Requests', 'Global limit has been reached', { errorCode: 'too_many_requests' }, { ...rateHeaders(now), 'retry-after': String(retryAfter) });
       }
       bucket.level -= 1;
       const left = Math.floor(bucket.level);
@@ -503,9 +544,12 @@ export async function startFakeTenant(options: FakeTenantOptions = {}): Promise<
 
     const events = page(from, take);
     const last = events[events.length - 1];
-    // Checkpoint mode ignores every other parameter, so the next URL carries only from and take;
-    // an empty page's next URL is the request's own URL, as documented.
-    const next = last ? `${base()}/api/v2/logs?from=${encodeURIComponent(last.log_id)}&take=${take}` : `${base()}${req.url ?? ''}`;
+    // Checkpoint mode ignores every other parameter, so the next URL carries only take and from, in
+    // that order (a URL a client builds itself would not be written so); an empty page's next URL is
+    // the request's own URL, as documented.
+    const next = last ? `${base()}/api/v2/logs?take=${take}&from=${encodeURIComponent(last.log_id)}` : `${base()}${req.url ?? ''}`;
+    if (linksGiven.size >= 1_000) linksGiven.clear();
+    linksGiven.add(next);
     const headers: OutgoingHttpHeaders = { ...limits, link: `<${next}>; rel="next"` };
 
     switch (fault) {
@@ -889,11 +933,8 @@ export async function startFakeTenant(options: FakeTenantOptions = {}): Promise<
       return { ...stream.stats, statusHistory: [...stream.stats.statusHistory] };
     },
     logStreamRequests: () => [...streamRequests],
-    expireTokens: () => {
-      const past = Date.now() - 1;
-      for (const token of tokens.keys()) tokens.set(token, past);
-    },
-    stats: () => ({ ...stats, logsResponses: { ...stats.logsResponses }, tokenResponses: { ...stats.tokenResponses } }),
+    expireTokens: expireAll,
+    stats: () => ({ ...stats, logsResponses: { ...stats.logsResponses }, tokenResponses: { ...stats.tokenResponses }, retryAfterSent: [...stats.retryAfterSent] }),
     resetStats,
     stop,
   };

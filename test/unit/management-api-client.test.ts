@@ -45,6 +45,50 @@ describe('ManagementApiClient', () => {
     expect(logsReq?.headers?.['authorization']).toBe('Bearer tok-1');
   });
 
+  it('asks for the next page at the URL of the Link header, as Auth0 documents, even in a form it would not build', async () => {
+    const link = (url: string) => ({ link: `<${url}>; rel="next"` });
+    const next = 'https://tenant.auth0.com/api/v2/logs?take=2&from=3&cursor=opaque';
+    const { client, requests, deadline } = setup([() => token(), () => page(['2', '3'], link(next)), () => page(['4'], link('https://tenant.auth0.com/api/v2/logs?take=2&from=4'))]);
+    await client.getLogs({ from: '1', take: 2, deadline: deadline() });
+    await client.getLogs({ from: '3', take: 2, deadline: deadline() });
+    expect(requests.map((r) => r.url.href).slice(1)).toEqual(['https://tenant.auth0.com/api/v2/logs?from=1&take=2', next]);
+  });
+
+  it('builds the URL from its checkpoint when the Link continues from elsewhere, points to another host, or is absent', async () => {
+    const link = (url: string) => ({ link: `<${url}>; rel="next"` });
+    const { client, requests, deadline } = setup([
+      () => token(),
+      () => page(['2', '3'], link('https://tenant.auth0.com/api/v2/logs?take=2&from=2')),
+      () => page(['4', '5'], link('https://elsewhere.example.com/api/v2/logs?take=2&from=5')),
+      () => page(['6'], { link: '<https://tenant.auth0.com/api/v2/logs?take=2&from=6>; rel="prev"' }),
+      () => page([]),
+    ]);
+    for (const from of ['1', '3', '5', '6']) await client.getLogs({ from, take: 2, deadline: deadline() });
+    expect(requests.slice(2).map((r) => r.url.href)).toEqual(['3', '5', '6'].map((from) => `https://tenant.auth0.com/api/v2/logs?from=${from}&take=2`));
+  });
+
+  it('follows the Link of an empty page, which repeats the request, and a Link whose page size is another stops being followed', async () => {
+    const same = 'https://tenant.auth0.com/api/v2/logs?take=2&from=9';
+    const { client, requests, deadline } = setup([() => token(), () => page(['9'], { link: `<${same}>; rel="next"` }), () => page([], { link: `<${same}>; rel="next"` }), () => page([])]);
+    await client.getLogs({ from: '8', take: 2, deadline: deadline() });
+    await client.getLogs({ from: '9', take: 2, deadline: deadline() });
+    await client.getLogs({ from: '9', take: 5, deadline: deadline() });
+    expect(requests.slice(2).map((r) => r.url.href)).toEqual([same, 'https://tenant.auth0.com/api/v2/logs?from=9&take=5']);
+  });
+
+  it('waits for the later of x-ratelimit-reset and Retry-After after a 429', async () => {
+    for (const [resetIn, retryAfter, expected] of [[3, 10, 10_000], [10, 3, 10_000]] as const) {
+      const { client, clock, deadline } = setup([
+        () => token(),
+        () => json(429, { statusCode: 429, error: 'Too Many Requests', message: 'Global limit has been reached' }, { 'x-ratelimit-limit': '10', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(clock.now() / 1000 + resetIn), 'retry-after': String(retryAfter) }),
+        () => page(['2']),
+      ]);
+      const start = clock.now();
+      await client.getLogs({ from: '1', take: 1, deadline: deadline() });
+      expect(clock.now() - start).toBe(expected);
+    }
+  });
+
   it('reuses the token until shortly before it expires', async () => {
     const { client, clock, requests, deadline } = setup([() => token('a', 3600), () => page([]), () => page([]), () => token('b', 3600), () => page([])]);
     await client.getLogs({ from: '1', take: 1, deadline: deadline() });

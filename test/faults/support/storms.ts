@@ -26,7 +26,7 @@ export function startRateLimitStorms(tenant: FakeTenant, options: StormOptions):
   let starting: Promise<unknown> = Promise.resolve();
 
   const quiet = (): void => {
-    current?.stop();
+    void current?.stop();
     current = undefined;
     if (!stopped) timer = setTimeout(burst, options.quietMs);
   };
@@ -35,7 +35,7 @@ export function startRateLimitStorms(tenant: FakeTenant, options: StormOptions):
     starting = startNoisyNeighbour(tenant, options.everyMs).then(
       (neighbour) => {
         if (stopped) {
-          neighbour.stop();
+          void neighbour.stop();
           return;
         }
         bursts++;
