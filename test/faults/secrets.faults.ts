@@ -1,6 +1,7 @@
 /**
  * Promise: the client secret, the admin token, the Papertrail token, the
- * metrics token, PII_HASH_KEY and the Slack webhook URL never leave the process they were
+ * metrics token, the log-stream token, PII_HASH_KEY, the password in STATE_URL and the
+ * Slack webhook URL (every secret the README's Security section lists) never leave the process they were
  * given to (the webhook is only ever posted to): not on stdout or stderr, not in an HTTP answer, not in
  * the run history, not in stored state, whether the run succeeds or fails.
  *
@@ -10,10 +11,13 @@
  * for a distinctive fragment of it (a leak of half a secret is still a leak).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { Client } from 'pg';
 import { checkDelivery } from '../support/delivery';
 import type { CliResult } from '../support/cli';
 import type { FakeTenant } from '../support/fake-tenant';
 import type { RsyslogReceiver } from '../support/rsyslog-receiver';
+import { streamEvents, toStreamRecord } from '../support/log-stream-sender';
+import { killAllPostgres, startPostgres } from '../support/postgres-server';
 import { STAND_IN_PATH, startSlackStandIn } from '../support/slack-stand-in';
 import { recordFigures, RANK, stopwatch } from './support/figures';
 import { httpCall, useHarness, type HttpAnswer } from './support/harness';
@@ -31,6 +35,11 @@ const METRICS_TOKEN = 'mt-Quoll3Distinctive-MetricsToken-R5t1';
 const PII_HASH_KEY = 'pii-Potoroo5Distinctive-HashKey-W2c6';
 const SHORT_PII_HASH_KEY = 'Ibis8Distinct';
 const PII = { PII_FIELDS: 'email,username,ip', PII_METHOD: 'hash', PII_HASH_KEY };
+const LOG_STREAM_TOKEN = 'ls-Potoroo8Distinctive-StreamToken-W2n6';
+const WRONG_STREAM_TOKEN = 'ls-Bandicoot1Mistyped-StreamToken-J4h8';
+/** The PostgreSQL password in STATE_URL, and one the server refuses. */
+const DB_PASSWORD = 'pg-Echidna9Distinctive-DbPassword-T6c3';
+const WRONG_DB_PASSWORD = 'pg-Wallaby2Mistyped-DbPassword-L5s7';
 /** Each secret, and the fragment that would betray it if only part leaked. */
 const NEEDLES: ReadonlyArray<readonly [string, string]> = [
   [CLIENT_SECRET, 'Quokka7Distinctive'],
@@ -41,6 +50,10 @@ const NEEDLES: ReadonlyArray<readonly [string, string]> = [
   [METRICS_TOKEN, 'Quoll3Distinctive'],
   [PII_HASH_KEY, 'Potoroo5Distinctive'],
   [SHORT_PII_HASH_KEY, 'Ibis8Distinct'],
+  [LOG_STREAM_TOKEN, 'Potoroo8Distinctive'],
+  [WRONG_STREAM_TOKEN, 'Bandicoot1Mistyped'],
+  [DB_PASSWORD, 'Echidna9Distinctive'],
+  [WRONG_DB_PASSWORD, 'Wallaby2Mistyped'],
   [STAND_IN_PATH, STAND_IN_PATH.split('/').at(-1) ?? STAND_IN_PATH],
 ];
 const CRON_RECORD = { schedule: '0 */5 * * * *', state: 'active' };
@@ -74,8 +87,10 @@ async function withDeliveryOf(tenant: FakeTenant, receiver: RsyslogReceiver) {
   return checkDelivery(eventsOf(tenant), await receiver.messages(), { token: PAPERTRAIL_TOKEN });
 }
 
+afterAll(() => killAllPostgres());
+
 describe('secrets', () => {
-  it('never shows the client secret, the admin, Papertrail or metrics token, the PII hash key or the webhook URL in any output, answer, run history or stored state, in success or failure', async () => {
+  it('never shows the client secret, the admin, Papertrail, metrics or log-stream token, the PII hash key, the STATE_URL password or the webhook URL in any output, answer, run history or stored state, in success or failure', async () => {
     const elapsed = stopwatch();
     const exhibits: Exhibit[] = [];
     const expectations: Array<[string, unknown, unknown]> = [];
@@ -137,6 +152,35 @@ describe('secrets', () => {
     check('serve answers', [manual.status, serveFailed.status, serveExit.code, answers.find(([n]) => n === 'serve metrics')?.[1].status], [200, 502, 0, 200]);
     exhibits.push(...answers.map(([name, a]) => ofAnswer(name, a)), ...ofCli('serve', serveExit), { where: 'serve state database', text: storedText(serveEnv.STORAGE_FILE) });
 
+    // --- the service with its state in PostgreSQL and a log stream, and a CLI whose STATE_URL password is refused
+    const postgres = await startPostgres({ password: DB_PASSWORD });
+    h.defer(() => postgres.stop());
+    const stateUrl = await postgres.createDatabase();
+    check('STATE_URL carries the distinctive password', stateUrl.includes(DB_PASSWORD), true);
+    const pgTenant = await h.tenant({ count: EVENTS, clientSecret: CLIENT_SECRET });
+    const pgReceiver = await h.receiver();
+    const pgEnv = h.env(pgTenant, pgReceiver, { ADMIN_TOKEN, PAPERTRAIL_TOKEN, METRICS_TOKEN, LOG_STREAM_TOKEN, STATE_URL: stateUrl, SCHEDULE: '0 0 1 1 *', ...PII, ...SLACK });
+    const pgService = await h.serve(pgEnv);
+    const streamed = await streamEvents(eventsOf(pgTenant).slice(0, 10), { url: `${pgService.url}/log-stream`, authorization: `Bearer ${LOG_STREAM_TOKEN}`, seed: 31 });
+    const pgAnswers: Array<[string, HttpAnswer]> = [
+      ['serve (PostgreSQL) manual run', await pgService.call('POST', '/run', { body: {}, token: ADMIN_TOKEN })],
+      ['serve log stream delivery', await httpCall(`${pgService.url}/log-stream`, 'POST', { body: eventsOf(pgTenant).slice(10, 12).map(toStreamRecord), token: LOG_STREAM_TOKEN })],
+      ['serve log stream with wrong token', await httpCall(`${pgService.url}/log-stream`, 'POST', { body: [], token: WRONG_STREAM_TOKEN })],
+      ['serve log stream, body not JSON', await httpCall(`${pgService.url}/log-stream`, 'POST', { body: 'not json', token: LOG_STREAM_TOKEN })],
+      ['serve (PostgreSQL) history', await pgService.call('GET', '/runs', { token: ADMIN_TOKEN })],
+      ['serve (PostgreSQL) health', await pgService.call('GET', '/health')],
+      ['serve (PostgreSQL) metrics', await pgService.call('GET', '/metrics', { token: METRICS_TOKEN })],
+    ];
+    const pgExit = await pgService.stop();
+    const refusedDb = await h.run({ ...pgEnv, STATE_URL: stateUrl.replace(DB_PASSWORD, WRONG_DB_PASSWORD) });
+    const unreachableDb = await h.run({ ...pgEnv, STATE_URL: `postgres://exporter:${DB_PASSWORD}@127.0.0.1:1/state` });
+    check('log stream and PostgreSQL paths', [streamed.byStatus, pgAnswers.slice(0, 4).map(([, a]) => a.status), pgExit.code, refusedDb.code, unreachableDb.code], [{ 200: streamed.requests }, [200, 200, 401, 400], 0, 1, 1]);
+    exhibits.push(
+      ...pgAnswers.map(([name, a]) => ofAnswer(name, a)),
+      ...ofCli('serve (PostgreSQL)', pgExit), ...ofCli('CLI refused by PostgreSQL', refusedDb), ...ofCli('CLI PostgreSQL unreachable', unreachableDb),
+      { where: 'PostgreSQL state', text: await postgresText(stateUrl) },
+    );
+
     // --- the extension
     const wtTenant = await h.tenant({ count: EVENTS, clientSecret: CLIENT_SECRET });
     const wtReceiver = await h.receiver();
@@ -166,7 +210,7 @@ describe('secrets', () => {
     check('alerts delivered to the stand-in', slack.bodies.length > 0, true);
     exhibits.push(...slack.raw.map((text, i) => ({ where: `Slack alert ${i + 1}`, text })));
 
-    const deliveries = [await withDeliveryOf(cliTenant, cliReceiver), await withDeliveryOf(serveTenant, serveReceiver), await withDeliveryOf(wtTenant, wtReceiver)];
+    const deliveries = [await withDeliveryOf(cliTenant, cliReceiver), await withDeliveryOf(serveTenant, serveReceiver), await withDeliveryOf(pgTenant, pgReceiver), await withDeliveryOf(wtTenant, wtReceiver)];
     const found = leaks(exhibits);
     const sum = (key: 'expected' | 'delivered' | 'missing' | 'duplicates'): number => deliveries.reduce((n, d) => n + d[key], 0);
     recordFigures({
@@ -176,7 +220,7 @@ describe('secrets', () => {
       delivered: sum('delivered'),
       missing: sum('missing'),
       duplicates: sum('duplicates'),
-      runs: 8 + readState(serveEnv.STORAGE_FILE).runs.length + (tryReadState(host.storageFile)?.runs.length ?? 0),
+      runs: 10 + readState(serveEnv.STORAGE_FILE).runs.length + (tryReadState(host.storageFile)?.runs.length ?? 0),
       wallMs: elapsed(),
       notes: `${exhibits.length} outputs scanned (${exhibits.reduce((n, e) => n + e.text.length, 0).toLocaleString('en-US')} chars), ${found.length} leaks`,
     });
@@ -191,4 +235,17 @@ describe('secrets', () => {
 /** An SQLite state database as text, with its write-ahead log if one is left: a secret would show in either. */
 function storedText(file: string): string {
   return [file, `${file}-wal`].filter((f) => existsSync(f)).map((f) => readFileSync(f, 'latin1')).join('\n');
+}
+
+/** Every table of a PostgreSQL state database as text. */
+async function postgresText(url: string): Promise<string> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const tables = (await client.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).rows.map((r) => r.tablename);
+    const dumps = await Promise.all(tables.map(async (t) => JSON.stringify((await client.query(`SELECT * FROM "${t}"`)).rows)));
+    return dumps.join('\n');
+  } finally {
+    await client.end();
+  }
 }

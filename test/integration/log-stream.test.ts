@@ -106,19 +106,18 @@ describe('POST /log-stream', () => {
     expect(await receivedIds()).toEqual([]);
   });
 
-  it('answers a body over 10 MB 413 and ships nothing of it', async () => {
-    const record = JSON.stringify(toStreamRecord(events[0]!));
-    const lines: string[] = [];
-    let size = 0;
-    while (size <= 10 * 1024 * 1024) {
-      lines.push(record);
-      size += record.length + 1;
-    }
-    const answer = await send(lines.join('\n'));
-    expect(answer.status).toBe(413);
-    expect(JSON.parse(answer.text)).toMatchObject({ status: 'failed', error: { code: 'STREAM_BODY_TOO_LARGE', message: expect.stringMatching(/larger than 10485760 bytes \(10 MB\)/) } });
-    // Just under the limit is fine, and the service still answers afterwards.
-    const ok = await send(JSON.stringify(events.slice(0, 3).map(toStreamRecord)));
+  it('answers a body one byte over 10 MB 413 and ships nothing of it, and takes a body of exactly 10 MB', async () => {
+    // README: bodies up to 10 MB (10,485,760 bytes). Three records, padded with JSON whitespace to the byte.
+    const LIMIT = 10 * 1024 * 1024;
+    const records = JSON.stringify(events.slice(0, 3).map(toStreamRecord));
+    const padded = (bytes: number): string => `${records.slice(0, -1)}${' '.repeat(bytes - Buffer.byteLength(records))}]`;
+    const over = await send(padded(LIMIT + 1));
+    expect(over.status).toBe(413);
+    expect(JSON.parse(over.text)).toMatchObject({ status: 'failed', error: { code: 'STREAM_BODY_TOO_LARGE', message: expect.stringMatching(/larger than 10485760 bytes \(10 MB\)/) } });
+    expect(await receivedIds()).toEqual([]);
+    const atLimit = padded(LIMIT);
+    expect(Buffer.byteLength(atLimit)).toBe(LIMIT);
+    const ok = await send(atLimit);
     expect(ok.status).toBe(200);
     expect(await receivedIds()).toEqual(events.slice(0, 3).map((e) => e.log_id));
   }, 60_000);

@@ -21,7 +21,7 @@ import { SqliteStateStore } from '../../src/storage/sqlite-state-store';
 import type { StandaloneStore } from '../../src/storage/standalone-store';
 import { systemClock } from '../../src/clock';
 import { RunLease } from '../../src/storage/run-lease';
-import { RUN_HISTORY_LIMIT, takeLease, type RunRecord, type StateDocument } from '../../src/storage/state';
+import { takeLease, type RunRecord, type StateDocument } from '../../src/storage/state';
 import { until } from '../support/serve';
 import { killAllPostgres, startPostgres, type PostgresServer } from '../support/postgres-server';
 
@@ -58,6 +58,8 @@ interface Kind {
   childOpen(location: string): string;
   /** Turns a closed database back into schema 1, as the first release wrote it (no `alerting` column, no lease generation). */
   toSchemaOne(location: string): Promise<void>;
+  /** Rows in the runs table, counted with SQL of the test's own. */
+  storedRuns(location: string): Promise<number>;
 }
 
 const sqlite: Kind = {
@@ -70,6 +72,14 @@ const sqlite: Kind = {
     try {
       for (const column of ['alerting', 'lease_generation', 'reship_after', 'reship_through']) db.exec(`ALTER TABLE state DROP COLUMN ${column}`);
       db.pragma('user_version = 1');
+    } finally {
+      db.close();
+    }
+  },
+  storedRuns: async (file) => {
+    const db = new Database(file, { readonly: true });
+    try {
+      return Number(db.prepare('SELECT count(*) FROM runs').pluck().get());
     } finally {
       db.close();
     }
@@ -90,6 +100,15 @@ const postgresql: Kind = {
       await client.end();
     }
   },
+  storedRuns: async (url) => {
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      return Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM runs')).rows[0]?.n);
+    } finally {
+      await client.end();
+    }
+  },
 };
 
 function track<T extends StandaloneStore>(store: T): T {
@@ -97,7 +116,10 @@ function track<T extends StandaloneStore>(store: T): T {
   return store;
 }
 
-const appendRun = (id: string) => (s: StateDocument): StateDocument => ({ ...s, runs: [...s.runs, { id } as RunRecord].slice(-RUN_HISTORY_LIMIT) });
+/** README: the state keeps the last 100 runs. */
+const RUNS_KEPT = 100;
+/** Appends without bounding: the store must keep the history to its bound itself. */
+const appendRun = (id: string) => (s: StateDocument): StateDocument => ({ ...s, runs: [...s.runs, { id } as RunRecord] });
 
 describe.each([sqlite, postgresql])('$name state store', (kind) => {
   it('starts empty, and reads back every field it was given', async () => {
@@ -141,12 +163,15 @@ describe.each([sqlite, postgresql])('$name state store', (kind) => {
   }, 60_000);
 
   it('keeps the run history bounded, newest last', async () => {
-    const store = track(kind.open(await kind.location()));
-    for (let i = 0; i < RUN_HISTORY_LIMIT + 5; i++) await store.update(appendRun(`r${i}`));
+    const location = await kind.location();
+    const store = track(kind.open(location));
+    for (let i = 0; i < RUNS_KEPT + 5; i++) await store.update(appendRun(`r${i}`));
     const runs = (await store.read()).runs.map((r) => r.id);
-    expect(runs).toHaveLength(RUN_HISTORY_LIMIT);
+    expect(runs).toHaveLength(RUNS_KEPT);
     expect(runs[0]).toBe('r5');
-    expect(runs.at(-1)).toBe(`r${RUN_HISTORY_LIMIT + 4}`);
+    expect(runs.at(-1)).toBe(`r${RUNS_KEPT + 4}`);
+    // And as stored, not only as read back: the table itself holds no more than the bound.
+    expect(await kind.storedRuns(location)).toBe(RUNS_KEPT);
   });
 
   it('does not let a lease held by a process killed with SIGKILL block the next run', async () => {

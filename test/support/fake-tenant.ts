@@ -415,8 +415,9 @@ export async function startFakeTenant(options: FakeTenantOptions = {}): Promise<
   if (!Number.isInteger(expireEvery) || expireEvery < 0) throw new RangeError('expireTokensEvery must be a non-negative integer');
   /** Next URLs handed out, to count the requests that follow them (bounded: only recent ones matter). */
   const linksGiven = new Set<string>();
-  const expireAll = (): void => {
-    const past = Date.now() - 1;
+  /** Expires every token issued so far, as of `now` (the time the request in hand is judged by). */
+  const expireAll = (now = Date.now()): void => {
+    const past = now - 1;
     for (const token of tokens.keys()) tokens.set(token, past);
   };
 
@@ -493,7 +494,7 @@ export async function startFakeTenant(options: FakeTenantOptions = {}): Promise<
     refill(now);
     if (linksGiven.has(`${base()}${req.url ?? ''}`)) stats.followedLinks++;
     if (expireEvery > 0 && stats.logsRequests % expireEvery === 0) {
-      expireAll();
+      expireAll(now);
       stats.forcedExpiries++;
     }
 
@@ -933,7 +934,7 @@ export async function startFakeTenant(options: FakeTenantOptions = {}): Promise<
       return { ...stream.stats, statusHistory: [...stream.stats.statusHistory] };
     },
     logStreamRequests: () => [...streamRequests],
-    expireTokens: expireAll,
+    expireTokens: () => expireAll(),
     stats: () => ({ ...stats, logsResponses: { ...stats.logsResponses }, tokenResponses: { ...stats.tokenResponses }, retryAfterSent: [...stats.retryAfterSent] }),
     resetStats,
     stop,

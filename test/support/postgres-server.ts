@@ -56,12 +56,13 @@ function freePort(): Promise<number> {
 const running = new Set<ChildProcess>();
 let databases = 0;
 
-export async function startPostgres(): Promise<PostgresServer> {
+/** `password`: the superuser's password (default: random), e.g. a distinctive one a secrets scan searches for. */
+export async function startPostgres(options: { password?: string } = {}): Promise<PostgresServer> {
   const bin = postgresBinDir();
   const dir = mkdtempSync(join(tmpdir(), 'a0pt-pg-'));
   const asRoot = process.getuid?.() === 0;
   const owner = asRoot ? account('postgres') : undefined;
-  const password = randomBytes(12).toString('hex');
+  const password = options.password ?? randomBytes(12).toString('hex');
   writeFileSync(join(dir, 'pwfile'), `${password}\n`);
   if (owner) {
     chownSync(dir, owner.uid, owner.gid);

@@ -122,19 +122,26 @@ describe('idleDelayMs, the idle polling budget', () => {
     expect(idleDelayMs(POLL_MS, status(10, 1, null), now).ms).toBe(60_000);
   });
 
-  it('over a day of idle polling at the Essentials limit, leaves the bucket at least half full for everyone else', () => {
-    // Simulate the bucket (10 tokens, 100/min) with only our idle polls spending it.
-    const rate = 100 / 60;
-    let level = 10;
+  it.each([
+    ['the Essentials limit (10, 100/min)', 10, 100 / 60],
+    ['a slow bucket (10, one token a minute), where polling every interval would empty it', 10, 1 / 60],
+  ])('over a day of idle polling at %s, leaves the bucket at least half full and takes at most 25 %% of its refill', (_name, limit, rate) => {
+    // Simulate the bucket with only our idle polls spending it.
+    let level = limit;
     let lowest = level;
-    for (let t = 0; t < 86_400_000; ) {
+    let polls = 0;
+    const day = 86_400_000;
+    for (let t = 0; t < day; ) {
       level -= 1;
+      polls++;
       lowest = Math.min(lowest, level);
-      const wait = idleDelayMs(POLL_MS, status(10, Math.floor(level), rate, t), t).ms;
-      level = Math.min(10, level + (wait / 1000) * rate);
+      const wait = idleDelayMs(POLL_MS, status(limit, Math.floor(level), rate, t), t).ms;
+      level = Math.min(limit, level + (wait / 1000) * rate);
       t += wait;
     }
-    expect(lowest).toBeGreaterThanOrEqual(9);
+    // README: "never more than 25 % of the refill rate … no idle poll at all while the bucket is less than half full".
+    expect(lowest).toBeGreaterThanOrEqual(limit / 2);
+    expect(polls).toBeLessThanOrEqual(Math.ceil(0.25 * rate * (day / 1000)) + 1);
   });
 });
 

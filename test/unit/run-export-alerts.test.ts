@@ -1,5 +1,5 @@
 import { loadConfig } from '../../src/config';
-import { SinkError } from '../../src/errors';
+import { RunInProgressError, SinkError } from '../../src/errors';
 import { StreamActivity } from '../../src/log-stream/activity';
 import { runExport, streamSignal } from '../../src/run-export';
 import type { RunDeps } from '../../src/run-once';
@@ -73,11 +73,35 @@ describe('runExport alerts', () => {
     expect(store.state.alerting.failingSince).toBeNull();
   });
 
-  it('alerts once when two triggers race', async () => {
+  it('turns away a trigger that races a running one with RunInProgressError, and alerts once', async () => {
     // The fake clock moves 5 minutes per trigger: a lease that long keeps the second one out.
     const { notifier, run, failingSink } = setup({ LEASE_SECONDS: '3600' });
     const outcomes = await Promise.allSettled([run(failingSink()), run(failingSink())]);
     expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    expect(outcomes.find((o) => o.status === 'rejected')).toMatchObject({ reason: expect.any(RunInProgressError) });
+    expect(notifier.kinds()).toEqual(['failing']);
+  });
+
+  it('alerts once when a second failed run decides while the first one\'s alert is still being sent', async () => {
+    const { notifier, run, failingSink } = setup();
+    // The first run's alert hangs in the notifier after its run released the lease.
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const notify = notifier.notify.bind(notifier);
+    let calls = 0;
+    notifier.notify = async (alert) => {
+      calls++;
+      const outcome = await notify(alert);
+      if (calls === 1) await held;
+      return outcome;
+    };
+    const first = run(failingSink());
+    while (calls === 0) await new Promise((resolve) => setImmediate(resolve));
+    const second = await run(failingSink());
+    release();
+    expect([(await first).status, second.status]).toEqual(['failed', 'failed']);
+    // Both runs reached the alert decision; the second found the failure already alerted.
+    expect(second.alerts ?? []).toEqual([]);
     expect(notifier.kinds()).toEqual(['failing']);
   });
 
