@@ -4,9 +4,11 @@
  *
  * Bounded so that alerting can never hold up an export: each attempt has a
  * short timeout, a failed attempt (no answer, 5xx, 429) is retried twice with
- * backoff, and everything stops at an overall budget. Other 4xx answers (a
- * revoked or mistyped URL) are not retried. The outcome is returned, never
- * thrown.
+ * backoff (after a 429 not before its Retry-After, and not at all when that is
+ * beyond the budget), and everything stops at an overall budget. Other 4xx
+ * answers (a revoked or mistyped URL, an archived channel, a refused payload)
+ * are not retried; Slack's error code is kept in the outcome. The outcome is
+ * returned, never thrown.
  *
  * `https.request` is called with a single options object: wt-cli's `wt serve`
  * replaces it process-wide with an (options, callback) function that drops a
@@ -37,7 +39,11 @@ const ALERT_ATTEMPTS = 3;
 const BACKOFF_MS = [250, 1_000];
 const MAX_RESPONSE_BYTES = 16 * 1024;
 
-type Attempt = { ok: true } | { ok: false; retry: boolean; detail: string };
+/** `retryAfterMs`: what a 429's Retry-After asked for. */
+type Attempt = { ok: true } | { ok: false; retry: boolean; detail: string; retryAfterMs?: number };
+
+/** Slack answers a refused post with a short error code as plain text (invalid_payload, channel_is_archived, …). */
+const SLACK_ERROR_CODE = /^[a-z][a-z_]{0,63}$/;
 
 export class SlackWebhookNotifier implements Notifier {
   private readonly target: URL;
@@ -59,7 +65,13 @@ export class SlackWebhookNotifier implements Notifier {
       if (result.ok) return { delivered: true, attempts: attempt };
       detail = result.detail;
       if (!result.retry || attempt === maxAttempts) return { delivered: false, attempts: attempt, detail };
-      const pause = Math.min(BACKOFF_MS[attempt - 1] ?? 1_000, budget - (Date.now() - started));
+      const wanted = Math.max(BACKOFF_MS[attempt - 1] ?? 1_000, result.retryAfterMs ?? 0);
+      const leftNow = budget - (Date.now() - started);
+      // Slack's rate limit says when to come back; asking earlier only earns another 429.
+      if (result.retryAfterMs !== undefined && wanted >= leftNow) {
+        return { delivered: false, attempts: attempt, detail: `${detail}; Slack asked to wait ${Math.ceil(result.retryAfterMs / 1000)} s, beyond the alert's budget` };
+      }
+      const pause = Math.min(wanted, leftNow);
       if (pause <= 0) return { delivered: false, attempts: attempt, detail: `${detail}; out of time` };
       await new Promise((resolve) => setTimeout(resolve, pause));
     }
@@ -92,14 +104,24 @@ export class SlackWebhookNotifier implements Notifier {
         (res) => {
           const status = res.statusCode ?? 0;
           let size = 0;
-          // The answer ("ok") is not needed; reading it lets the request finish cleanly.
-          res.on('data', (chunk: Buffer) => {
-            size += chunk.length;
+          let text = '';
+          // The answer is "ok", or Slack's error code for a refused post.
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            size += Buffer.byteLength(chunk);
             if (size > MAX_RESPONSE_BYTES) res.destroy();
+            else if (text.length < 128) text += chunk;
           });
           res.on('end', () => {
-            if (status >= 200 && status < 300) settle({ ok: true });
-            else settle({ ok: false, retry: status >= 500 || status === 429 || status === 408, detail: `HTTP ${status}` });
+            if (status >= 200 && status < 300) {
+              settle({ ok: true });
+              return;
+            }
+            // Only a code of Slack's form is repeated: the detail goes to logs and the run history.
+            const code = text.trim();
+            const detail = SLACK_ERROR_CODE.test(code) ? `HTTP ${status} ${code}` : `HTTP ${status}`;
+            const retryAfter = status === 429 ? retryAfterMs(res.headers['retry-after']) : undefined;
+            settle({ ok: false, retry: status >= 500 || status === 429 || status === 408, detail, ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }) });
           });
           res.on('error', () => settle({ ok: false, retry: true, detail: `HTTP ${status}, answer cut short` }));
         },
@@ -110,4 +132,10 @@ export class SlackWebhookNotifier implements Notifier {
       req.end(body);
     });
   }
+}
+
+/** Retry-After as delay-seconds (what Slack sends); undefined when absent or of another form. */
+function retryAfterMs(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value !== undefined && /^\d{1,6}$/.test(value.trim()) ? Number(value.trim()) * 1000 : undefined;
 }

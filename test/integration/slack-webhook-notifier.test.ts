@@ -38,14 +38,39 @@ describe('SlackWebhookNotifier', () => {
 
   it('retries a 500 twice, then reports it not delivered without throwing', async () => {
     const slack = await standIn('error-500');
-    expect(await notifier(slack.url).notify(alert)).toEqual({ delivered: false, attempts: 3, detail: 'HTTP 500' });
+    expect(await notifier(slack.url).notify(alert)).toEqual({ delivered: false, attempts: 3, detail: 'HTTP 500 internal_error' });
     expect(slack.bodies).toHaveLength(3);
   });
 
   it('does not retry a 404 (a revoked or mistyped webhook)', async () => {
     const slack = await standIn('ok');
     const wrong = slack.url.replace(STAND_IN_PATH, '/services/T0/B0/revoked');
-    expect(await notifier(wrong).notify(alert)).toEqual({ delivered: false, attempts: 1, detail: 'HTTP 404' });
+    expect(await notifier(wrong).notify(alert)).toEqual({ delivered: false, attempts: 1, detail: 'HTTP 404 no_service' });
+  });
+
+  it('after Slack\'s 429 waits as long as Retry-After asks before posting again, and is then delivered', async () => {
+    const slack = await standIn({ rateLimited: { retryAfterSeconds: 1, times: 1 } });
+    expect(await notifier(slack.url).notify(alert)).toEqual({ delivered: true, attempts: 2 });
+    expect(slack.arrivals).toHaveLength(2);
+    // Retry-After: 1 is one second; the client's own backoff alone would have come back after 250 ms.
+    expect((slack.arrivals[1] as number) - (slack.arrivals[0] as number)).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it('gives up at once, saying why, when Slack\'s Retry-After is beyond the alert\'s budget', async () => {
+    const slack = await standIn({ rateLimited: { retryAfterSeconds: 30, times: 5 } });
+    expect(await notifier(slack.url).notify(alert)).toEqual({ delivered: false, attempts: 1, detail: "HTTP 429 rate_limited; Slack asked to wait 30 s, beyond the alert's budget" });
+    expect(slack.bodies).toHaveLength(1);
+  });
+
+  it.each([
+    [400, 'invalid_payload'],
+    [403, 'action_prohibited'],
+    [404, 'channel_not_found'],
+    [410, 'channel_is_archived'],
+  ] as const)('does not retry Slack\'s %d %s, and keeps Slack\'s code in the outcome', async (status, code) => {
+    const slack = await standIn({ slackError: status });
+    expect(await notifier(slack.url).notify(alert)).toEqual({ delivered: false, attempts: 1, detail: `HTTP ${status} ${code}` });
+    expect(slack.bodies).toHaveLength(1);
   });
 
   it('gives up on a webhook that never answers within its budget', async () => {
