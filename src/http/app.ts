@@ -21,6 +21,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { toErrorRecord } from '../errors';
 import { scopedHandlers, type RequestScope } from './access';
+import { checkRoutes } from './check-routes';
 import { controlRoutes } from './control-routes';
 import { dashboardRoutes } from './dashboard-routes';
 import { ENDPOINTS, healthRoutes } from './health-routes';
@@ -108,6 +109,7 @@ export function createApp(options: AppOptions): express.Express {
   const endpoints = [...ENDPOINTS, ...(options.metrics ? ['GET /metrics'] : []), ...(options.logStream?.stream ? [`POST ${LOG_STREAM_PATH}`] : [])];
   app.use(healthRoutes(handlers, now, options.nextRunAt, options.logStream?.stream, endpoints));
   app.use(controlRoutes(handlers, now));
+  app.use(checkRoutes(handlers));
   if (options.metrics) app.use(metricsRoutes(handlers, options.metrics));
 
   app.use((_req: Request, res: Response) => {

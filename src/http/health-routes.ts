@@ -9,7 +9,7 @@ import { isLeaseHeld } from '../storage/state';
 import type { ScopedHandlers } from './access';
 
 /** What every deployment answers; the service adds GET /metrics and, with a log stream, POST /log-stream. */
-export const ENDPOINTS = ['POST /', 'POST /run', 'GET /health', 'GET /runs', 'POST /reset', 'POST /pause', 'POST /resume'];
+export const ENDPOINTS = ['POST /', 'POST /run', 'GET /health', 'GET /runs', 'POST /reset', 'POST /pause', 'POST /resume', 'POST /check'];
 
 /**
  * `nextRunAt` in the service; `logStream` when the service receives one: its

@@ -283,6 +283,54 @@ describe('the dashboard (serve)', () => {
     await until('the history to close', async () => (await rows(page).count()) === 0);
   });
 
+  it('lets an admin check the setup, as the CLI\'s check does: a checklist, a fix under a failure, a test message on request, no secret', async () => {
+    const tenant = await tenantWith({ count: 20 });
+    const env = exportEnv(tenant, receiver, { ADMIN_TOKEN: ADMIN });
+    const service = await startServe({ ...env, SCHEDULE: NEVER });
+    cleanups.push(async () => {
+      service.child.kill('SIGTERM');
+      await service.done;
+    });
+    // Not for visitors.
+    expect((await fetch(`${service.url}/check`, { method: 'POST' })).status).toBe(401);
+    const browser = await launchBrowser();
+    const { page } = browser;
+    await page.goto(`${service.url}/`);
+    await signIn(page, ADMIN);
+    await page.locator('#check-setup').waitFor();
+    const before = (await receiver.messages()).length;
+
+    await page.locator('#check-send-test').check();
+    await page.locator('#check-setup').click();
+    await page.locator('#admin-message', { hasText: 'All checks passed' }).waitFor();
+    const items = page.locator('#check-results li');
+    expect(await items.allInnerTexts()).toEqual([
+      expect.stringMatching(/^✓ settings valid: /),
+      expect.stringMatching(/^✓ Auth0 reachable: /),
+      expect.stringMatching(/^✓ Auth0 credentials accepted: /),
+      expect.stringMatching(/^✓ read:logs granted: /),
+      expect.stringMatching(/^✓ Papertrail host resolves: /),
+      expect.stringMatching(/^✓ Papertrail TLS verified: /),
+      expect.stringMatching(/^✓ test message confirmed: /),
+      expect.stringMatching(/^✓ state store opens and is writable: /),
+    ]);
+    const received = (await receiver.messages()).slice(before);
+    expect(received.map((m) => m.raw.includes('auth0-logs-to-papertrail check: test message'))).toEqual([true]);
+
+    // Auth0 now refuses read:logs: the same view names it, with its fix, and exports nothing.
+    tenant.setFault('forbidden');
+    await page.locator('#check-send-test').uncheck();
+    await page.locator('#check-setup').click();
+    await page.locator('#admin-message', { hasText: 'A check failed' }).waitFor();
+    const failed = page.locator('#check-results li.check-failed');
+    expect(await failed.count()).toBe(1);
+    expect(await failed.innerText()).toMatch(/^✗ read:logs granted: .*403[\s\S]*To fix: .*grant the read:logs scope/);
+    expect(await page.locator('#check-results li.check-skipped').innerText()).toMatch(/test message confirmed: not sent/);
+    expect((await receiver.messages()).length).toBe(before + 1);
+    expect(await page.content()).not.toContain(tenant.clientSecret);
+    expect(browser.errors).toEqual([]);
+  });
+
   it('shows errors and events that hold markup as text: nothing executes, nothing is injected', async () => {
     const start = Date.now() - 600_000;
     const hostile = '<img src=x onerror=alert(1)>';

@@ -21,9 +21,10 @@ export function killAllClis(): void {
   running.clear();
 }
 
-export function startCli(args: readonly string[], env: Record<string, string>, cwd?: string): { child: ChildProcess; done: Promise<CliResult> } {
+/** `node`: the executable to run it with (a Node build from test/runtimes); default this process's. */
+export function startCli(args: readonly string[], env: Record<string, string>, cwd?: string, node: string = process.execPath): { child: ChildProcess; done: Promise<CliResult> } {
   // Only the variables given: the developer's own environment must not leak into a test.
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(node, [CLI, ...args], {
     env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env },
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -49,6 +50,6 @@ export function startCli(args: readonly string[], env: Record<string, string>, c
   return { child, done };
 }
 
-export function runCli(args: readonly string[], env: Record<string, string>, cwd?: string): Promise<CliResult> {
-  return startCli(args, env, cwd).done;
+export function runCli(args: readonly string[], env: Record<string, string>, cwd?: string, node?: string): Promise<CliResult> {
+  return startCli(args, env, cwd, node).done;
 }

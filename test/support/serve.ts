@@ -17,8 +17,8 @@ export async function until(what: string, check: () => boolean | Promise<boolean
 }
 
 /** Starts `serve` on a free loopback port and resolves once it listens. */
-export async function startServe(env: Record<string, string>): Promise<Service> {
-  const service = startCli(['serve'], { HOST: '127.0.0.1', PORT: '0', ...env });
+export async function startServe(env: Record<string, string>, node?: string): Promise<Service> {
+  const service = startCli(['serve'], { HOST: '127.0.0.1', PORT: '0', ...env }, undefined, node);
   let stderr = '';
   service.child.stderr?.on('data', (c: string) => (stderr += c));
   await until('serve to listen', () => /serving on http:\/\/127\.0\.0\.1:\d+/.test(stderr));

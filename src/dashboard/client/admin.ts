@@ -4,6 +4,7 @@
  * the reset will do). Built once and updated in place, so the periodic
  * refresh never wipes what an admin is typing.
  */
+import type { Checklist } from './api';
 import { h, replace } from './dom';
 
 export interface AdminActions {
@@ -12,6 +13,8 @@ export interface AdminActions {
   runNow(): Promise<void>;
   setPaused(paused: boolean): Promise<void>;
   reset(checkpoint: string | null): Promise<void>;
+  /** The setup check (POST /check); null when the service refused it. */
+  check(sendTest: boolean): Promise<Checklist | null>;
 }
 
 export interface AdminState {
@@ -63,6 +66,24 @@ export function createAdminPanel(container: HTMLElement, actions: AdminActions) 
   const resetButton = h('button', { type: 'button', id: 'reset-open', 'aria-expanded': 'false', 'aria-controls': 'reset-panel' }, 'Reset checkpoint…');
   const signOutButton = h('button', { type: 'button', class: 'link', id: 'sign-out' }, 'Sign out');
   const checkpointText = h('code', { id: 'current-checkpoint' });
+  // Check setup: the same checklist as the CLI's `check`, with a fix under each failure.
+  const checkButton = h('button', { type: 'button', id: 'check-setup' }, 'Check setup');
+  const sendTestBox = h('input', { type: 'checkbox', id: 'check-send-test' });
+  const checkResults = h('ul', { id: 'check-results', class: 'checklist', 'aria-live': 'polite', hidden: true });
+  checkButton.addEventListener('click', () =>
+    void guard(async () => {
+      const list = await actions.check(sendTestBox.checked);
+      if (list === null) return;
+      replace(checkResults, ...list.items.map((item) =>
+        h('li', { class: `check-${item.status}` },
+          h('strong', {}, `${item.status === 'ok' ? '✓' : item.status === 'failed' ? '✗' : '–'} ${item.name}`), `: ${item.detail}`,
+          ...(item.fix === undefined ? [] : [h('div', { class: 'fix' }, `To fix: ${item.fix}`)]),
+        ),
+      ));
+      checkResults.hidden = false;
+      show(list.ok ? 'ok' : 'error', list.ok ? 'All checks passed.' : 'A check failed: its fix is under it.');
+    }, checkButton, 'Checking…'),
+  );
   runButton.addEventListener('click', () => void guard(() => actions.runNow(), runButton, 'Running…'));
   pauseButton.addEventListener('click', () => void guard(() => actions.setPaused(!state.paused), pauseButton, state.paused ? 'Resuming…' : 'Pausing…'));
   signOutButton.addEventListener('click', () => {
@@ -144,6 +165,8 @@ export function createAdminPanel(container: HTMLElement, actions: AdminActions) 
     h('p', { class: 'signed-in' }, 'Signed in as administrator in this tab. ', signOutButton),
     h('div', { class: 'row actions' }, runButton, pauseButton, resetButton),
     resetPanel,
+    h('div', { class: 'row check' }, checkButton, sendTestBox, h('label', { for: 'check-send-test' }, 'also send a test message to Papertrail')),
+    checkResults,
   );
 
   /** Runs one action at a time, with its button showing that it is busy. */

@@ -76,6 +76,12 @@ export interface ExportSettings {
   personalData: { fields: string[]; method: 'mask' | 'hash' } | null;
 }
 
+/** POST /check's answer: the same checklist as `auth0-logs-to-papertrail check`. */
+export interface Checklist {
+  ok: boolean;
+  items: { name: string; status: 'ok' | 'failed' | 'skipped'; detail: string; fix?: string }[];
+}
+
 export interface Answer<T> {
   status: number;
   body: T | undefined;

@@ -5,7 +5,7 @@
  * records and the controls.
  */
 import { createAdminPanel, type MessageKind } from './admin';
-import { call, token, type ExportSettings, type Health, type LogStream, type Run, type Runs } from './api';
+import { call, token, type Checklist, type ExportSettings, type Health, type LogStream, type Run, type Runs } from './api';
 import { renderChart } from './chart';
 import { ago, count, duration, h, replace, when } from './dom';
 import { renderRuns } from './runs-table';
@@ -229,6 +229,13 @@ const admin = createAdminPanel($('admin'), {
     const [kind, text] = describeRun(answer.body, answer.status);
     admin.show(kind, text);
     await refresh();
+  },
+  async check(sendTest) {
+    admin.show('info', 'Checking Auth0, Papertrail and the state store…');
+    const answer = await call<Checklist>('POST', 'check', { token: token.get(), body: { sendTest } });
+    if (answer.status === 200 && answer.body) return answer.body;
+    admin.show('error', `The service answered ${answer.status}.`);
+    return null;
   },
   async setPaused(paused) {
     const answer = await call<{ status: string }>('POST', paused ? 'pause' : 'resume', { token: token.get(), body: {} });
