@@ -14,6 +14,7 @@ import { followService } from './follow';
 import { createApp } from './http/app';
 import { LOG_STREAM_PATH } from './http/log-stream-routes';
 import { LogStream } from './log-stream/log-stream';
+import { startStreamWatch } from './log-stream/watch-service';
 import { pruneShippedIds } from './storage/retention';
 import { loadLogStreamSettings, loadServiceTls, type LogStreamSettings, type ServiceTls } from './log-stream/settings';
 import { systemClock } from './clock';
@@ -233,6 +234,14 @@ export async function serve(env: Environment): Promise<number> {
     return 1;
   }
   if (!settings.logStream.streamOnly) cron?.resume();
+  // Auth0's side of the stream, once the port is ours: its status read every LOG_STREAM_STATUS_SECONDS, alerted on, healed with LOG_STREAM_AUTO_RESUME.
+  const watching = stream && settings.logStream.statusIntervalMs > 0
+    ? startStreamWatch(config, stream.settings, { store, log, metrics, sinkHealth: () => metrics.sinkHealth() })
+    : undefined;
+  if (stream && watching) {
+    stream.watchedBy(watching.watch);
+    metrics.watchStreamStatus(() => watching.watch.snapshot().status, () => watching.watch.snapshot().autoResume.resumes);
+  }
   const pruning = stream ? setInterval(() => void prune(), PRUNE_EVERY_MS) : undefined;
   pruning?.unref();
   const retrying = setInterval(() => {
@@ -249,6 +258,7 @@ export async function serve(env: Environment): Promise<number> {
       : `schedule "${settings.schedule}", next run ${cron.nextRun()?.toISOString() ?? 'never'}`;
   log.info(`serving on ${scheme}://${settings.host}:${port}, ${poller}`);
   if (stream) log.info(`log stream: POST ${scheme}://<public host>${LOG_STREAM_PATH} (${settings.logStream.streamOnly ? 'stream only, no poller' : 'hybrid: the poller fills any gap'})`);
+  if (watching) log.info(`log stream status: read from Auth0 every ${settings.logStream.statusIntervalMs / 1000} s (LOG_STREAM_STATUS_SECONDS)${settings.logStream.autoResume ? '; a paused or suspended stream is set active again once Papertrail confirms deliveries (LOG_STREAM_AUTO_RESUME)' : ''}`);
   // LOG_STREAM_ONLY: no follow loop either, as no cron runs.
   if (following && !settings.logStream.streamOnly) {
     track(followService({ config, store, shipped, metrics, log, clock: systemClock, pollIntervalMs: settings.pollIntervalMs, runOptions: { redact, ...runOptions }, signal: shutdown.signal, onNextPoll: (at) => (nextPollAt = at) }));
@@ -265,6 +275,7 @@ export async function serve(env: Environment): Promise<number> {
       if (pruning) clearInterval(pruning);
       clearInterval(retrying);
       shutdown.abort();
+      if (watching) track(watching.stop());
       // Requests in progress (log-stream deliveries) are answered before the service exits.
       if (stream) track(new Promise<void>((done) => server.close(() => done())));
       else server.close();

@@ -27,10 +27,14 @@ export interface AlertingState {
   laggingSince: string | null;
   /** When the silent-stream alert was decided (ISO); null while the stream delivers, or without one. */
   streamSilentSince: string | null;
+  /** What Auth0 last said of a stream that left `active`; null while it is active (or never read). */
+  streamStatus: 'paused' | 'suspended' | null;
+  /** When the stream was first seen out of `active` (ISO); null while active. */
+  streamInactiveSince: string | null;
 }
 
 export function emptyAlertingState(): AlertingState {
-  return { failingSince: null, failedRuns: 0, failureCheckpoint: null, lastFailureAlertAt: null, laggingSince: null, streamSilentSince: null };
+  return { failingSince: null, failedRuns: 0, failureCheckpoint: null, lastFailureAlertAt: null, laggingSince: null, streamSilentSince: null, streamStatus: null, streamInactiveSince: null };
 }
 
 /** What a run contributes to the decision: the fields of its (already redacted) report. */
@@ -82,6 +86,10 @@ export type Alert =
   | { kind: 'stream-silent'; lastDeliveryAt: string | null; newLogs: number }
   /** `silentMs`: from the silent alert to the run that saw the stream deliver again. */
   | { kind: 'stream-resumed'; silentMs: number }
+  /** Auth0 says the stream left `active` (it sends nothing until it is active again). */
+  | { kind: 'stream-inactive'; status: 'paused' | 'suspended'; stream: string; autoResume: boolean }
+  /** Auth0 says the stream is `active` again; `resumedByService`: this service set it so (LOG_STREAM_AUTO_RESUME). */
+  | { kind: 'stream-active'; was: 'paused' | 'suspended'; inactiveMs: number; stream: string; resumedByService: boolean }
   | { kind: 'run-summary'; trigger: string; exported: number; fetched: number; pages: number; durationMs: number; lagSeconds: number; checkpoint: string | null };
 
 export type AlertKind = Alert['kind'];
@@ -169,6 +177,40 @@ export function decideAfterRun(state: AlertingState, run: RunFacts, policy: Aler
   return { next, alerts };
 }
 
+/** What a reading of the stream's status in Auth0 contributes. */
+export interface StreamStatusFacts {
+  status: 'active' | 'paused' | 'suspended';
+  /** When it was read (ISO). */
+  at: string;
+  /** The stream's name and id, as the alert names it. */
+  stream: string;
+  /** Set active by this service just now. */
+  resumedByService: boolean;
+  autoResume: boolean;
+}
+
+/**
+ * One alert when the stream leaves `active` (naming paused or suspended), none
+ * when it goes on from paused to suspended, one when it is `active` again.
+ */
+export function decideStreamStatus(state: AlertingState, facts: StreamStatusFacts): Decision {
+  const next: AlertingState = { ...state };
+  const alerts: Alert[] = [];
+  if (facts.status !== 'active') {
+    if (state.streamStatus === null) {
+      next.streamInactiveSince = facts.at;
+      alerts.push({ kind: 'stream-inactive', status: facts.status, stream: facts.stream, autoResume: facts.autoResume });
+    }
+    next.streamStatus = facts.status;
+  } else if (state.streamStatus !== null) {
+    const since = Date.parse(state.streamInactiveSince ?? facts.at);
+    alerts.push({ kind: 'stream-active', was: state.streamStatus, inactiveMs: Math.max(0, Date.parse(facts.at) - since), stream: facts.stream, resumedByService: facts.resumedByService });
+    next.streamStatus = null;
+    next.streamInactiveSince = null;
+  }
+  return { next, alerts };
+}
+
 /** Reads whatever storage held into a well-formed state, dropping anything of the wrong type. */
 export function normalizeAlertingState(raw: unknown): AlertingState {
   const base = emptyAlertingState();
@@ -181,6 +223,8 @@ export function normalizeAlertingState(raw: unknown): AlertingState {
   base.lastFailureAlertAt = time(r['lastFailureAlertAt']);
   base.laggingSince = time(r['laggingSince']);
   base.streamSilentSince = time(r['streamSilentSince']);
+  base.streamStatus = r['streamStatus'] === 'paused' || r['streamStatus'] === 'suspended' ? r['streamStatus'] : null;
+  base.streamInactiveSince = base.streamStatus === null ? null : (time(r['streamInactiveSince']) ?? null);
   return base;
 }
 

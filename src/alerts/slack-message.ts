@@ -68,6 +68,17 @@ function words(alert: Alert): [string, string[]] {
       ]];
     case 'stream-resumed':
       return [':loud_sound: Log stream delivering again', [`After ${formatDuration(alert.silentMs)} of silence.`]];
+    case 'stream-inactive':
+      return [alert.status === 'paused' ? ':double_vertical_bar: Log stream paused' : ':no_entry: Log stream suspended', [
+        `Auth0 reports the log stream ${escape(alert.stream)} as *${alert.status}*: it sends nothing until it is active again. Nothing is lost: the poller keeps exporting, minutes behind instead of seconds.`,
+        alert.autoResume
+          ? 'LOG_STREAM_AUTO_RESUME is on: the service sets it active again once Papertrail confirms deliveries again.'
+          : 'Set it active in the Auth0 Dashboard (Monitoring → Streams) once Papertrail receives again, or set LOG_STREAM_AUTO_RESUME=true.',
+      ]];
+    case 'stream-active':
+      return [':arrow_forward: Log stream active again', [
+        `The log stream ${escape(alert.stream)} is active again after ${formatDuration(alert.inactiveMs)} ${alert.was}${alert.resumedByService ? '; this service resumed it (LOG_STREAM_AUTO_RESUME)' : ''}. Events Auth0 queued meanwhile are skipped where the poller already shipped them.`,
+      ]];
     case 'run-summary':
       return [':white_check_mark: Export run', [
         `${plural(alert.exported, 'log')} exported (${alert.fetched} read, ${plural(alert.pages, 'page')}) in ${formatDuration(alert.durationMs)} by a ${escape(alert.trigger)} run; ${formatDuration(alert.lagSeconds * 1000)} behind; checkpoint ${at(alert.checkpoint)}.`,

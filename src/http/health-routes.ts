@@ -27,7 +27,8 @@ export function healthRoutes({ withConfig }: ScopedHandlers, now: () => number, 
     // Pages in doubt waiting to be shipped again: not ok until a run has shipped them.
     const waiting = state.reship !== null ? 'reship-pending' : runs;
     res.json({
-      status: stream?.status === 'silent' ? 'failing' : waiting,
+      // A stream Auth0 paused or suspended sends nothing: as failing as a silent one, though the poller ships on.
+      status: stream?.status === 'silent' || stream?.auth0?.status === 'paused' || stream?.auth0?.status === 'suspended' ? 'failing' : waiting,
       running: isLeaseHeld(state.lease, t),
       paused: state.paused,
       lastRunAt: last?.startedAt ?? null,

@@ -8,6 +8,8 @@
  * poller found logs it had not delivered is unhealthy: Auth0 has probably
  * paused or suspended it, or its category filter leaves events out.
  */
+import type { StreamWatchSnapshot } from './stream-watch';
+
 export type LogStreamMode = 'hybrid' | 'stream-only';
 
 export interface LogStreamActivity {
@@ -33,6 +35,8 @@ export interface LogStreamActivity {
   lastGapFillAt: string | null;
   /** Logs the poller left out because the stream had shipped them (since start). */
   coveredByStream: number;
+  /** The stream as Auth0 reports it (LOG_STREAM_STATUS_SECONDS); absent when not watched. */
+  auth0?: StreamWatchSnapshot;
 }
 
 export interface DeliveryCounts {

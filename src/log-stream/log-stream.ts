@@ -10,6 +10,7 @@ import { StreamActivity, type LogStreamActivity } from './activity';
 import { GroupCommit } from './group-commit';
 import { receiveDelivery, type DeliveryOutcome } from './receive-delivery';
 import type { LogStreamSettings } from './settings';
+import type { StreamWatchSnapshot } from './stream-watch';
 
 export interface LogStreamDeps {
   /** Shared with the poller; must hold ids (see HoldingShippedIds) when deliveries run in parallel. */
@@ -24,6 +25,7 @@ export class LogStream {
   readonly activity: StreamActivity;
   /** Deliveries that arrive while a shipment is in flight share the next one. */
   readonly shipments: GroupCommit;
+  private watch: { snapshot(): StreamWatchSnapshot } | undefined;
 
   constructor(
     private readonly deps: LogStreamDeps,
@@ -51,7 +53,13 @@ export class LogStream {
     return this.shipments.close();
   }
 
+  /** What Auth0 says of the stream, from the watch serve runs; part of every snapshot from now on. */
+  watchedBy(watch: { snapshot(): StreamWatchSnapshot }): void {
+    this.watch = watch;
+  }
+
   snapshot(): LogStreamActivity {
-    return this.activity.snapshot();
+    const activity = this.activity.snapshot();
+    return this.watch ? { ...activity, auth0: this.watch.snapshot() } : activity;
   }
 }

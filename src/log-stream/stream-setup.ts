@@ -64,7 +64,7 @@ export function desiredSink(url: string, token: string): HttpSink {
 }
 
 /** The stream set up before: by id, else by name, else the http stream already sending our token or to this endpoint. */
-export async function findOurStream(api: LogStreamsApi, want: { id: string | null; name: string; token: string; url?: string }): Promise<LogStreamInfo | null> {
+export async function findOurStream(api: Pick<LogStreamsApi, 'get' | 'list'>, want: { id: string | null; name: string; token: string; url?: string }): Promise<LogStreamInfo | null> {
   if (want.id !== null) return api.get(want.id);
   const all = (await api.list()).filter((s) => s.type === 'http');
   return all.find((s) => s.name === want.name) ?? all.find((s) => sendsToken(s, want.token)) ?? all.find((s) => want.url !== undefined && s.sink['httpEndpoint'] === want.url) ?? null;

@@ -14,6 +14,8 @@ type Path = (typeof PATHS)[number];
 
 export class PrometheusMetrics implements Metrics {
   readonly registry = new Registry();
+  private lastConfirmedAt: number | null = null;
+  private lastFailedAt: number | null = null;
   private readonly runs = new Counter({ name: `${P}runs_total`, help: 'Export runs by outcome (ok, failed, skipped: another run held the lease, lease-lost: another run took the lease during this one, which stopped) and trigger.', labelNames: ['status', 'trigger'], registers: [this.registry] });
   private readonly runDuration = new Histogram({ name: `${P}run_duration_seconds`, help: 'Duration of export runs (ok or failed; runs_total has the outcomes).', buckets: [0.1, 0.5, 1, 5, 15, 30, 60, 300, 900, 3600], registers: [this.registry] });
   // Log counts carry `path`: "poller" (runs reading Auth0's API) or "stream" (POST /log-stream), so each adds up on its own and together.
@@ -74,11 +76,13 @@ export class PrometheusMetrics implements Metrics {
   }
 
   shipmentConfirmed(ms: number): void {
+    this.lastConfirmedAt = Date.now();
     this.confirm.observe(ms / 1000);
     this.sinkLastConfirmed.set(Date.now() / 1000);
   }
 
   sinkFailed(code: string): void {
+    this.lastFailedAt = Date.now();
     this.sinkFailures.inc({ code });
     this.sinkLastFailure.set(Date.now() / 1000);
   }
@@ -108,6 +112,34 @@ export class PrometheusMetrics implements Metrics {
 
   streamRequest(status: number): void {
     this.streamRequests.inc({ status: String(status) });
+  }
+
+  /** When Papertrail last confirmed a send and last failed one, by either path (epoch ms; null: never since start). */
+  sinkHealth(): { lastConfirmedAt: number | null; lastFailedAt: number | null } {
+    return { lastConfirmedAt: this.lastConfirmedAt, lastFailedAt: this.lastFailedAt };
+  }
+
+  /** With the stream's status watched in Auth0: one series per status, 1 for the current one; read at each scrape. */
+  watchStreamStatus(status: () => 'active' | 'paused' | 'suspended' | 'unknown', resumes: () => number): void {
+    new Gauge({
+      name: `${P}stream_status`,
+      help: "The log stream's status in Auth0 (LOG_STREAM_STATUS_SECONDS): 1 for the current one of active, paused, suspended, unknown (not read yet, no read:log_streams scope, or not found).",
+      labelNames: ['status'],
+      registers: [this.registry],
+      collect() {
+        const now = status();
+        for (const s of ['active', 'paused', 'suspended', 'unknown'] as const) this.set({ status: s }, s === now ? 1 : 0);
+      },
+    });
+    new Counter({
+      name: `${P}stream_auto_resumes_total`,
+      help: 'Times this service set a paused or suspended log stream active again (LOG_STREAM_AUTO_RESUME).',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(resumes());
+      },
+    });
   }
 
   /** With a log stream only: its status is read at each scrape, so the gauge is never staler than /health. */

@@ -127,7 +127,7 @@ describe.each([sqlite, postgresql])('$name state store', (kind) => {
     const store = track(kind.open(location));
     expect(await store.read()).toMatchObject({ checkpoint: null, lease: null, runs: [], paused: false });
     const written = await store.update((s) => ({ ...s, checkpoint: '900', startFrom: '800', lastSuccessAt: '2026-01-01T00:00:00.000Z', newestExportedDate: '2026-01-01T00:00:01.000Z', paused: true, lastOpenTriggerAt: 1234, runs: [{ id: 'r1' } as RunRecord],
-      alerting: { failingSince: '2026-01-01T00:00:02.000Z', failedRuns: 3, failureCheckpoint: '850', lastFailureAlertAt: '2026-01-01T00:00:02.000Z', laggingSince: null, streamSilentSince: '2026-01-01T00:00:03.000Z' } }));
+      alerting: { failingSince: '2026-01-01T00:00:02.000Z', failedRuns: 3, failureCheckpoint: '850', lastFailureAlertAt: '2026-01-01T00:00:02.000Z', laggingSince: null, streamSilentSince: '2026-01-01T00:00:03.000Z', streamStatus: 'suspended', streamInactiveSince: '2026-01-01T00:00:04.000Z' } }));
     const again = track(kind.open(location));
     expect(await again.read()).toEqual(written);
   });
@@ -218,7 +218,7 @@ describe.each([sqlite, postgresql])('$name state store', (kind) => {
     await kind.toSchemaOne(location);
     const upgraded = track(kind.open(location));
     expect(await upgraded.read()).toMatchObject({ checkpoint: '90042', runs: [{ id: 'before-upgrade' }] });
-    const alerting = { failingSince: '2026-01-01T00:00:00.000Z', failedRuns: 1, failureCheckpoint: '90042', lastFailureAlertAt: null, laggingSince: null, streamSilentSince: null };
+    const alerting = { failingSince: '2026-01-01T00:00:00.000Z', failedRuns: 1, failureCheckpoint: '90042', lastFailureAlertAt: null, laggingSince: null, streamSilentSince: null, streamStatus: null, streamInactiveSince: null };
     await upgraded.update((s) => ({ ...s, alerting }));
     await upgraded.update((s) => takeLease(s, 'after-upgrade', Date.now() + 60_000));
     await upgraded.update((s) => ({ ...s, reship: { after: '90041', through: '90042' } }));

@@ -37,6 +37,15 @@ export interface LogStream {
   shipped: number;
   redeliveriesSkipped: number;
   gapFills: number;
+  /** The stream's status in Auth0, when the service reads it (LOG_STREAM_STATUS_SECONDS). */
+  auth0?: {
+    status: 'active' | 'paused' | 'suspended' | 'unknown';
+    name: string | null;
+    checkedAt: string | null;
+    problem?: string;
+    inactiveSince: string | null;
+    autoResume: { enabled: boolean; resumes: number; lastResumedAt: string | null };
+  };
 }
 
 /** A run as /runs lists it: admins get the whole record, others a summary. */

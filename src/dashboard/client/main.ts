@@ -70,7 +70,16 @@ function logStreamCard(stream: LogStream | undefined, now: number): HTMLElement 
   const sub = stream.problem ?? (stream.lastDeliveryAt
     ? h('span', {}, `last delivery ${ago(stream.lastDeliveryAt, now)}; ${count(stream.shipped)} shipped, ${count(stream.gapFills)} filled in by the poller`)
     : 'no delivery yet');
-  return card('Log stream', STREAM_TEXT[stream.status], sub, { 'data-card': 'log-stream', class: `card ${stream.status === 'silent' ? 'card-failing' : ''}` });
+  const auth0 = stream.auth0;
+  // Auth0 paused or suspended it: that says more than the deliveries do.
+  const stopped = auth0?.status === 'paused' || auth0?.status === 'suspended';
+  const value = stopped ? `${auth0.status === 'paused' ? 'Paused' : 'Suspended'} in Auth0` : STREAM_TEXT[stream.status];
+  const inAuth0 = auth0 === undefined ? null : h('span', { 'data-auth0-status': auth0.status }, auth0.problem ?? [
+    `Auth0: ${auth0.status}${auth0.checkedAt ? `, read ${ago(auth0.checkedAt, now)}` : ''}`,
+    stopped && auth0.inactiveSince ? `; stopped ${ago(auth0.inactiveSince, now)}` : '',
+    auth0.autoResume.enabled ? `; auto-resume on${auth0.autoResume.lastResumedAt ? `, last resumed ${ago(auth0.autoResume.lastResumedAt, now)}` : ''}` : stopped ? '; resume it in the Auth0 Dashboard' : '',
+  ].join(''));
+  return card('Log stream', value, inAuth0 === null ? sub : h('span', {}, sub, h('br', {}), inAuth0), { 'data-card': 'log-stream', class: `card ${stream.status === 'silent' || stopped ? 'card-failing' : ''}` });
 }
 
 function renderCards(health: Health | undefined): void {
