@@ -70,11 +70,12 @@ function logStreamCard(stream: LogStream | undefined, now: number): HTMLElement 
   const sub = stream.problem ?? (stream.lastDeliveryAt
     ? h('span', {}, `last delivery ${ago(stream.lastDeliveryAt, now)}; ${count(stream.shipped)} shipped, ${count(stream.gapFills)} filled in by the poller`)
     : 'no delivery yet');
-  const auth0 = stream.auth0;
+  // Only once Auth0 has answered: a service without read:log_streams shows the deliveries alone (/health says why).
+  const auth0 = stream.auth0?.status === 'unknown' ? undefined : stream.auth0;
   // Auth0 paused or suspended it: that says more than the deliveries do.
   const stopped = auth0?.status === 'paused' || auth0?.status === 'suspended';
   const value = stopped ? `${auth0.status === 'paused' ? 'Paused' : 'Suspended'} in Auth0` : STREAM_TEXT[stream.status];
-  const inAuth0 = auth0 === undefined ? null : h('span', { 'data-auth0-status': auth0.status }, auth0.problem ?? [
+  const inAuth0 = auth0 === undefined ? null : h('span', { 'data-auth0-status': auth0.status }, [
     `Auth0: ${auth0.status}${auth0.checkedAt ? `, read ${ago(auth0.checkedAt, now)}` : ''}`,
     stopped && auth0.inactiveSince ? `; stopped ${ago(auth0.inactiveSince, now)}` : '',
     auth0.autoResume.enabled ? `; auto-resume on${auth0.autoResume.lastResumedAt ? `, last resumed ${ago(auth0.autoResume.lastResumedAt, now)}` : ''}` : stopped ? '; resume it in the Auth0 Dashboard' : '',
