@@ -27,6 +27,8 @@ export interface HttpRequest {
   body?: string;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Called once the request is handed to the network, whatever becomes of it (the way Auth0 counts it against the rate limit). */
+  onSent?: () => void;
 }
 
 export type HttpTransport = (request: HttpRequest) => Promise<HttpResponse>;
@@ -75,6 +77,7 @@ export function createHttpsTransport(): HttpTransport & { close(): void } {
       req.on('timeout', () => req.destroy(new HttpTimeoutError(`no response within ${request.timeoutMs} ms`)));
       req.on('error', reject);
       req.on('close', () => clearTimeout(timer));
+      if (request.onSent) req.once('finish', request.onSent);
       req.end(request.body);
     });
   return Object.assign(transport, { close: () => agent.destroy() });

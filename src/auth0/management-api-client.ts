@@ -237,13 +237,14 @@ export class ManagementApiClient implements Auth0LogsClient {
     if (left <= 0) throw new OutOfTimeError('The run reached its deadline before Auth0 answered.', { code: 'DEADLINE' });
     const timeoutMs = Math.min(this.requestTimeoutMs, left);
     const endpoint = req.url.pathname === '/oauth/token' ? 'token' : req.url.pathname.startsWith('/api/v2/log-streams') ? 'log-streams' : 'logs';
+    let sent = false;
     try {
-      const res = await this.options.transport({ ...req, timeoutMs, ...(signal ? { signal } : {}) });
+      const res = await this.options.transport({ ...req, timeoutMs, ...(signal ? { signal } : {}), onSent: () => (sent = true) });
       this.options.metrics?.auth0Response(endpoint, res.status);
       return res;
     } catch (error) {
-      // Counted whatever became of it: an abandoned request may still have used Auth0's rate limit.
-      this.options.metrics?.auth0Response(endpoint, 0);
+      // Counted once it was sent, whatever became of it: a request the run abandoned may still have used Auth0's rate limit.
+      if (sent || !signal?.aborted) this.options.metrics?.auth0Response(endpoint, 0);
       // Abandoned by the run: not a failure of Auth0's, and not to be retried.
       signal?.throwIfAborted();
       if (error instanceof HttpTimeoutError && timeoutMs < this.requestTimeoutMs) {

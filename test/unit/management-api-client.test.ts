@@ -233,3 +233,43 @@ describe('ManagementApiClient at the deadline', () => {
     await expect(client.getLogs({ from: '1', take: 1, deadline: deadline() })).resolves.toEqual({ logs: [{ log_id: '2', type: 's' }] });
   });
 });
+
+describe('ManagementApiClient counting requests for /metrics', () => {
+  /** A transport that answers the token, then holds the logs request until the run abandons it, having sent it or not. */
+  function abandoned(sentFirst: boolean) {
+    const counted: string[] = [];
+    const transport = (req: HttpRequest): Promise<HttpResponse> => {
+      if (req.url.pathname === '/oauth/token') {
+        req.onSent?.();
+        return Promise.resolve(token());
+      }
+      if (sentFirst) req.onSent?.();
+      return new Promise((_resolve, reject) => req.signal?.addEventListener('abort', () => reject(new Error('aborted'))));
+    };
+    const client = new ManagementApiClient({
+      domain: 'tenant.auth0.com', clientId: 'cid', clientSecret: 'shh-secret', transport, clock: new FakeClock(), random: () => 1,
+      metrics: { auth0Response: (endpoint, status) => void counted.push(`${endpoint} ${status}`), rateLimitWait: () => undefined, tokenRefreshed: () => undefined },
+    });
+    return { client, counted };
+  }
+
+  it('counts a request the run abandoned after sending it (it used the rate limit), with status 0', async () => {
+    const { client, counted } = abandoned(true);
+    const controller = new AbortController();
+    const pending = client.getLogs({ from: '1', take: 100, deadline: Date.now() + 60_000, signal: controller.signal });
+    await new Promise((r) => setImmediate(r));
+    controller.abort(new Error('run failed'));
+    await expect(pending).rejects.toThrow('run failed');
+    expect(counted).toEqual(['token 200', 'logs 0']);
+  });
+
+  it('does not count a request abandoned before it was sent', async () => {
+    const { client, counted } = abandoned(false);
+    const controller = new AbortController();
+    const pending = client.getLogs({ from: '1', take: 100, deadline: Date.now() + 60_000, signal: controller.signal });
+    await new Promise((r) => setImmediate(r));
+    controller.abort(new Error('run failed'));
+    await expect(pending).rejects.toThrow('run failed');
+    expect(counted).toEqual(['token 200']);
+  });
+});
