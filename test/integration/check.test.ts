@@ -152,6 +152,27 @@ describe('auth0-logs-to-papertrail check', () => {
     await expectNothingLeakedOrExported(result, tenant, [tenant.clientSecret, PAPERTRAIL_TOKEN]);
   });
 
+  it('with --serve, names a port already taken and a LOG_STREAM_TOKEN too weak to use', async () => {
+    const tenant = await tenantWith();
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = String((taken.address() as { port: number }).port);
+      const inUse = await runCli(['check', '--serve'], exportEnv(tenant, receiver, { HOST: '127.0.0.1', PORT: port, PAPERTRAIL_TOKEN }));
+      expect(inUse.code).toBe(1);
+      expect(line(inUse, 'service port free')).toMatch(new RegExp(`^\\[FAIL\\] service port free: cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\)`));
+      expect(inUse.stdout).toMatch(/\[FAIL\] service port free:.*\n\s+To fix: stop what listens there/);
+      await expectNothingLeakedOrExported(inUse, tenant, [tenant.clientSecret, PAPERTRAIL_TOKEN]);
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
+    const weak = 'weak-token';
+    const result = await runCli(['check', '--serve'], exportEnv(tenant, receiver, { LOG_STREAM_TOKEN: weak, PAPERTRAIL_TOKEN }));
+    expect(result.code).toBe(2);
+    expect(result.stdout).toMatch(/LOG_STREAM_TOKEN: is shorter than 16 characters.*To fix: use a long random value/);
+    await expectNothingLeakedOrExported(result, tenant, [weak, tenant.clientSecret, PAPERTRAIL_TOKEN]);
+  });
+
   it('lists invalid settings with their fixes, checks nothing else and exits 2, masking a secret it was given', async () => {
     const tenant = await tenantWith();
     const result = await runCli(['check'], exportEnv(tenant, receiver, { PAPERTRAIL_PORT: 'not-a-port', PAPERTRAIL_TOKEN }));
