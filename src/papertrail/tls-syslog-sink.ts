@@ -64,6 +64,13 @@ type Spare = { opened: Opened } | { failure: unknown; failedAt: number };
  * Later closures are idle timeouts, which some receivers and load balancers apply.
  */
 const RECEIVER_GONE_WINDOW_MS = 20;
+/**
+ * A page that fails (reset, write error, no close) this soon after the previous
+ * page's confirmation puts that page in doubt too: an idle timeout never cuts a
+ * connection in use, so the receiver went away, and a shutdown spread over tens
+ * to hundreds of milliseconds may have dropped the page it had just confirmed.
+ */
+const RECEIVER_GONE_IN_USE_MS = 1_000;
 
 export class TlsSyslogSink implements LogSink {
   private spare: Promise<Spare> | null = null;
@@ -103,6 +110,15 @@ export class TlsSyslogSink implements LogSink {
       await this.write(socket, lines.join('\n') + '\n');
       await this.closeConfirmed(socket);
       this.lastConfirmedAt = this.clock.now();
+    } catch (error) {
+      const confirmedAt = this.lastConfirmedAt;
+      if (confirmedAt !== undefined && this.clock.now() - confirmedAt <= RECEIVER_GONE_IN_USE_MS && !(error instanceof SinkError && error.code === 'SINK_TLS_REJECTED')) {
+        throw new SinkError(
+          `Papertrail at ${this.where} went away ${this.clock.now() - confirmedAt} ms after confirming the last page, while the next was being sent; that page may have been read without being kept, so it is not counted as shipped.`,
+          { code: 'SINK_RECEIVER_GONE', cause: error, host: this.options.host, port: this.options.port },
+        );
+      }
+      throw error;
     } finally {
       socket.destroy();
     }

@@ -29,7 +29,7 @@ export interface ClosingReceiver {
 
 const RFC5424 = /^<(\d{1,3})>1 (\S+) (\S+) (\S+) (\S+) (\S+) (\S+) (.*)$/s;
 
-function parse(line: string): ReceivedMessage {
+export function parseFrame(line: string): ReceivedMessage {
   const m = RFC5424.exec(line);
   const pri = Number(m?.[1] ?? -1);
   return {
@@ -72,7 +72,7 @@ export async function startClosingReceiver(cert: ServerCert, idleCloseMs: number
       clearTimeout(idle);
       if (closedIdle) return;
       // Everything up to the sender's end of stream is kept before the receiver closes: a true confirmation.
-      for (const line of Buffer.concat(chunks).toString('utf8').split('\n')) if (line !== '') kept.push(parse(line));
+      for (const line of Buffer.concat(chunks).toString('utf8').split('\n')) if (line !== '') kept.push(parseFrame(line));
       socket.end();
     });
     socket.on('error', () => clearTimeout(idle));
