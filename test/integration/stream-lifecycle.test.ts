@@ -10,6 +10,7 @@
  * every event reaches Papertrail exactly once, and no secret shows anywhere.
  */
 import { request } from 'node:https';
+import { closeAllBrowsers, launchBrowser } from '../support/browser';
 import { createTestPki } from '../support/certs';
 import { killAllClis } from '../support/cli';
 import { checkDelivery } from '../support/delivery';
@@ -42,6 +43,7 @@ beforeEach(async () => {
   });
 });
 afterEach(async () => {
+  await closeAllBrowsers();
   killAllClis();
   await tenant.stop();
   await slack.stop();
@@ -160,6 +162,16 @@ describe('the log stream paused and suspended by Auth0, seen and healed by serve
     expect(leftActive()[0]).toContain('LOG_STREAM_AUTO_RESUME=true');
     expect(activeAgain()).toHaveLength(0);
     expect((await health(service)).logStream?.auth0).toMatchObject({ status: 'suspended', autoResume: { enabled: false, resumes: 0 } });
+    // The dashboard's stream card says so, as a failing card.
+    const browser = await launchBrowser();
+    await browser.page.goto(`${service.url}/`);
+    const card = browser.page.locator('[data-card="log-stream"]');
+    await card.locator('.card-value', { hasText: 'Suspended in Auth0' }).waitFor();
+    expect(await card.getAttribute('class')).toContain('card-failing');
+    expect(await card.locator('[data-auth0-status="suspended"]').innerText()).toMatch(/^Auth0: suspended, read .*; stopped .*; resume it in the Auth0 Dashboard$/);
+    const page = await browser.page.content();
+    for (const secret of Object.values(SECRETS)) expect(page).not.toContain(secret);
+    expect(browser.errors).toEqual([]);
     const figures = checkDelivery(events(), await receiver.messages());
     expect({ missing: figures.missing, duplicates: figures.duplicates }).toEqual({ missing: 0, duplicates: 0 });
     service.child.kill('SIGTERM');
