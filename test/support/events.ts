@@ -169,8 +169,17 @@ export function logIdSecond(id: string): number | undefined {
   return Number.isFinite(ms) ? ms / 1000 : undefined;
 }
 
-/** Orders log ids as Auth0 does: fixed-width decimals, so longer is newer, then text order. */
+/**
+ * Orders log ids as Auth0 documents ("ordered by the log_id"): Auth0's ids are decimal numbers, so
+ * two of them compare as numbers (BigInt, written here rather than taken from the exporter); ids of
+ * another shape (the suite's hostile ones) fall back to length, then text.
+ */
 export function compareIds(a: string, b: string): number {
+  if (/^\d+$/.test(a) && /^\d+$/.test(b)) {
+    const x = BigInt(a);
+    const y = BigInt(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
   if (a.length !== b.length) return a.length < b.length ? -1 : 1;
   return a < b ? -1 : a > b ? 1 : 0;
 }
