@@ -220,6 +220,24 @@ describe('TlsSyslogSink', () => {
     await expect(sink.close()).rejects.toMatchObject({ code: 'SINK_RECEIVER_GONE' });
   });
 
+  it('checks a confirmation without closing, and the connection it opened ahead carries the next send', async () => {
+    const { receiver, sink } = await setup(pki.server);
+    for (const page of ['1', '2', '3']) {
+      await sink.send([page]);
+      await sink.checkLastConfirmed();
+    }
+    await sink.close();
+    // Three sends: the first connection, and each one opened ahead carrying the next, plus the last one opened ahead.
+    expect(receiver.connections).toBe(4);
+    expect(receiver.received).toEqual(['1', '2', '3']);
+  });
+
+  it('reports a send in doubt when checked without closing, as on closing', async () => {
+    const { sink } = await setup(pki.server, 'shut-down-after-first-page');
+    await sink.send(['only']);
+    await expect(sink.checkLastConfirmed()).rejects.toMatchObject({ code: 'SINK_RECEIVER_GONE' });
+  });
+
   it('takes a receiver closing idle connections in its stride: a fresh connection, nothing in doubt', async () => {
     const clock = { time: 0, now: () => clock.time };
     const receiver = await startReceiver(pki.server, 'close-idle-on-request');
