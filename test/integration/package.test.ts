@@ -5,7 +5,7 @@
  * Node), and run from the installed copy, never from this checkout.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { createTestPki } from '../support/certs';
@@ -73,9 +73,12 @@ function findDirs(dir: string, name: string): string[] {
 }
 
 const tenants: FakeTenant[] = [];
+/** The checkout copy, the tarball and the install prefix: a few hundred MB, removed at the end. */
+const scratch: string[] = [];
 afterAll(async () => {
   await Promise.all(tenants.map((t) => t.stop()));
   await stopAllReceivers();
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('the published package', () => {
@@ -90,12 +93,14 @@ describe('the published package', () => {
   beforeAll(async () => {
     const checkout = cleanCheckout();
     const out = mkdtempSync(join(tmpdir(), 'a0pt-pack-'));
+    scratch.push(checkout, out);
     const pack = await run(process.execPath, [npmCli(), 'pack', '--json', '--pack-destination', out], { cwd: checkout, env: userEnv });
     if (pack.code !== 0) throw new Error(`npm pack failed: ${pack.stderr.slice(-2000)}`);
     const [result] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('['))) as { filename: string; files: { path: string }[] }[];
     packed = result!.files.map((f) => f.path);
 
     prefix = mkdtempSync(join(tmpdir(), 'a0pt-prefix-'));
+    scratch.push(prefix);
     // Node's headers come with the build from npm: node-gyp needs no download when no prebuilt driver fits.
     const install = await run(join(node24, 'bin', 'node'), [npmCli(), 'install', '--global', '--prefix', prefix, '--no-audit', '--no-fund', '--loglevel=error', join(out, result!.filename)], {
       env: { ...env, npm_config_nodedir: node24 },
