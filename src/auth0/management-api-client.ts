@@ -148,8 +148,6 @@ export class ManagementApiClient implements Auth0LogsClient {
         continue;
       }
       const error = apiError(res, url.pathname, '');
-      // Scopes live in the token: after a 403 the next call gets a new one, which carries a scope granted since.
-      if (res.status === 403) this.token = null;
       if (!error.retriable) throw error;
       attempt = await this.backoff(attempt, error, bounds);
     }

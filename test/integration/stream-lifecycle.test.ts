@@ -127,7 +127,8 @@ describe('the log stream paused and suspended by Auth0, seen and healed by serve
     const figures = checkDelivery(events(), await receiver.messages());
     expect({ missing: figures.missing, duplicates: figures.duplicates, malformed: figures.malformed }).toEqual({ missing: 0, duplicates: 0, malformed: 0 });
 
-    const view = (await health(service)).logStream?.auth0;
+    const healthNow = await health(service);
+    const view = healthNow.logStream?.auth0;
     expect(view).toMatchObject({ status: 'active', autoResume: { enabled: true, resumes: 1, lastResumedAt: expect.any(String) } });
     expect(leftActive()).toHaveLength(1);
     expect(leftActive()[0]).toMatch(/Log stream (paused|suspended)/);
@@ -145,7 +146,7 @@ describe('the log stream paused and suspended by Auth0, seen and healed by serve
     expect(total(m, 'auth0_papertrail_auth0_requests_total', { endpoint: 'log-streams', status: '200' })).toBeGreaterThanOrEqual(readings);
     service.child.kill('SIGTERM');
     await service.done;
-    const outputs = [service.stderr(), metrics, JSON.stringify(await receiver.messages()), ...slack.raw];
+    const outputs = [service.stderr(), metrics, JSON.stringify(healthNow), JSON.stringify(await receiver.messages()), ...slack.raw];
     for (const secret of [...Object.values(SECRETS), slack.url]) for (const text of outputs) expect(text).not.toContain(secret);
   }, 180_000);
 
