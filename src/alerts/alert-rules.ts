@@ -112,6 +112,12 @@ export function backlogLagSeconds(run: Pick<RunFacts, 'stoppedBy' | 'lagSeconds'
   return run.lagSeconds;
 }
 
+/** The backlog lag of the last successful run in `runs` (oldest first), as /metrics and /health report it; null before one that knew it. */
+export function lastSuccessfulLag(runs: readonly (Pick<RunFacts, 'stoppedBy' | 'lagSeconds'> & { status: string })[]): number | null {
+  const lastOk = runs.filter((r) => r.status === 'ok').at(-1);
+  return lastOk === undefined ? null : backlogLagSeconds(lastOk);
+}
+
 export function decideAfterRun(state: AlertingState, run: RunFacts, policy: AlertPolicy): Decision {
   const now = Date.parse(run.finishedAt);
   const next: AlertingState = { ...state };

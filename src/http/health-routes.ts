@@ -5,6 +5,7 @@
  */
 import { Router } from 'express';
 import type { LogStreamActivity } from '../log-stream/activity';
+import { lastSuccessfulLag } from '../alerts/alert-rules';
 import { isLeaseHeld } from '../storage/state';
 import type { ScopedHandlers } from './access';
 
@@ -18,7 +19,7 @@ export const ENDPOINTS = ['POST /', 'POST /run', 'GET /health', 'GET /runs', 'PO
  */
 export function healthRoutes({ withConfig }: ScopedHandlers, now: () => number, nextRunAt?: () => string | null, logStream?: { snapshot(): LogStreamActivity }, endpoints: readonly string[] = ENDPOINTS): Router {
   const router = Router();
-  router.get('/health', withConfig(async (_req, res, scope) => {
+  router.get('/health', withConfig(async (_req, res, scope, config) => {
     const state = await scope.store.read();
     const last = state.runs.at(-1);
     const t = now();
@@ -34,7 +35,12 @@ export function healthRoutes({ withConfig }: ScopedHandlers, now: () => number, 
       lastRunAt: last?.startedAt ?? null,
       lastSuccessAt: state.lastSuccessAt,
       ...(state.reship !== null ? { reshipPending: state.reship } : {}),
-      lagSeconds: state.newestExportedDate === null ? null : Math.max(0, Math.round((t - Date.parse(state.newestExportedDate)) / 1000)),
+      // The lag /metrics and the alerts mean: how far behind the last successful run stopped, 0 when it caught up.
+      lagSeconds: lastSuccessfulLag(state.runs),
+      // The age of the newest log exported: on a quiet tenant it grows while nothing is behind.
+      newestExportedAgeSeconds: state.newestExportedDate === null ? null : Math.max(0, Math.round((t - Date.parse(state.newestExportedDate)) / 1000)),
+      // Whether GET /runs answers without the admin token, so a page asks only for what its visitor may see.
+      historyOpen: config.adminToken === null,
       ...(nextRunAt === undefined ? {} : { nextRunAt: nextRunAt() }),
       ...(stream ? { logStream: stream } : {}),
     });
@@ -45,3 +51,4 @@ export function healthRoutes({ withConfig }: ScopedHandlers, now: () => number, 
   });
   return router;
 }
+

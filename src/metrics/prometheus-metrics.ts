@@ -6,7 +6,9 @@
  * exposition readable by the simplest parsers.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { lastSuccessfulLag } from '../alerts/alert-rules';
 import type { Auth0Endpoint, Metrics } from '../ports';
+import type { RunRecord } from '../storage/state';
 
 const P = 'auth0_papertrail_';
 const PATHS = ['poller', 'stream'] as const;
@@ -49,10 +51,12 @@ export class PrometheusMetrics implements Metrics {
   }
 
   /** Restores what the state document knows, so a restarted service does not report "never", nor "fine" while its last run failed. */
-  restore(state: { lastSuccessAt: string | null; runs?: readonly { status: string; finishedAt?: string }[] }): void {
+  restore(state: { lastSuccessAt: string | null; runs?: readonly (Pick<RunRecord, 'status' | 'stoppedBy' | 'lagSeconds'> & { finishedAt?: string })[] }): void {
     if (state.lastSuccessAt !== null) this.lastSuccess.set(Date.parse(state.lastSuccessAt) / 1000);
     const failed = (state.runs ?? []).filter((r) => r.status === 'failed' && r.finishedAt !== undefined).at(-1);
     if (failed?.finishedAt !== undefined) this.lastFailure.set(Date.parse(failed.finishedAt) / 1000);
+    const lag = lastSuccessfulLag(state.runs ?? []);
+    if (lag !== null) this.lag.set(lag);
   }
 
   shipmentSaved(shipment: { pages: number; fetched: number; exported: number; filteredOut: number; truncated: number; alreadyShipped: number }): void {

@@ -97,15 +97,18 @@ describe('the dashboard (serve)', () => {
     await until('the four runs', async () => (await rows(page).count()) === 4);
 
     const state = stateOf(env.STORAGE_FILE);
-    const health = (await (await fetch(`${service.url}/health`)).json()) as { status: string; lagSeconds: number; nextRunAt: string | null };
+    const health = (await (await fetch(`${service.url}/health`)).json()) as { status: string; lagSeconds: number; newestExportedAgeSeconds: number; nextRunAt: string | null };
     expect(health.status).toBe('ok');
     expect(await page.locator('#status').innerText()).toBe('Healthy');
     expect(await page.locator('[data-card="status"] .card-value').innerText()).toBe('Healthy');
-    // Lag: what /health says, to within the seconds between the two reads.
-    const shownLag = Number(await page.locator('[data-card="lag"]').getAttribute('data-seconds'));
-    expect(Math.abs(shownLag - health.lagSeconds)).toBeLessThanOrEqual(5);
-    expect(shownLag).toBeGreaterThan(0);
-    expect(await page.locator('[data-card="lag"] .card-value').innerText()).toMatch(/^\d+ (s|min|h|d)( \d+ (s|min|h))?$/);
+    // The last run caught up: not behind, however old the newest log is (a quiet tenant).
+    expect(health.lagSeconds).toBe(0);
+    expect(await page.locator('[data-card="lag"] .card-value').innerText()).toBe('caught up');
+    // The newest log's age, shown as what it is, as /health says to within the seconds between the two reads.
+    const shownAge = Number(await page.locator('[data-card="newest-log"]').getAttribute('data-seconds'));
+    expect(Math.abs(shownAge - health.newestExportedAgeSeconds)).toBeLessThanOrEqual(5);
+    expect(shownAge).toBeGreaterThan(0);
+    expect(await page.locator('[data-card="newest-log"] .card-value').innerText()).toMatch(/^\d+ (s|min|h|d)( \d+ (s|min|h))? ago$/);
     expect(await page.locator('[data-card="paused"] .card-value').innerText()).toBe('Active');
     // The service's next scheduled run (1 January, 00:00 in the server's zone).
     expect(health.nextRunAt).toMatch(/-01-01T/);
@@ -150,6 +153,47 @@ describe('the dashboard (serve)', () => {
     await page.locator('#admin-message', { hasText: 'no ADMIN_TOKEN set' }).waitFor();
     expect(await page.locator('#run-now').count()).toBe(0);
     expect(browser.errors).toEqual([]);
+  });
+
+  it('asks only for what its visitor may see (no console error, no failed request, with or without the token), and its Lag card reads as /metrics', async () => {
+    // Each logs request answered after 1.5 s: a 5-second run stops by its deadline with logs still waiting, so it ends behind.
+    const tenant = await tenantWith({ count: 3_000, latencyMs: 1_500 });
+    const env = exportEnv(tenant, receiver, { ADMIN_TOKEN: ADMIN, MAX_RUN_SECONDS: '5' });
+    const behind = await runCli(['run'], env);
+    expect(behind.code).toBe(0);
+    expect(JSON.parse(behind.stdout) as { stoppedBy: string }).toMatchObject({ stoppedBy: 'deadline' });
+    const service = await startServe({ ...env, SCHEDULE: NEVER });
+    cleanups.push(async () => {
+      service.child.kill('SIGTERM');
+      await service.done;
+    });
+    const metrics = await (await fetch(`${service.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
+    const lag = Number(/^auth0_papertrail_lag_seconds (\d+)$/m.exec(metrics)?.[1]);
+    expect(lag).toBeGreaterThan(0);
+
+    const browser = await launchBrowser();
+    const { page } = browser;
+    const consoleErrors: string[] = [];
+    const failed: string[] = [];
+    page.on('console', (m) => void (m.type() === 'error' && consoleErrors.push(m.text())));
+    page.on('response', (r) => void (r.status() >= 400 && failed.push(`${r.status()} ${new URL(r.url()).pathname}`)));
+    page.on('requestfailed', (r) => failed.push(`failed ${new URL(r.url()).pathname}`));
+    await page.goto(`${service.url}/`);
+    await page.locator('#runs', { hasText: 'for administrators' }).waitFor();
+    await page.locator('[data-card="lag"]').waitFor();
+    expect(Number(await page.locator('[data-card="lag"]').getAttribute('data-seconds'))).toBe(lag);
+    expect(await page.locator('[data-card="lag"] .card-value').innerText()).not.toBe('caught up');
+    // A refresh later, still nothing asked that would be refused.
+    await page.reload();
+    await page.locator('#runs', { hasText: 'for administrators' }).waitFor();
+    expect(browser.requests.map((u) => new URL(u).pathname)).not.toContain('/runs');
+
+    await signIn(page, ADMIN);
+    await until('the run history', async () => (await rows(page).count()) === 1);
+    await page.reload();
+    await until('the run history after a reload', async () => (await rows(page).count()) === 1);
+    expect(Number(await page.locator('[data-card="lag"]').getAttribute('data-seconds'))).toBe(lag);
+    expect({ consoleErrors, failed, errors: browser.errors }).toEqual({ consoleErrors: [], failed: [], errors: [] });
   });
 
   it('shows the log stream waiting until its first delivery, then receiving, with what it shipped', async () => {

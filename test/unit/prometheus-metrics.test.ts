@@ -52,7 +52,12 @@ describe('the failure timestamps', () => {
 
   it('restore a failing last run from the history, so a restart does not read as recovered', async () => {
     const metrics = new PrometheusMetrics();
-    metrics.restore({ lastSuccessAt: '2026-11-01T00:00:00.000Z', runs: [{ status: 'ok', finishedAt: '2026-11-01T00:00:00.000Z' }, { status: 'failed', finishedAt: '2026-11-01T00:05:00.000Z' }] });
+    metrics.restore({ lastSuccessAt: '2026-11-01T00:00:00.000Z', runs: [
+      { status: 'ok', stoppedBy: 'deadline', lagSeconds: 7200, finishedAt: '2026-11-01T00:00:00.000Z' },
+      { status: 'failed', stoppedBy: 'error', lagSeconds: null, finishedAt: '2026-11-01T00:05:00.000Z' },
+    ] });
     expect(await value(metrics, 'auth0_papertrail_last_failure_timestamp_seconds')).toBe(Date.parse('2026-11-01T00:05:00.000Z') / 1000);
+    // And the lag the last successful run ended with, as /health reports it.
+    expect(await value(metrics, 'auth0_papertrail_lag_seconds')).toBe(7200);
   });
 });

@@ -19,7 +19,12 @@ export interface Health {
   paused: boolean;
   lastRunAt: string | null;
   lastSuccessAt: string | null;
+  /** How far behind the last successful run stopped, 0 when it caught up (as /metrics); null before one. */
   lagSeconds: number | null;
+  /** The age of the newest log exported; null before any. */
+  newestExportedAgeSeconds?: number | null;
+  /** Whether GET /runs answers without the admin token. */
+  historyOpen?: boolean;
   /** Only the service has a schedule of its own. */
   nextRunAt?: string | null;
   /** Only a service that receives an Auth0 log stream reports one. */
