@@ -8,6 +8,8 @@ import { request } from 'node:http';
 import { checkDelivery } from '../support/delivery';
 import { startCountingProxy } from '../support/counting-proxy';
 import { generateEvents } from '../support/events';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { toStreamRecord } from '../support/log-stream-sender';
 import { dayAgo, sleep, useHarness, type Service } from '../faults/support/harness';
 import { logIdOf } from '../faults/support/received';
@@ -75,6 +77,24 @@ describe('POST /log-stream', () => {
     expect(right.ms).toBeLessThan(1_500);
     expect(await receivedIds()).toEqual([events[0]!.log_id]);
   }, 60_000);
+
+  it('ships records in the shape Auth0 documents for a stream, as the README says the poller would send them', async () => {
+    // Written by hand in the shape of Auth0's stream records (`{"log_id", "data"}`, the tenant-logs schema's
+    // is_mobile, tenant_name, environment_name and $event_schema), not built from the exporter's own code.
+    const body = readFileSync(join(__dirname, '..', 'fixtures', 'auth0-log-stream-records.ndjson'), 'utf8');
+    expect((await send(body)).status).toBe(200);
+    await receiver.waitForCount(2, 10_000);
+    const messages = await receiver.messages();
+    // README: the stream's own fields are left out, is_mobile becomes isMobile, log_id and _id come first.
+    const expectedKeys = ['log_id', '_id', 'date', 'type', 'description', 'connection', 'connection_id', 'client_id', 'client_name', 'ip', 'user_agent', 'details', 'hostname', 'user_id', 'user_name', 'strategy', 'strategy_type', 'isMobile'];
+    const first = JSON.parse(messages[0]!.msg) as Record<string, unknown>;
+    const second = JSON.parse(messages[1]!.msg) as Record<string, unknown>;
+    expect(Object.keys(first)).toEqual(expectedKeys);
+    expect(first).toMatchObject({ log_id: '90020261130101503123456789012345678901234567890123456701', _id: '90020261130101503123456789012345678901234567890123456701', type: 's', isMobile: false, details: { stats: { loginsCount: 12 } } });
+    expect(second).toMatchObject({ log_id: '90020261130101507987654321098765432109876543210987654302', type: 'fp', isMobile: true, description: 'Wrong email or password.' });
+    // RFC 5424 header from the README's table: the event's date, the type as MSGID, fp at error (3), s at info (6).
+    expect(messages.map((m) => [m.timestamp, m.msgid, m.severity])).toEqual([['2026-11-30T10:15:01.204Z', 's', 6], ['2026-11-30T10:15:05.877Z', 'fp', 3]]);
+  });
 
   it('accepts the token bare or as "Bearer <token>", as entered in the stream settings', async () => {
     expect((await send(JSON.stringify(toStreamRecord(events[0]!)), TOKEN)).status).toBe(200);
