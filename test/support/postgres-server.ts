@@ -75,39 +75,63 @@ export async function startPostgres(options: { password?: string } = {}): Promis
     ...owner,
   });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr || init.stdout || init.error?.message}`);
-  const port = await freePort();
-  // Durability settings off: a test cluster need not survive a power cut, and fsync would slow every commit.
-  const child = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200'], {
-    cwd: dir,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    ...owner,
-  });
-  running.add(child);
+  // PostgreSQL cannot bind port 0, so a free port is picked and may be taken by another process
+  // before the server binds it: the server then exits saying so, and another port is tried.
+  let port = 0;
+  let child: ChildProcess | undefined;
   let log = '';
-  child.stderr?.setEncoding('utf8').on('data', (c: string) => (log = (log + c).slice(-8_000)));
+  for (let attempt = 1; ; attempt++) {
+    port = await freePort();
+    const started = await startOn(port);
+    child = started.child;
+    log = started.log();
+    if (started.ok) break;
+    if (attempt >= 5 || !/could not bind|already in use/i.test(log)) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`PostgreSQL did not start: ${started.error}\n${log}`);
+    }
+  }
+  const server = child;
   const url = (database = 'postgres'): string => `postgres://postgres:${password}@127.0.0.1:${port}/${database}`;
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGINT'); // fast shutdown: ends sessions, no waiting for clients
-      await once(child, 'exit');
+    if (server.exitCode === null && server.signalCode === null) {
+      server.kill('SIGINT'); // fast shutdown: ends sessions, no waiting for clients
+      await once(server, 'exit');
     }
-    running.delete(child);
+    running.delete(server);
     rmSync(dir, { recursive: true, force: true });
   };
-  const end = Date.now() + 30_000;
-  for (;;) {
-    const client = new Client({ connectionString: url() });
-    try {
-      await client.connect();
-      await client.end();
-      break;
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      if (child.exitCode !== null || Date.now() > end) {
-        await stop();
-        throw new Error(`PostgreSQL did not start: ${(error as Error).message}\n${log}`);
+
+  /** Starts the server on `port` and waits until it answers as ours (our password), or exits. */
+  async function startOn(on: number): Promise<{ ok: boolean; child: ChildProcess; log: () => string; error?: string }> {
+    // Durability settings off: a test cluster need not survive a power cut, and fsync would slow every commit.
+    const proc = spawn(join(bin, 'postgres'), ['-D', data, '-p', String(on), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200'], {
+      cwd: dir,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      ...owner,
+    });
+    running.add(proc);
+    let text = '';
+    proc.stderr?.setEncoding('utf8').on('data', (c: string) => (text = (text + c).slice(-8_000)));
+    const end = Date.now() + 30_000;
+    for (;;) {
+      const client = new Client({ connectionString: `postgres://postgres:${password}@127.0.0.1:${on}/postgres` });
+      try {
+        await client.connect();
+        await client.end();
+        return { ok: true, child: proc, log: () => text };
+      } catch (error) {
+        await client.end().catch(() => undefined);
+        if (proc.exitCode !== null || proc.signalCode !== null || Date.now() > end) {
+          if (proc.exitCode === null && proc.signalCode === null) {
+            proc.kill('SIGKILL');
+            await once(proc, 'exit');
+          }
+          running.delete(proc);
+          return { ok: false, child: proc, log: () => text, error: (error as Error).message };
+        }
+        await new Promise((r) => setTimeout(r, 100));
       }
-      await new Promise((r) => setTimeout(r, 100));
     }
   }
   return {
