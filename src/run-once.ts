@@ -22,6 +22,7 @@ import { formatLogs } from './stages/ship-logs';
 import { PendingRecord, skipShipped } from './stages/skip-shipped';
 import { describeTakeBack, reshipFirst, takeBack, type TakeBack } from './stages/take-back';
 import { forgetShippedIds, pruneShippedIds } from './storage/retention';
+import { RunHolds } from './storage/holding-shipped-ids';
 import type { RunLease } from './storage/run-lease';
 import type { ReshipRange } from './storage/state';
 
@@ -85,7 +86,9 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
   const metrics = deps.metrics ?? noMetrics;
   // Every write this run makes goes through these views: refused once another run took the lease.
   const store = lease ? lease.store(deps.store) : deps.store;
-  const shipped = deps.shipped && lease ? lease.shipped(deps.shipped) : deps.shipped;
+  // The one owner of the ids this run holds: whatever path the run ends by, they are released below.
+  const holds = deps.shipped ? new RunHolds(lease ? lease.shipped(deps.shipped) : deps.shipped) : undefined;
+  const shipped: ShippedIds | undefined = holds;
   const started = clock.now();
   // Requests and waits stop this much before the budget, leaving time to save and report within it.
   const deadline = started + config.maxRunMs - Math.min(FINISH_MARGIN_MS, config.maxRunMs / 20);
@@ -132,26 +135,16 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
   /** Ships a group, then saves its checkpoint: the only place the checkpoint moves forward. */
   const ship = async (group: Group): Promise<void> => {
     const shipStarted = clock.now();
-    try {
-      // A run that lost its lease ships nothing more: the new holder ships these pages.
-      lease?.check();
-      await deps.sink.send(group.lines);
-    } catch (error) {
-      deps.shipped?.release?.(group.held);
-      throw error;
-    }
+    // A run that lost its lease ships nothing more: the new holder ships these pages.
+    lease?.check();
+    await deps.sink.send(group.lines);
     if (group.lines.length > 0) {
       // This send succeeded, so the group before it is no longer in doubt and is recorded; this one
       // waits for the next send or the close (see skip-shipped.ts).
-      try {
-        await pendingRecord.settle();
-      } catch (error) {
-        deps.shipped?.release?.(group.held);
-        throw error;
-      }
+      await pendingRecord.settle();
       pendingRecord.wait(group);
     } else {
-      deps.shipped?.release?.(group.held);
+      shipped?.release?.(group.held);
     }
     await saveCheckpoint(store, group.lastId, group.newestDate);
     if (group.lines.length > 0) beforeLastGroup = report.checkpoint;
@@ -176,16 +169,8 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
     const next = group;
     group = null;
     if (next === null) return;
-    if (shipping) {
-      try {
-        await shipping;
-      } catch (error) {
-        // The previous shipment failed, so this one is never shipped: its ids must not stay held,
-        // or the next run (or a log-stream delivery) would wait for them for ever.
-        deps.shipped?.release?.(next.held);
-        throw error;
-      }
-    }
+    // If the previous shipment failed, this one is never shipped; its ids are released with the run's.
+    if (shipping) await shipping;
     shipping = ship(next);
     shipping.catch(() => undefined); // surfaced when awaited
   };
@@ -281,7 +266,6 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
     }
   }
   // Pages fetched but not shipped (a failure or an early stop) are simply fetched again by the next run.
-  if (group !== null) deps.shipped?.release?.(group.held);
   group = null;
   // Closing gives the sink its last word on the last group (SINK_RECEIVER_GONE), so it counts as part of the run.
   try {
@@ -293,6 +277,9 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
     else await takeBackIfInDoubt(error);
   }
   pendingRecord.abandon();
+  // Every id still held (a shipment that failed, pages never shipped, a page left in doubt) is given back,
+  // so that the next run and log-stream deliveries never wait for them.
+  holds?.releaseAll();
 
   const finished = clock.now();
   report.finishedAt = new Date(finished).toISOString();

@@ -76,3 +76,47 @@ export class HoldingShippedIds implements ShippedIds {
     }
   }
 }
+
+/**
+ * The ids one run holds, so that the run has a single owner of them:
+ * whatever path the run ends by (a failed shipment, a failed fetch, an early
+ * stop, a lost lease), `releaseAll` gives back every id still held, once.
+ * The normal path releases a page's ids as soon as they are recorded.
+ */
+export class RunHolds implements ShippedIds {
+  private readonly held = new Set<string>();
+
+  constructor(private readonly inner: ShippedIds) {}
+
+  record(ids: readonly string[], at: number, fence?: number): Promise<void> {
+    return this.inner.record(ids, at, fence);
+  }
+
+  alreadyShipped(ids: readonly string[]): Promise<Set<string>> {
+    return this.inner.alreadyShipped(ids);
+  }
+
+  prune(before: number, fence?: number): Promise<number> {
+    return this.inner.prune(before, fence);
+  }
+
+  async hold(ids: readonly string[]): Promise<void> {
+    await this.inner.hold?.(ids);
+    for (const id of ids) this.held.add(id);
+  }
+
+  /** Releases those of `ids` this run still holds (releasing an id twice does nothing). */
+  release(ids: readonly string[]): void {
+    const still = ids.filter((id) => this.held.delete(id));
+    if (still.length > 0) this.inner.release?.(still);
+  }
+
+  releaseAll(): void {
+    this.release([...this.held]);
+  }
+
+  /** Ids this run holds right now. */
+  get holding(): number {
+    return this.held.size;
+  }
+}
