@@ -11,7 +11,8 @@
  * 100 ms, while pages are arriving). Per repetition: 0 missing; no two runs
  * exporting at once in the shared history (a run that overlaps a later one
  * must have failed or lost its lease, and the later one started from the
- * checkpoint it left, so it moved nothing after); no pages left waiting to
+ * checkpoint it left, or further back only to ship pages in doubt first, so
+ * the earlier moved nothing after); no pages left waiting to
  * be shipped again; duplicates at most one shipment per disruption.
  */
 import { Client } from 'pg';
