@@ -69,8 +69,11 @@ export const DEFAULTS = {
   PAPERTRAIL_SYSTEM: 'auth0-logs',
   PAPERTRAIL_PROGRAM: 'auth0',
   BATCH_SIZE: MAX_BATCH_SIZE,
-  /** One page: a crash re-ships at most one batch, as promised before shipments existed. */
-  PAGES_PER_SHIPMENT: 1,
+  /**
+   * The most pages one shipment may gather while a backlog drains (adaptive: caught up, each page
+   * ships alone). A crash re-ships at most one shipment: 10 pages, 1,000 logs at the default BATCH_SIZE.
+   */
+  PAGES_PER_SHIPMENT: 10,
   STORAGE_FILE: './data/state.db',
   /** Where versions that kept the state as JSON kept it by default. */
   LEGACY_STORAGE_FILE: './data/state.json',

@@ -8,7 +8,9 @@
  * confirmed every line of it, so a failure or crash anywhere re-ships at most
  * the group in flight and never skips a page.
  *
- * Pages are shipped in groups of PAGES_PER_SHIPMENT (see stages/group-pages.ts).
+ * Shipments are adaptive: a page ships at once when the receiver is free;
+ * the pages fetched while it confirms the previous shipment go together in
+ * the next, up to PAGES_PER_SHIPMENT (see stages/group-pages.ts).
  */
 import type { Config } from './config';
 import { LeaseLostError, OutOfTimeError, SinkError, toErrorRecord, type ErrorRecord } from './errors';
@@ -164,6 +166,8 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
   };
   /** The previous group's shipment; at most one is in flight, so checkpoints are saved in order. */
   let shipping: Promise<void> | null = null;
+  /** Whether the receiver is still confirming the previous shipment: meanwhile, pages fetched join the next one. */
+  let confirming = false;
   let group: Group | null = null;
   const handOff = async (): Promise<void> => {
     const next = group;
@@ -171,7 +175,10 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
     if (next === null) return;
     // If the previous shipment failed, this one is never shipped; its ids are released with the run's.
     if (shipping) await shipping;
-    shipping = ship(next);
+    confirming = true;
+    shipping = ship(next).finally(() => {
+      confirming = false;
+    });
     shipping.catch(() => undefined); // surfaced when awaited
   };
 
@@ -199,7 +206,9 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
     pending = fetchFrom(start.from);
     for (;;) {
       // A group does not wait long for a page that is slow to come (a rate-limit wait): it ships first.
-      if (group !== null && !(await settlesWithin(pending, group.since + limits.maxWaitMs - clock.now()))) await handOff();
+      // A group does not wait for a page that is slow to come (a rate-limit wait) once the receiver is free
+      // to take it, nor longer than maxWaitMs in any case: it ships first.
+      if (group !== null && !(await settlesWithin(pending, group.since + limits.maxWaitMs - clock.now(), shipping))) await handOff();
       let page: FetchedPage;
       try {
         page = await pending;
@@ -226,7 +235,10 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
       const formatted = formatLogs(unshipped.fresh, config.papertrail);
       group = addPage(group, { lastId: page.lastId, fetched: page.logs.length, filteredOut: page.logs.length - filtered.length, unshipped, formatted }, clock.now());
 
-      if (isFull(group, limits) || caughtUp || !pending || signal?.aborted) await handOff();
+      // Adaptive shipments: a page ships at once unless the receiver is still confirming the previous
+      // shipment while a backlog drains (a full page, the next one on its way); then it waits for the
+      // next pages, up to PAGES_PER_SHIPMENT, and they go together as soon as the receiver is free.
+      if (!confirming || isFull(group, limits) || caughtUp || !pending || signal?.aborted) await handOff();
 
       if (signal?.aborted) {
         report.stoppedBy = 'shutdown';
@@ -295,8 +307,8 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
   return report;
 }
 
-/** Whether `promise` settles (either way) within `ms`; never rejects. */
-async function settlesWithin(promise: Promise<unknown> | null, ms: number): Promise<boolean> {
+/** Whether `promise` settles (either way) within `ms`, and before `unless` settles; never rejects. */
+async function settlesWithin(promise: Promise<unknown> | null, ms: number, unless: Promise<unknown> | null = null): Promise<boolean> {
   if (promise === null) return true;
   if (ms <= 0) return false;
   let timer: NodeJS.Timeout | undefined;
@@ -304,8 +316,9 @@ async function settlesWithin(promise: Promise<unknown> | null, ms: number): Prom
   const late = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(false), ms);
   });
+  const free = unless === null ? [] : [unless.then(() => false, () => false)];
   try {
-    return await Promise.race([settled, late]);
+    return await Promise.race([settled, late, ...free]);
   } finally {
     clearTimeout(timer);
   }

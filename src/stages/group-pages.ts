@@ -6,9 +6,11 @@
  * (handshake, close, and the receiver's own work per connection) plus a state
  * write. Per page of 100 logs that was two thirds of the CPU of an
  * unthrottled drain; per shipment of 10 pages it is a tenth of that, but a
- * crash then re-ships up to 1,000 logs. So a shipment is PAGES_PER_SHIPMENT
- * pages, by default one: the one-batch duplicate bound is the promise, and the
- * CPU saving the user's choice.
+ * crash then re-ships up to 1,000 logs. So shipments are adaptive (see
+ * run-once.ts): a page ships at once when the receiver is free, and only the
+ * pages fetched while it confirms the previous shipment wait for the next,
+ * up to PAGES_PER_SHIPMENT (10 by default). Caught up, nothing waits and a
+ * crash re-ships one page; draining, at most one shipment.
  */
 import type { Config } from '../config';
 import type { FormattedPage } from './ship-logs';

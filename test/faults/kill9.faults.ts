@@ -1,8 +1,8 @@
 /**
  * Promise: the exporter can be SIGKILLed at any moment and restarted without
  * losing an event; each kill repeats at most the one shipment that was in
- * flight: PAGES_PER_SHIPMENT pages confirmed together, one with the default
- * this test runs with.
+ * flight: up to PAGES_PER_SHIPMENT pages confirmed together, 10 with the
+ * default this test runs with.
  *
  * The CLI drains a 50,000-event backlog and is killed again and again at
  * seeded random moments. Most kills land while pages are shipping (a seeded
@@ -26,8 +26,8 @@ import { sleep, until, useHarness } from './support/harness';
 import { countBeyond, countLostUpTo, deliveryColumns, eventsOf } from './support/received';
 import { readState, sampleCheckpoints, tryReadState } from './support/state';
 
-/** README's settings table: PAGES_PER_SHIPMENT defaults to 1 (a crash re-ships at most one page). */
-const DEFAULT_PAGES_PER_SHIPMENT = 1;
+/** README's settings table: PAGES_PER_SHIPMENT defaults to 10 (a crash re-ships at most one shipment of up to 10 pages). */
+const DEFAULT_PAGES_PER_SHIPMENT = 10;
 
 const BACKLOG = 50_000;
 const BATCH_SIZE = 100;

@@ -20,8 +20,8 @@ import { readState, sampleCheckpoints } from './support/state';
 import { startClosingReceiver } from './support/closing-receiver';
 import { startLossyReceiver } from './support/lossy-receiver';
 
-/** README's settings table: PAGES_PER_SHIPMENT defaults to 1 (a crash re-ships at most one page). */
-const DEFAULT_PAGES_PER_SHIPMENT = 1;
+/** README's settings table: PAGES_PER_SHIPMENT defaults to 10 (a crash re-ships at most one shipment of up to 10 pages). */
+const DEFAULT_PAGES_PER_SHIPMENT = 10;
 
 const BACKLOG = 20_000;
 const START_ATTEMPTS = 3;

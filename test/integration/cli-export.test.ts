@@ -16,8 +16,8 @@ import { startFakeTenant, type FakeTenant, type FakeTenantOptions } from '../sup
 import { startNoisyNeighbour } from '../support/neighbour';
 import { startRsyslogReceiver, stopAllReceivers, type RsyslogReceiver } from '../support/rsyslog-receiver';
 
-/** README's settings table: PAGES_PER_SHIPMENT defaults to 1 (a crash re-ships at most one page). */
-const DEFAULT_PAGES_PER_SHIPMENT = 1;
+/** README's settings table: PAGES_PER_SHIPMENT defaults to 10 (a crash re-ships at most one shipment of up to 10 pages). */
+const DEFAULT_PAGES_PER_SHIPMENT = 10;
 
 const pki = createTestPki();
 /** A Papertrail ingestion token: with "@41058", longer than RFC 5424's 32-character SD-NAME. */

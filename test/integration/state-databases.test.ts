@@ -25,8 +25,8 @@ import { killAllPostgres, startPostgres, type PostgresServer } from '../support/
 import { startRsyslogReceiver, stopAllReceivers, type RsyslogReceiver } from '../support/rsyslog-receiver';
 import { readShippedIds, readStoredState } from '../support/stored-state';
 
-/** README's settings table: PAGES_PER_SHIPMENT defaults to 1 (a crash re-ships at most one page). */
-const DEFAULT_PAGES_PER_SHIPMENT = 1;
+/** README's settings table: PAGES_PER_SHIPMENT defaults to 10 (a crash re-ships at most one shipment of up to 10 pages). */
+const DEFAULT_PAGES_PER_SHIPMENT = 10;
 
 const pki = createTestPki();
 const ADMIN = 'databases-admin-token-0123456789abcdef';

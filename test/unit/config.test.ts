@@ -96,8 +96,8 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    ['', 1], ['1', 1], ['10', 10], [' 4 ', 4],
-  ])('parses PAGES_PER_SHIPMENT "%s" as %d (one page unless set)', (raw, expected) => {
+    ['', 10], ['1', 1], ['10', 10], [' 4 ', 4],
+  ])('parses PAGES_PER_SHIPMENT "%s" as %d (up to 10 pages unless set)', (raw, expected) => {
     expect(loadConfig({ ...valid, PAGES_PER_SHIPMENT: raw }).pagesPerShipment).toBe(expected);
   });
 

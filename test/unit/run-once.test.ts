@@ -337,9 +337,22 @@ describe('runOnce', () => {
 });
 
 describe('runOnce, confirming groups of pages', () => {
-  const grouped = (logCount: number, limits: Partial<GroupLimits> = {}, state = emptyState()) => setup(logCount, state, { pages: 10, ...SHIPMENT_BOUNDS, ...limits });
+  /** A receiver that takes 5 ms to confirm each shipment, while Auth0 answers at once: a backlog drain bound by the receiver. */
+  const slowReceiver = <T extends { sink: RecordingSink }>(deps: T): T => {
+    const send = deps.sink.send.bind(deps.sink);
+    deps.sink.send = async (lines) => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await send(lines);
+    };
+    return deps;
+  };
+  const grouped = (logCount: number, limits: Partial<GroupLimits> = {}, state = emptyState()) => {
+    const made = setup(logCount, state, { pages: 10, ...SHIPMENT_BOUNDS, ...limits });
+    slowReceiver(made.deps);
+    return made;
+  };
 
-  it('confirms each page alone by default, so a crash re-ships at most one batch', async () => {
+  it('with PAGES_PER_SHIPMENT=1, confirms each page alone, so a crash re-ships at most one batch', async () => {
     const { deps, run } = setup(35);
     const report = await run();
     expect(report).toMatchObject({ status: 'ok', exported: 35, pages: 4, checkpoint: logId(35) });
@@ -347,35 +360,51 @@ describe('runOnce, confirming groups of pages', () => {
     expect(deps.store.writes).toBe(4);
   });
 
-  it('confirms PAGES_PER_SHIPMENT pages together when it is set', async () => {
+  it('ships the first page at once, and the pages fetched while the receiver confirms it together next, up to PAGES_PER_SHIPMENT', async () => {
     const { deps, run } = setup(35);
+    slowReceiver(deps);
     const report = await run(config({ pagesPerShipment: 3 }));
     expect(report).toMatchObject({ status: 'ok', exported: 35, pages: 4, checkpoint: logId(35) });
-    expect(deps.sink.pages.map((p) => p.length)).toEqual([30, 5]);
+    expect(deps.sink.pages.map((p) => p.length)).toEqual([10, 25]);
     expect(deps.store.writes).toBe(2);
+  });
+
+  it('ships each page at once when the receiver is free, even with PAGES_PER_SHIPMENT set: nothing waits to fill a shipment', async () => {
+    const { deps, run } = setup(35);
+    // Auth0 is the slower side here (5 ms an answer): each page finds the receiver done with the previous one.
+    const getLogs = deps.auth0.getLogs.bind(deps.auth0);
+    deps.auth0.getLogs = async (query) => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return getLogs(query);
+    };
+    const report = await run(config({ pagesPerShipment: 3 }));
+    expect(report).toMatchObject({ status: 'ok', exported: 35, pages: 4 });
+    expect(deps.sink.pages.map((p) => p.length)).toEqual([10, 10, 10, 5]);
   });
 
   it('counts every page of a shipment in the metrics, as the report does', async () => {
     const { deps } = setup(35);
+    slowReceiver(deps);
     const saved: { pages: number; fetched: number }[] = [];
     const metrics = { ...noMetrics, shipmentSaved: (s: { pages: number; fetched: number }) => void saved.push(s) };
     const report = await runOnce({ ...deps, metrics } as RunDeps, config({ pagesPerShipment: 3 }));
-    expect(saved.map((s) => s.pages)).toEqual([3, 1]);
+    expect(saved.map((s) => s.pages)).toEqual([1, 3]);
     expect(saved.reduce((sum, s) => sum + s.pages, 0)).toBe(report.pages);
     expect(saved.reduce((sum, s) => sum + s.fetched, 0)).toBe(report.fetched);
   });
 
-  it('confirms up to 10 pages per shipment and saves the checkpoint once per shipment', async () => {
+  it('confirms up to 10 pages per shipment while draining, and saves the checkpoint once per shipment', async () => {
     const { deps, run } = grouped(250);
     const report = await run();
     expect(report).toMatchObject({ status: 'ok', fetched: 250, exported: 250, pages: 25, checkpoint: logId(250) });
-    expect(deps.sink.pages.map((p) => p.length)).toEqual([100, 100, 50]);
+    expect(deps.sink.pages.map((p) => p.length)).toEqual([10, 100, 100, 40]);
     expect(deps.sink.lines.map(idOf)).toEqual(makeLogs(250).map((l) => l.log_id));
-    expect(deps.store.writes).toBe(3);
-    expect(deps.log.lines.filter((l) => l.startsWith('info pages '))).toEqual([
-      `info pages 1-10: fetched 100, exported 100, filtered out 0, checkpoint ${logId(100)}`,
-      `info pages 11-20: fetched 100, exported 100, filtered out 0, checkpoint ${logId(200)}`,
-      `info pages 21-25: fetched 50, exported 50, filtered out 0, checkpoint ${logId(250)}`,
+    expect(deps.store.writes).toBe(4);
+    expect(deps.log.lines.filter((l) => /^info pages? /.test(l))).toEqual([
+      `info page 1: fetched 10, exported 10, filtered out 0, checkpoint ${logId(10)}`,
+      `info pages 2-11: fetched 100, exported 100, filtered out 0, checkpoint ${logId(110)}`,
+      `info pages 12-21: fetched 100, exported 100, filtered out 0, checkpoint ${logId(210)}`,
+      `info pages 22-25: fetched 40, exported 40, filtered out 0, checkpoint ${logId(250)}`,
     ]);
   });
 
@@ -383,7 +412,7 @@ describe('runOnce, confirming groups of pages', () => {
     const { deps, run } = grouped(15);
     const report = await run();
     expect(report).toMatchObject({ stoppedBy: 'caught-up', exported: 15, checkpoint: logId(15) });
-    expect(deps.sink.pages.map((p) => p.length)).toEqual([15]);
+    expect(deps.sink.pages.map((p) => p.length)).toEqual([10, 5]);
     expect(deps.auth0.requests).toHaveLength(2);
   });
 
@@ -430,10 +459,10 @@ describe('runOnce, confirming groups of pages', () => {
     const { deps, run } = grouped(250);
     deps.sink.failOnPage.set(2, new SinkError('reset', { code: 'SINK_RESET' }));
     const report = await run();
-    expect(report).toMatchObject({ status: 'failed', checkpoint: logId(100) });
-    expect(deps.store.state.checkpoint).toBe(logId(100));
+    expect(report).toMatchObject({ status: 'failed', checkpoint: logId(10) });
+    expect(deps.store.state.checkpoint).toBe(logId(10));
     deps.sink.failOnPage.clear();
-    expect(await run()).toMatchObject({ status: 'ok', exported: 150 });
+    expect(await run()).toMatchObject({ status: 'ok', exported: 240 });
     expect(new Set(deps.sink.lines.map(idOf)).size).toBe(250);
   });
 
@@ -441,8 +470,9 @@ describe('runOnce, confirming groups of pages', () => {
     const { deps, run } = grouped(250);
     deps.sink.failOnPage.set(3, new SinkError('receiver gone', { code: 'SINK_RECEIVER_GONE' }));
     const report = await run();
-    expect(report).toMatchObject({ status: 'failed', checkpoint: logId(100) });
-    expect(deps.store.state.checkpoint).toBe(logId(100));
+    // Shipments: page 1, pages 2-11, then the third finds the receiver gone: pages 2-11 are taken back.
+    expect(report).toMatchObject({ status: 'failed', checkpoint: logId(10), takeBack: { status: 'done', after: logId(10), through: logId(110) } });
+    expect(deps.store.state.checkpoint).toBe(logId(10));
   });
 });
 
