@@ -24,6 +24,8 @@ export interface LogsQuery {
 export interface Auth0LogsClient {
   /** One page in checkpoint mode: the logs strictly after `from`, in `log_id` order. */
   getLogs(query: LogsQuery): Promise<LogsPage>;
+  /** Optional: start what the first request needs (a token) now, within these bounds; failures surface there. */
+  warmUp?(bounds: Pick<LogsQuery, 'deadline' | 'signal'>): void;
 }
 
 export interface LogSink {

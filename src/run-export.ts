@@ -48,6 +48,9 @@ export async function runExport(deps: RunDeps, config: Config, options: RunOptio
   const now = deps.clock.now();
   const metrics = deps.metrics ?? noMetrics;
   let generation = 0;
+  // The token's round trip overlaps taking the lease: a run's start-up counts against the rate limit. Bounded
+  // well inside the run's budget; a first page that finds it out of time asks again within its own.
+  deps.auth0.warmUp?.({ deadline: now + Math.min(config.maxRunMs / 2, 30_000), ...(options.signal ? { signal: options.signal } : {}) });
   if (options.pendingTakeBacks && options.pendingTakeBacks.size > 0) await options.pendingTakeBacks.flush(deps.store);
   try {
     await deps.store.update((state) => {

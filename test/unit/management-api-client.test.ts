@@ -100,6 +100,23 @@ describe('ManagementApiClient', () => {
     expect(requests.at(-1)?.headers?.['authorization']).toBe('Bearer b');
   });
 
+  it('fetches the token ahead when warmed up, and the first page uses it without asking again', async () => {
+    const { client, requests, deadline } = setup([() => token('early'), () => page(['2'])]);
+    client.warmUp({ deadline: deadline() });
+    // The token request left before any page was asked for.
+    expect(requests.map((r) => r.url.pathname)).toEqual(['/oauth/token']);
+    await client.getLogs({ from: '1', take: 1, deadline: deadline() });
+    expect(requests.map((r) => r.url.pathname)).toEqual(['/oauth/token', '/api/v2/logs']);
+    expect(requests[1]?.headers?.['authorization']).toBe('Bearer early');
+  });
+
+  it('reports credentials refused to a warm-up once, through the first page, without asking again', async () => {
+    const { client, requests, deadline } = setup([() => json(401, { error: 'access_denied', error_description: 'Unauthorized' })]);
+    client.warmUp({ deadline: deadline() });
+    await expect(client.getLogs({ from: '1', take: 1, deadline: deadline() })).rejects.toMatchObject({ code: 'AUTH0_UNAUTHORIZED' });
+    expect(requests).toHaveLength(1);
+  });
+
   it('refreshes the token once on a 401, and fails on a second', async () => {
     const unauthorized = () => json(401, { statusCode: 401, error: 'Unauthorized', message: 'Expired token received for JSON Web Token validation' });
     const ok = setup([() => token('a'), unauthorized, () => token('b'), () => page(['2'])]);
