@@ -1,9 +1,13 @@
 import type { RateLimitStatus } from '../../src/auth0/management-api-client';
 import { RunInProgressError } from '../../src/errors';
-import { follow, IDLE_SHARE, idleDelayMs, type FollowDeps } from '../../src/follow';
+import { follow, idleDelayMs, type FollowDeps } from '../../src/follow';
 import type { ExportResult } from '../../src/run-export';
-import { appendRun, RUN_HISTORY_LIMIT, type RunRecord } from '../../src/storage/state';
+import { appendRun, type RunRecord } from '../../src/storage/state';
+
 import { CapturingLogger, FakeClock } from '../support/fakes';
+
+/** README: the state keeps the last 100 runs. */
+const RUN_HISTORY_LIMIT = 100;
 
 const POLL_MS = 5_000;
 
@@ -114,7 +118,8 @@ describe('idleDelayMs, the idle polling budget', () => {
   it('never takes more than its share of the measured refill', () => {
     // 0.1 token/s: a 25 % share is one request per 40 s.
     const { ms, why } = idleDelayMs(POLL_MS, status(10, 9, 0.1), now);
-    expect(ms).toBe(Math.ceil(1000 / (IDLE_SHARE * 0.1)));
+    // README: never more than 25 % of the refill rate.
+    expect(ms).toBe(Math.ceil(1000 / (0.25 * 0.1)));
     expect(why).toContain('25 %');
   });
 

@@ -13,7 +13,8 @@ import { normalizeStreamEvent } from '../../src/log-stream/normalize-event';
 import { orderRecords } from '../../src/log-stream/order-records';
 import { parseStreamBody } from '../../src/log-stream/parse-body';
 import { receiveDelivery } from '../../src/log-stream/receive-delivery';
-import { forgetBefore, SHIPPED_IDS_KEPT_MS, logIdTime } from '../../src/storage/retention';
+import { forgetBefore, logIdTime } from '../../src/storage/retention';
+
 import { runOnce, type RunDeps } from '../../src/run-once';
 import { formatLog } from '../../src/stages/format-log';
 import { emptyState } from '../../src/storage/state';
@@ -21,6 +22,9 @@ import { HoldingShippedIds } from '../../src/storage/holding-shipped-ids';
 import { generateEvents } from '../support/events';
 import { CapturingLogger, FakeAuth0, FakeClock, logId, makeLogs, MemoryShippedIds, MemoryStore, RecordingSink } from '../support/fakes';
 import { encodeBatch, toStreamRecord } from '../support/log-stream-sender';
+
+/** README: the log_ids shipped in the last 3 days are kept. */
+const SHIPPED_IDS_KEPT_MS = 3 * 24 * 3600 * 1000;
 
 const papertrail = { system: 'auth0-logs', program: 'auth0' };
 const noFilter = { minLevel: null, types: null };
