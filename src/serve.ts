@@ -26,6 +26,7 @@ import { runExport } from './run-export';
 import type { RunReport } from './run-once';
 import { createAdapters } from './runtime/compose';
 import { createLogger } from './runtime/logger';
+import { ProgressFeed } from './runtime/progress-feed';
 import { createRedactor } from './runtime/redact';
 import { createStandaloneStore } from './storage/standalone-store';
 import { HoldingShippedIds } from './storage/holding-shipped-ids';
@@ -137,7 +138,9 @@ export async function serve(env: Environment): Promise<number> {
   }
 
   const redact = createRedactor([...secretValues(config), settings.logStream.token ?? undefined, settings.metricsToken ?? undefined]);
-  const log = createLogger({ redact });
+  // The dashboard's live view follows the same redacted lines as stderr.
+  const progress = new ProgressFeed();
+  const log = createLogger({ redact, onLine: (line) => progress.push(line) });
   const store = createStandaloneStore(config, log);
   const metrics = new PrometheusMetrics();
   try {
@@ -168,6 +171,7 @@ export async function serve(env: Environment): Promise<number> {
   let nextPollAt: number | null = null;
 
   const app = createApp({
+    progress,
     scope: () => ({ config: () => config, store, shipped, log, createDeps: adapt, runOptions }),
     track,
     nextRunAt: () => (following ? (nextPollAt === null ? null : new Date(nextPollAt).toISOString()) : (cron?.nextRun()?.toISOString() ?? null)),
@@ -275,6 +279,8 @@ export async function serve(env: Environment): Promise<number> {
       if (pruning) clearInterval(pruning);
       clearInterval(retrying);
       shutdown.abort();
+      // Live views would hold the listener open: end them; the browser's retry finds the service gone.
+      progress.close();
       if (watching) track(watching.stop());
       // Requests in progress (log-stream deliveries) are answered before the service exits.
       if (stream) track(new Promise<void>((done) => server.close(() => done())));

@@ -10,6 +10,7 @@
  *                    POST /reset           move the checkpoint on purpose (recorded in the history)
  *                    POST /pause, /resume  the service's equivalent of the extension's State switch
  *   metrics-routes   GET /metrics          Prometheus metrics (the service only)
+ *   progress-routes  GET /progress         the live view of progress lines (the service only)
  *
  * Threat model (see README, "Security"): the URL may be reachable by anyone and
  * the platform's cron call carries no identity we can verify. So an
@@ -27,6 +28,8 @@ import { dashboardRoutes } from './dashboard-routes';
 import { ENDPOINTS, healthRoutes } from './health-routes';
 import { LOG_STREAM_PATH, logStreamRoutes, type LogStreamRouteOptions } from './log-stream-routes';
 import { metricsRoutes, type MetricsSource } from './metrics-routes';
+import { PROGRESS_PATH, progressRoutes } from './progress-routes';
+import type { ProgressFeed } from '../runtime/progress-feed';
 import { triggerRoutes } from './trigger-routes';
 
 export type { RequestScope } from './access';
@@ -44,6 +47,8 @@ export interface AppOptions {
   logStream?: Omit<LogStreamRouteOptions, 'now'>;
   /** The service's metrics; the extension has none. */
   metrics?: MetricsSource;
+  /** The service's recent progress lines, for the dashboard's live view; absent under webtask, whose realtime logs show them. */
+  progress?: ProgressFeed;
   /** True once the service is shutting down: new requests are turned away, and their connections closed. */
   stopping?: () => boolean;
 }
@@ -106,11 +111,12 @@ export function createApp(options: AppOptions): express.Express {
     now,
   }));
   app.use(dashboardRoutes());
-  const endpoints = [...ENDPOINTS, ...(options.metrics ? ['GET /metrics'] : []), ...(options.logStream?.stream ? [`POST ${LOG_STREAM_PATH}`] : [])];
+  const endpoints = [...ENDPOINTS, ...(options.metrics ? ['GET /metrics'] : []), ...(options.logStream?.stream ? [`POST ${LOG_STREAM_PATH}`] : []), ...(options.progress ? [`GET ${PROGRESS_PATH}`] : [])];
   app.use(healthRoutes(handlers, now, options.nextRunAt, options.logStream?.stream, endpoints));
   app.use(controlRoutes(handlers, now));
   app.use(checkRoutes(handlers));
   if (options.metrics) app.use(metricsRoutes(handlers, options.metrics));
+  if (options.progress) app.use(progressRoutes(handlers, options.progress));
 
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ status: 'failed', error: { code: 'NOT_FOUND', message: 'There is no such endpoint; GET / (as JSON) lists them.' } });

@@ -41,6 +41,8 @@ export function healthRoutes({ withConfig }: ScopedHandlers, now: () => number, 
       newestExportedAgeSeconds: state.newestExportedDate === null ? null : Math.max(0, Math.round((t - Date.parse(state.newestExportedDate)) / 1000)),
       // Whether GET /runs answers without the admin token, so a page asks only for what its visitor may see.
       historyOpen: config.adminToken === null,
+      // Whether GET /progress (the live view, for administrators) exists here.
+      liveProgress: endpoints.includes('GET /progress'),
       ...(nextRunAt === undefined ? {} : { nextRunAt: nextRunAt() }),
       ...(stream ? { logStream: stream } : {}),
     });

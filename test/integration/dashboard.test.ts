@@ -196,6 +196,67 @@ describe('the dashboard (serve)', () => {
     expect({ consoleErrors, failed, errors: browser.errors }).toEqual({ consoleErrors: [], failed: [], errors: [] });
   });
 
+  it("gives an admin a live view of the service's progress lines: each within a second, never a secret, stopped at sign-out", async () => {
+    const tenant = await tenantWith({ count: 300, clientSecret: 'live-view-client-secret-0a1b2c3d' });
+    const papertrailToken = 'live-view-papertrail-token-4e5f6a7b';
+    const env = exportEnv(tenant, receiver, { ADMIN_TOKEN: ADMIN, PAPERTRAIL_TOKEN: papertrailToken });
+    const service = await startServe({ ...env, SCHEDULE: NEVER });
+    cleanups.push(async () => {
+      service.child.kill('SIGTERM');
+      await service.done;
+    });
+    const browser = await launchBrowser();
+    const { page } = browser;
+    await page.goto(`${service.url}/`);
+    // A visitor has no live view, and the page does not ask for one.
+    await page.locator('#runs', { hasText: 'for administrators' }).waitFor();
+    expect(await page.locator('#live-panel').isHidden()).toBe(true);
+    await signIn(page, ADMIN);
+    await page.locator('#live-status', { hasText: 'Live' }).waitFor();
+    // Lines written before the admin looked are there too (the service's start).
+    await page.locator('#live-log', { hasText: 'serving on' }).waitFor();
+
+    // The page's own record of when each line arrived, against the time the service wrote it (the same clock).
+    await page.evaluate(`
+      window.arrivals = [];
+      new MutationObserver((changes) => {
+        for (const change of changes) for (const li of change.addedNodes) {
+          window.arrivals.push({ at: li.querySelector('time')?.dateTime ?? '', seen: Date.now(), text: li.textContent ?? '' });
+        }
+      }).observe(document.getElementById('live-log'), { childList: true });
+    `);
+    const trigger = (): Promise<Response> => fetch(`${service.url}/run`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` } });
+    expect((await trigger()).status).toBe(200);
+    // Each progress line of the run, as stderr has it, shows up within a second of its being written.
+    const written = service.stderr().split('\n').filter((l) => / info (run started|page \d+: fetched|run finished)/.test(l));
+    expect(written.length).toBeGreaterThanOrEqual(5);
+    const lastLine = written.at(-1) ?? '';
+    const writtenAt = Date.parse(lastLine.split(' ')[0] ?? '');
+    const message = lastLine.split(' ').slice(2).join(' ');
+    await page.locator('#live-log li', { hasText: message }).waitFor({ timeout: 5_000 });
+    const arrivals = (await page.evaluate('window.arrivals')) as { at: string; seen: number; text: string }[];
+    expect(arrivals.length).toBeGreaterThanOrEqual(written.length);
+    const slowest = Math.max(...arrivals.map((a) => a.seen - Date.parse(a.at)));
+    expect(slowest).toBeLessThan(1_000);
+    // The line shown is the one stderr has: written at the same moment (two clock reads, a millisecond or two apart).
+    expect(Math.abs(Date.parse(arrivals.find((a) => a.text.includes(message))?.at ?? '') - writtenAt)).toBeLessThanOrEqual(5);
+    const shown = await page.locator('#live-log').innerText();
+    for (const line of written) expect(shown).toContain(line.split(' ').slice(2).join(' '));
+    expect([ADMIN, papertrailToken, 'live-view-client-secret-0a1b2c3d'].filter((secret) => shown.includes(secret))).toEqual([]);
+
+    // Signed out: the view is gone and nothing more is asked for, however many lines are written.
+    await page.locator('#sign-out').click();
+    await page.locator('#live-panel').waitFor({ state: 'hidden' });
+    const asked = browser.requests.filter((u) => new URL(u).pathname === '/progress').length;
+    tenant.append(150);
+    expect((await trigger()).status).toBe(200);
+    // A window longer than the view's reconnect delay (2 s), in which a view still following would ask again.
+    await page.waitForTimeout(2_500);
+    expect(browser.requests.filter((u) => new URL(u).pathname === '/progress').length).toBe(asked);
+    expect(await page.locator('#live-log li').count()).toBe(0);
+    expect(browser.errors).toEqual([]);
+  });
+
   it('shows the log stream waiting until its first delivery, then receiving, with what it shipped', async () => {
     const tenant = await tenantWith({ count: 5 });
     const env = exportEnv(tenant, receiver);

@@ -25,6 +25,8 @@ export interface Health {
   newestExportedAgeSeconds?: number | null;
   /** Whether GET /runs answers without the admin token. */
   historyOpen?: boolean;
+  /** Whether GET /progress (the admin's live view) exists: the service only. */
+  liveProgress?: boolean;
   /** Only the service has a schedule of its own. */
   nextRunAt?: string | null;
   /** Only a service that receives an Auth0 log stream reports one. */

@@ -8,6 +8,7 @@ import { createAdminPanel, type MessageKind } from './admin';
 import { call, token, type Checklist, type ExportSettings, type Health, type LogStream, type Run, type Runs } from './api';
 import { renderChart } from './chart';
 import { ago, count, duration, h, replace, when } from './dom';
+import { createLiveLog } from './live-log';
 import { renderRuns } from './runs-table';
 
 const REFRESH_MS = 10_000;
@@ -143,6 +144,8 @@ function renderSettings(settings: ExportSettings | undefined): void {
 }
 
 function render(): void {
+  // The live view exists for administrators of a service that has one; signing out stops it at once.
+  live.follow(view.isAdmin && view.health?.liveProgress === true ? token.get() : null);
   renderStatus(view.health);
   renderCards(view.health);
   renderHistory();
@@ -221,6 +224,8 @@ function describeRun(body: Partial<Run> & { status?: string; reason?: string } |
   return ['error', `The service answered ${status}.`];
 }
 
+const live = createLiveLog($('live-panel'), $('live-log'), $('live-status'));
+
 const admin = createAdminPanel($('admin'), {
   async signIn(value) {
     const answer = await call<Runs>('GET', 'runs', { token: value });
@@ -244,6 +249,7 @@ const admin = createAdminPanel($('admin'), {
   signOut() {
     token.clear();
     view.isAdmin = false;
+    live.follow(null);
     admin.show('info', 'Signed out.');
     void refresh();
   },
