@@ -232,8 +232,8 @@ describe('the dashboard (serve)', () => {
     const trigger = (): Promise<Response> => fetch(`${service.url}/run`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` } });
     expect((await trigger()).status).toBe(200);
     // Each progress line of the run, as stderr has it, shows up within a second of its being written.
-    const written = service.stderr().split('\n').filter((l) => / info (run started|page \d+: fetched|run finished)/.test(l));
-    expect(written.length).toBeGreaterThanOrEqual(5);
+    const written = service.stderr().split('\n').filter((l) => / info (run started|pages? [\d-]+: fetched|run finished)/.test(l));
+    expect(written.length).toBeGreaterThanOrEqual(3);
     const lastLine = written.at(-1) ?? '';
     const writtenAt = Date.parse(lastLine.split(' ')[0] ?? '');
     const message = lastLine.split(' ').slice(2).join(' ');
