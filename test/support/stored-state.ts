@@ -7,9 +7,84 @@
  */
 import Database from 'better-sqlite3';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { normalizeState, type StateDocument } from '../../src/storage/state';
-import { rowToDocument, STATE_COLUMNS, type StateRow } from '../../src/storage/state-rows';
-import type { RunRecord } from '../../src/storage/state';
+import type { AlertingState } from '../../src/alerts/alert-rules';
+import type { Lease, RunRecord, StateDocument } from '../../src/storage/state';
+
+/*
+ * The rows are decoded here, column by column, rather than with the store's
+ * own row-to-document function: a store that wrote a column wrongly and read
+ * it back the same wrong way would otherwise look right. The columns are those
+ * of the `state` table (one row, id 1) and the `runs` table (one JSON record a
+ * row, oldest first); SQL drivers may give integer columns as text.
+ */
+interface Row {
+  checkpoint: string | null;
+  start_from: string | null;
+  last_success_at: string | null;
+  newest_exported_date: string | null;
+  paused: number | string;
+  last_open_trigger_at: number | string | null;
+  lease_owner: string | null;
+  lease_expires_at: number | string | null;
+  lease_pid: number | string | null;
+  lease_host: string | null;
+  lease_session: string | null;
+  alerting: string | null;
+  lease_generation: number | string | null;
+  reship_after: string | null;
+  reship_through: string | null;
+}
+
+const COLUMNS = [
+  'checkpoint', 'start_from', 'last_success_at', 'newest_exported_date', 'paused', 'last_open_trigger_at',
+  'lease_owner', 'lease_expires_at', 'lease_pid', 'lease_host', 'lease_session', 'alerting',
+  'lease_generation', 'reship_after', 'reship_through',
+].join(', ');
+
+function decodeRow(row: Row, runs: RunRecord[]): StateDocument {
+  const n = (v: number | string | null): number | null => (v === null ? null : Number(v));
+  let lease: Lease | null = null;
+  if (row.lease_owner !== null && row.lease_expires_at !== null) {
+    lease = { owner: row.lease_owner, expiresAt: Number(row.lease_expires_at) };
+    if (row.lease_pid !== null) lease.pid = Number(row.lease_pid);
+    if (row.lease_host !== null) lease.host = row.lease_host;
+    if (row.lease_session !== null) lease.session = row.lease_session;
+  }
+  return {
+    version: 1,
+    checkpoint: row.checkpoint,
+    startFrom: row.start_from,
+    lease,
+    runs,
+    lastSuccessAt: row.last_success_at,
+    newestExportedDate: row.newest_exported_date,
+    paused: Number(row.paused) !== 0,
+    lastOpenTriggerAt: n(row.last_open_trigger_at),
+    alerting: (row.alerting === null ? {} : JSON.parse(row.alerting)) as AlertingState,
+    leaseGeneration: Number(row.lease_generation ?? 0),
+    reship: row.reship_after !== null && row.reship_through !== null ? { after: row.reship_after, through: row.reship_through } : null,
+  };
+}
+
+/** A JSON state document (the webtask host's storage) as written: the fields it holds, nothing filled in by the product. */
+function decodeDocument(raw: unknown): StateDocument | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const doc = raw as Partial<StateDocument>;
+  return {
+    version: doc.version ?? 1,
+    checkpoint: doc.checkpoint ?? null,
+    startFrom: doc.startFrom ?? null,
+    lease: doc.lease ?? null,
+    runs: doc.runs ?? [],
+    lastSuccessAt: doc.lastSuccessAt ?? null,
+    newestExportedDate: doc.newestExportedDate ?? null,
+    paused: doc.paused === true,
+    lastOpenTriggerAt: doc.lastOpenTriggerAt ?? null,
+    alerting: doc.alerting ?? ({} as AlertingState),
+    leaseGeneration: doc.leaseGeneration ?? 0,
+    reship: doc.reship ?? null,
+  };
+}
 
 function isSqlite(file: string): boolean | undefined {
   let fd: number;
@@ -35,9 +110,9 @@ export function tryReadStoredState(file: string): StateDocument | undefined {
     try {
       db = new Database(file, { readonly: true, fileMustExist: true, timeout: 5_000 });
       const read = db.transaction(() => {
-        const row = db?.prepare(`SELECT ${STATE_COLUMNS.join(', ')} FROM state WHERE id = 1`).get() as StateRow | undefined;
+        const row = db?.prepare(`SELECT ${COLUMNS} FROM state WHERE id = 1`).get() as Row | undefined;
         const runs = (db?.prepare('SELECT record FROM runs ORDER BY seq').pluck().all() as string[]).map((r) => JSON.parse(r) as RunRecord);
-        return row === undefined ? undefined : rowToDocument(row, runs);
+        return row === undefined ? undefined : decodeRow(row, runs);
       });
       return read();
     } catch {
@@ -48,7 +123,7 @@ export function tryReadStoredState(file: string): StateDocument | undefined {
     }
   }
   try {
-    return normalizeState(JSON.parse(readFileSync(file, 'utf8')));
+    return decodeDocument(JSON.parse(readFileSync(file, 'utf8')));
   } catch {
     return undefined;
   }

@@ -4,7 +4,8 @@
  * test/support/stored-state.ts).
  */
 import { readFileSync, statSync } from 'node:fs';
-import { compareLogIds, type StateDocument } from '../../../src/storage/state';
+import type { StateDocument } from '../../../src/storage/state';
+import { compareIds } from '../../support/events';
 import { readStoredState, tryReadStoredState } from '../../support/stored-state';
 
 /** The state document, or undefined when there is none yet or it is mid-write. */
@@ -44,7 +45,7 @@ export function sampleCheckpoints(file: string, everyMs = 10): { stop(): Checkpo
     const checkpoint = tryReadState(file)?.checkpoint ?? null;
     if (checkpoint === null) return;
     history.samples++;
-    if (last !== null && compareLogIds(checkpoint, last) < 0) history.regressions.push(`${last} -> ${checkpoint}`);
+    if (last !== null && compareIds(checkpoint, last) < 0) history.regressions.push(`${last} -> ${checkpoint}`);
     if (checkpoint !== last) history.seen.push(checkpoint);
     last = checkpoint;
   };
