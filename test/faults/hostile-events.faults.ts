@@ -11,11 +11,14 @@
  * one by one, so a failure names the event that broke.
  */
 import { eventAt, hostileStrings, type TenantEvent } from '../support/events';
-import { formatLog, MAX_FRAME_BYTES } from '../../src/stages/format-log';
+import { formatLog } from '../../src/stages/format-log';
 import type { ReceivedMessage } from '../support/rsyslog-receiver';
 import { recordFigures, RANK, stopwatch } from './support/figures';
 import { dayAgo, useHarness } from './support/harness';
 import { logIdOf } from './support/received';
+
+/** README: a frame never exceeds 100,000 bytes. */
+const MAX_FRAME_BYTES = 100_000;
 
 const h = useHarness();
 const FORMAT = { system: 'auth0-logs', program: 'auth0' };

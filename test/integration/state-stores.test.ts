@@ -9,8 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StorageError } from '../../src/errors';
 import type { StateStore } from '../../src/ports';
-import { emptyState, RUN_HISTORY_LIMIT, type RunRecord } from '../../src/storage/state';
-import { fitDocument, MAX_DOCUMENT_BYTES, WebtaskStateStore, type WebtaskStorage } from '../../src/storage/webtask-state-store';
+import { emptyState, type RunRecord } from '../../src/storage/state';
+import { fitDocument, WebtaskStateStore, type WebtaskStorage } from '../../src/storage/webtask-state-store';
+
+/** README, Storage: webtask storage is one JSON document of at most 500 KB, with the last 100 runs. */
+const README_DOCUMENT_LIMIT_BYTES = 500 * 1000;
+const README_RUNS_KEPT = 100;
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { createDurableStorage } = require('../support/durable-webtask-storage') as { createDurableStorage(file: string): WebtaskStorage };
@@ -36,10 +40,10 @@ describe('WebtaskStateStore', () => {
   });
 
   it('keeps the document under the size limit by dropping the oldest run records', () => {
-    const big = { ...emptyState(), runs: Array.from({ length: RUN_HISTORY_LIMIT }, (_, i) => ({ id: String(i), warnings: ['x'.repeat(6_000)] }) as unknown as RunRecord) };
+    const big = { ...emptyState(), runs: Array.from({ length: README_RUNS_KEPT }, (_, i) => ({ id: String(i), warnings: ['x'.repeat(6_000)] }) as unknown as RunRecord) };
     const fitted = fitDocument(big);
-    expect(Buffer.byteLength(JSON.stringify(fitted))).toBeLessThanOrEqual(MAX_DOCUMENT_BYTES);
-    expect(fitted.runs.at(-1)?.id).toBe(String(RUN_HISTORY_LIMIT - 1));
+    expect(Buffer.byteLength(JSON.stringify(fitted))).toBeLessThanOrEqual(README_DOCUMENT_LIMIT_BYTES);
+    expect(fitted.runs.at(-1)?.id).toBe(String(README_RUNS_KEPT - 1));
   });
 
   it('reports a storage failure as a StorageError', async () => {

@@ -7,9 +7,12 @@
 import { createHmac } from 'node:crypto';
 import { loadConfig, secretValues } from '../../src/config';
 import { ConfigError } from '../../src/errors';
-import { formatLog, MAX_FRAME_BYTES, type MessageSettings } from '../../src/stages/format-log';
+import { formatLog, type MessageSettings } from '../../src/stages/format-log';
 import { protectPersonalData, type PiiField } from '../../src/stages/personal-data';
 import type { Auth0Log } from '../../src/auth0/auth0-log';
+
+/** README: a frame never exceeds 100,000 bytes. */
+const README_MAX_FRAME_BYTES = 100_000;
 
 const KEY = 'k3y-for-tests-0123456789abcdef';
 const recipe = (value: string, key = KEY): string => createHmac('sha256', Buffer.from(key, 'utf8')).update(Buffer.from(value, 'utf8')).digest('hex').slice(0, 16);
@@ -187,7 +190,7 @@ describe('formatLog with message settings', () => {
     const huge = { ...failed, details: { blob: 'x'.repeat(200_000) } };
     const formatted = formatLog(huge, { ...head, message: settings({ format: 'summary', pii: { fields: new Set(['username']), method: 'hash', key: KEY } }) });
     expect(formatted.truncated).toBe(true);
-    expect(Buffer.byteLength(formatted.line) + 1).toBeLessThanOrEqual(MAX_FRAME_BYTES);
+    expect(Buffer.byteLength(formatted.line) + 1).toBeLessThanOrEqual(README_MAX_FRAME_BYTES);
     expect(formatted.line).not.toContain('jane@example.com');
     expect(JSON.parse(formatted.line.slice(formatted.line.indexOf('{')))).toMatchObject({ user_name: recipe('jane@example.com') });
   });

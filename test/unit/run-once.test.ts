@@ -5,10 +5,12 @@ import { runOnce, type RunDeps } from '../../src/run-once';
 import { SHIPMENT_BOUNDS, type GroupLimits } from '../../src/stages/group-pages';
 import { emptyState } from '../../src/storage/state';
 import { CapturingLogger, FakeAuth0, FakeClock, logId, makeLogs, MemoryShippedIds, MemoryStore, RecordingSink } from '../support/fakes';
-import { SHIPPED_IDS_KEPT_MS } from '../../src/storage/retention';
 import { HoldingShippedIds } from '../../src/storage/holding-shipped-ids';
 import { RunLease } from '../../src/storage/run-lease';
 import { takeLease } from '../../src/storage/state';
+
+/** README, Storage: the record of shipped ids holds the ids shipped in the last 3 days. */
+const README_SHIPPED_IDS_KEPT_MS = 3 * 24 * 3600 * 1000;
 
 function config(overrides: Partial<Config> = {}): Config {
   return {
@@ -108,13 +110,15 @@ describe('runOnce', () => {
     expect(sendsWhenRecorded).toEqual([2, 2]);
   });
 
-  it('forgets shipped ids older than the retention at the end of a run', async () => {
+  it('forgets shipped ids older than the retention (3 days) at the end of a run, and keeps those within it', async () => {
     const { deps } = setup(10);
     const shipped = new MemoryShippedIds();
-    await shipped.record(['old'], deps.clock.now() - SHIPPED_IDS_KEPT_MS - 1);
+    await shipped.record(['old'], deps.clock.now() - README_SHIPPED_IDS_KEPT_MS - 1);
+    await shipped.record(['recent'], deps.clock.now() - README_SHIPPED_IDS_KEPT_MS + 60_000);
     await runOnce({ ...deps, shipped } as RunDeps, config());
     expect(shipped.shippedAt.has('old')).toBe(false);
-    expect(shipped.shippedAt.size).toBe(10);
+    expect(shipped.shippedAt.has('recent')).toBe(true);
+    expect(shipped.shippedAt.size).toBe(11);
   });
 
   it('leaves the checkpoint at the last delivered page when the sink fails, and reports the failure', async () => {
