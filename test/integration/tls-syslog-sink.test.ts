@@ -77,7 +77,13 @@ async function startReceiver(cert: ServerCert, behaviour: Behaviour = 'close-on-
       if (behaviour !== 'close-idle-on-request') throw new Error(`a ${behaviour} receiver does not close idle connections`);
       // The client may see its handshake done before this side does.
       await until(() => idle.size > 0, 'an idle connection to close');
-      for (const s of idle) s.destroy();
+      // Closed the way an idle timeout does (end of stream), and done once the client's end of stream
+      // comes back: the client answers only from its own 'end' handling, so the sink has seen the close.
+      await Promise.all([...idle].map((s) => new Promise<void>((resolve) => {
+        s.once('end', () => resolve());
+        s.once('close', () => resolve());
+        s.end();
+      })));
     },
     close: async () => {
       for (const s of raw) s.destroy();
@@ -247,8 +253,7 @@ describe('TlsSyslogSink', () => {
     await sink.send(['first']);
     // 100 ms after the confirmation: an idle close, not a receiver that went away with the page.
     clock.time += 100;
-    await receiver.closeIdle(); // the connection opened ahead, well after the confirmation
-    await new Promise((resolve) => setTimeout(resolve, 100)); // for the sink to see it closed
+    await receiver.closeIdle(); // the connection opened ahead, well after the confirmation; returns once the sink saw it
     await sink.send(['second']);
     expect(receiver.received).toEqual(['first', 'second']);
   });
