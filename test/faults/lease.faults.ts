@@ -8,8 +8,8 @@
  * every event, shipping at most one page twice: the page the frozen run had
  * in flight.
  */
-import { compareLogIds } from '../../src/storage/state';
 import { checkDelivery } from '../support/delivery';
+import { compareIds } from '../support/events';
 import { recordFigures, RANK, stopwatch } from './support/figures';
 import { until, useHarness } from './support/harness';
 import { deliveryColumns, eventsOf } from './support/received';
@@ -41,7 +41,7 @@ describe('a frozen lease holder', () => {
     await until('the frozen run\'s lease to expire', () => Date.now() > (readState(env.STORAGE_FILE).lease?.expiresAt ?? 0) + 100, 10_000);
 
     const second = h.cli(['run'], env);
-    await until('the second run to advance the checkpoint', () => compareLogIds(tryReadState(env.STORAGE_FILE)?.checkpoint ?? '0', frozenCheckpoint) > 0, 30_000, 5);
+    await until('the second run to advance the checkpoint', () => compareIds(tryReadState(env.STORAGE_FILE)?.checkpoint ?? '0', frozenCheckpoint) > 0, 30_000, 5);
     const overtaken = readState(env.STORAGE_FILE);
     first.child.kill('SIGCONT');
 
@@ -80,6 +80,6 @@ describe('a frozen lease holder', () => {
 /** How many of the tenant's events are at or before `id`. */
 function eventsUpTo(tenant: { size(): number; idAt(i: number): string }, id: string): number {
   let n = 0;
-  while (n < tenant.size() && compareLogIds(tenant.idAt(n), id) <= 0) n++;
+  while (n < tenant.size() && compareIds(tenant.idAt(n), id) <= 0) n++;
   return n;
 }

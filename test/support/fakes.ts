@@ -3,7 +3,8 @@ import type { Auth0Log } from '../../src/auth0/auth0-log';
 import type { Alert } from '../../src/alerts/alert-rules';
 import type { Auth0LogsClient, Clock, LogSink, LogsPage, LogsQuery, Logger, Notifier, NotifyOutcome, ShippedIds, StateStore } from '../../src/ports';
 import { LeaseLostError } from '../../src/errors';
-import { compareLogIds, emptyState, type StateDocument } from '../../src/storage/state';
+import { emptyState, type StateDocument } from '../../src/storage/state';
+import { compareIds } from './events';
 
 export class MemoryStore implements StateStore {
   writes = 0;
@@ -53,7 +54,7 @@ export class FakeAuth0 implements Auth0LogsClient {
     this.signals.push(query.signal);
     const failure = this.failOnRequest.get(this.requests.length);
     if (failure) throw failure;
-    const newer = this.logs.filter((log) => compareLogIds(String(log.log_id), query.from) > 0);
+    const newer = this.logs.filter((log) => compareIds(String(log.log_id), query.from) > 0);
     return { logs: newer.slice(0, query.take) };
   }
 }

@@ -7,9 +7,8 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { compareLogIds } from '../../../src/storage/state';
 import type { DeliveryFigures } from '../../support/delivery';
-import type { TenantEvent } from '../../support/events';
+import { compareIds, type TenantEvent } from '../../support/events';
 import type { FakeTenant } from '../../support/fake-tenant';
 import { logIdOfRecord, outputFilesIn, type ReceivedMessage } from '../../support/rsyslog-receiver';
 
@@ -36,7 +35,7 @@ export function countBeyond(received: readonly ReceivedMessage[], checkpoint: st
   const beyond = new Set<string>();
   for (const m of received) {
     const id = logIdOf(m);
-    if (id !== undefined && (checkpoint === null || compareLogIds(id, checkpoint) > 0)) beyond.add(id);
+    if (id !== undefined && (checkpoint === null || compareIds(id, checkpoint) > 0)) beyond.add(id);
   }
   return beyond.size;
 }
@@ -51,7 +50,7 @@ export function countLostUpTo(ids: readonly string[], checkpoint: string | null,
   }
   let lost = 0;
   for (const id of ids) {
-    if (compareLogIds(id, checkpoint) > 0) break;
+    if (compareIds(id, checkpoint) > 0) break;
     if (!got.has(id)) lost++;
   }
   return lost;
@@ -91,14 +90,14 @@ export async function tallyOutput(receiverDir: string, tenant: FakeTenant): Prom
         tally.malformed++;
         continue;
       }
-      while (next < size && compareLogIds(tenant.idAt(next), id) < 0) {
+      while (next < size && compareIds(tenant.idAt(next), id) < 0) {
         tally.missing++;
         next++;
       }
       if (next < size && tenant.idAt(next) === id) {
         tally.delivered++;
         next++;
-      } else if (next > 0 && compareLogIds(id, tenant.idAt(next - 1)) <= 0) {
+      } else if (next > 0 && compareIds(id, tenant.idAt(next - 1)) <= 0) {
         tally.duplicates++;
       } else {
         tally.malformed++;
