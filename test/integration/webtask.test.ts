@@ -76,10 +76,15 @@ describe.each([['this Node', 'current'], ['Node 18', '18']] as const)('the exten
     expect(state.checkpoint).toBe(tenant.lastId());
     expect(state.lease).toBeNull();
     expect(state.runs).toEqual([expect.objectContaining({ status: 'ok', trigger: 'cron' })]);
-    // Realtime logs: a start line, one line per shipment (one page by default), an end summary, and never a secret.
+    // Realtime logs: a start line, one line per shipment ("page 3" or, for pages shipped together while a backlog
+    // drains, "pages 4-9"), an end summary, and never a secret. The shipments' page ranges cover pages 1 to 15 in order.
     const logs = host.output();
     expect(logs).toMatch(/run started: from 900\d+ \(oldest-retained\)/);
-    expect(logs.match(/page \d+: fetched 100, exported 100, filtered out 0, checkpoint 900\d+/g)).toHaveLength(15);
+    const shipments = [...logs.matchAll(/pages? (\d+)(?:-(\d+))?: fetched (\d+), exported (\d+), filtered out 0, checkpoint 900\d+/g)];
+    const ranges = shipments.map(([, first, last, fetched, exported]) => ({ first: Number(first), last: Number(last ?? first), fetched: Number(fetched), exported: Number(exported) }));
+    expect(ranges.map((r) => r.first)).toEqual([1, ...ranges.slice(0, -1).map((r) => r.last + 1)]);
+    expect(ranges.at(-1)?.last).toBe(15);
+    for (const r of ranges) expect(r).toMatchObject({ fetched: 100 * (r.last - r.first + 1), exported: 100 * (r.last - r.first + 1) });
     expect(logs).toMatch(/run finished: 1500 exported/);
     expect(logs).not.toContain(tenant.clientSecret);
   });
