@@ -20,9 +20,9 @@
  */
 import { Client } from 'pg';
 import { PostgresStateStore } from '../../src/storage/postgres-state-store';
-import { compareLogIds, type RunRecord, type StateDocument } from '../../src/storage/state';
+import type { RunRecord, StateDocument } from '../../src/storage/state';
 import { checkDelivery } from '../support/delivery';
-import { createPrng } from '../support/events';
+import { compareIds, createPrng } from '../support/events';
 import { killAllPostgres, startPostgres, type PostgresServer } from '../support/postgres-server';
 import type { RsyslogReceiver } from '../support/rsyslog-receiver';
 import { recordFigures, RANK, stopwatch } from './support/figures';
@@ -137,7 +137,7 @@ describe('three serve replicas on PostgreSQL under session terminations and rece
       const overlapping = overlapsOf(state.runs);
       // The later run starts where the earlier one's saves ended, or further back only to ship pages in doubt first.
       const startedAfter = (a: RunRecord, b: RunRecord): boolean =>
-        b.startCheckpoint !== null && a.checkpoint !== null && (compareLogIds(b.startCheckpoint, a.checkpoint) >= 0 || b.reshipped?.after === b.startCheckpoint);
+        b.startCheckpoint !== null && a.checkpoint !== null && (compareIds(b.startCheckpoint, a.checkpoint) >= 0 || b.reshipped?.after === b.startCheckpoint);
       const unexplained = overlapping.filter(([a, b]) => a.status === 'ok' || !startedAfter(a, b));
       const stopped = state.runs.filter((r) => r.status !== 'ok').length;
       const line = `seed ${seed}: ${figures.delivered} delivered, ${figures.missing} missing, ${figures.duplicates} duplicates (${Math.round(figures.duplicates / disruptions)} per disruption); runs ${Object.entries(byStatus).map(([k, v]) => `${v} ${k}`).join(', ')}; ` +
