@@ -10,13 +10,13 @@ import { backlogLagSeconds, decideAfterRun, DEFAULT_REMINDER_EVERY_MS, type Aler
 import { deliverAndRecord, type AlertDelivery } from './alerts/deliver-alerts';
 import type { Config } from './config';
 import { RunInProgressError, toErrorRecord } from './errors';
-import type { LogStreamActivity } from './log-stream/activity';
+import type { LogStreamActivity, SharedStreamActivity } from './log-stream/activity';
 import { noMetrics } from './ports';
 import { runOnce, type RunDeps, type RunReport } from './run-once';
 import type { PendingTakeBacks } from './stages/take-back';
 import type { Redactor } from './runtime/redact';
 import { RunLease } from './storage/run-lease';
-import { appendRun, isLeaseHeld, takeLease, type RunRecord } from './storage/state';
+import { appendRun, isLeaseHeld, takeLease, type RunRecord, type StateDocument } from './storage/state';
 
 export interface RunOptions {
   trigger: string;
@@ -25,12 +25,18 @@ export interface RunOptions {
   /** Fold runs that found nothing into one history record per idle stretch (follow mode's polls). */
   summariseIdle?: boolean;
   /**
-   * When the service receives a log stream: counts the run's gap fills into
-   * the stream's activity and returns that activity, recorded with the run and
-   * judged by the alert rules. Every run that polls (scheduled, follow mode,
-   * triggered) goes through here, so none of their gap fills is missed.
+   * When the service receives a log stream: `pollerRan` counts the run's gap
+   * fills into this replica's counts; `judge`, inside the update that records
+   * the run, adds them to the activity every replica shares and returns both,
+   * the activity recorded with the run and judged by the alert rules. Every
+   * run that polls (scheduled, follow mode, triggered) goes through here, so
+   * none of their gap fills is missed, and the judgement reads the deliveries
+   * of every replica, whichever ran.
    */
-  logStream?: (report: RunReport) => LogStreamActivity;
+  logStream?: {
+    pollerRan(report: RunReport): void;
+    judge(shared: SharedStreamActivity | null, report: RunReport, at: number): { shared: SharedStreamActivity; activity: LogStreamActivity };
+  };
   /** A service's take-backs that could not be written: retried before the run, and a run's own added to them. */
   pendingTakeBacks?: PendingTakeBacks;
 }
@@ -80,19 +86,30 @@ export async function runExport(deps: RunDeps, config: Config, options: RunOptio
     lease.stop();
   }
   if (report.takeBack?.status === 'pending') options.pendingTakeBacks?.add(report.takeBack);
-  const result: ExportResult = options.redact({ ...report, runId, trigger: options.trigger, ...(options.logStream ? { logStream: options.logStream(report) } : {}) });
-  const record = toRunRecord(result);
+  options.logStream?.pollerRan(report);
+  const result: ExportResult = options.redact({ ...report, runId, trigger: options.trigger });
+  const judgedAt = deps.clock.now();
+  /** The stream judged from the shared activity as this update reads it; sets result.logStream. */
+  const judgeStream = (state: StateDocument): SharedStreamActivity | null => {
+    if (!options.logStream) return state.streamActivity;
+    const judged = options.logStream.judge(state.streamActivity, report, judgedAt);
+    result.logStream = options.redact(judged.activity);
+    return judged.shared;
+  };
   // Decided inside the conflict-checked write, so each change of state is alerted once
   // whatever else writes at the same time; without a notifier, alerting state stays as it was.
   let alerts: Alert[] = [];
   try {
     await deps.store.update((state) => {
       const status = result.status;
+      // Its gap fills count whoever holds the lease now: they were shipped.
+      const streamActivity = judgeStream(state);
+      const record = toRunRecord(result);
       if (status === 'lease-lost' || !lease.holds(state)) {
         // Another run holds the lease: this one only adds its record to the history, so that it is seen,
         // and touches nothing the holder relies on (checkpoint, lease, alerting, last success).
         alerts = [];
-        return { ...state, runs: appendRun(state.runs, record, false) };
+        return { ...state, streamActivity, runs: appendRun(state.runs, record, false) };
       }
       const facts = { ...result, status, stream: streamSignal(result.logStream) };
       const decision = deps.notifier ? decideAfterRun(state.alerting, facts, alertPolicy(config)) : { next: state.alerting, alerts: [] };
@@ -100,6 +117,7 @@ export async function runExport(deps: RunDeps, config: Config, options: RunOptio
       return {
         ...state,
         lease: state.lease?.owner === runId ? null : state.lease,
+        streamActivity,
         runs: appendRun(state.runs, record, options.summariseIdle ?? false),
         lastSuccessAt: result.status === 'ok' ? result.finishedAt : state.lastSuccessAt,
         alerting: decision.next,

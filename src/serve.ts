@@ -13,13 +13,14 @@ import { ConfigError, isConfigError, RunInProgressError, type SettingProblem } f
 import { followService } from './follow';
 import { createApp } from './http/app';
 import { LOG_STREAM_PATH } from './http/log-stream-routes';
+import type { SharedStreamActivity } from './log-stream/activity';
 import { LogStream } from './log-stream/log-stream';
 import { startStreamWatch } from './log-stream/watch-service';
 import { pruneShippedIds } from './storage/retention';
 import { loadLogStreamSettings, loadServiceTls, type LogStreamSettings, type ServiceTls } from './log-stream/settings';
 import { systemClock } from './clock';
 import { TlsSessionCache, TlsSyslogSink } from './papertrail/tls-syslog-sink';
-import type { LogSink, Metrics, ShippedIds } from './ports';
+import type { LogSink, Metrics, ShippedIds, StateStore } from './ports';
 import { measuredSink } from './metrics/measured-sink';
 import { PrometheusMetrics } from './metrics/prometheus-metrics';
 import { runExport } from './run-export';
@@ -157,14 +158,20 @@ export async function serve(env: Environment): Promise<number> {
   // One record of shipped ids for the poller and the log stream, with holds so that neither ships what the other is shipping.
   const shipped = new HoldingShippedIds(store);
   const adapt = (c: Config) => createAdapters(c, { store, shipped, log, metrics });
-  const stream = createLogStream(config, settings.logStream, log, shipped, metrics);
-  if (stream) metrics.watchStream(() => stream.snapshot().status);
+  const stream = createLogStream(config, settings.logStream, log, shipped, metrics, store);
+  // Judged from the shared state at each scrape, so every replica's gauge says what the alert rules decide.
+  if (stream) metrics.watchStream(async () => stream.snapshot((await store.read().catch(() => null))?.streamActivity).status);
   // Take-backs no run could write (the database unreachable throughout): retried until recorded.
   const pendingTakeBacks = new PendingTakeBacks(log);
   const runOptions = {
     signal: shutdown.signal,
     pendingTakeBacks,
-    ...(stream ? { logStream: (report: RunReport) => { stream.activity.pollerRan(report); return stream.snapshot(); } } : {}),
+    ...(stream ? {
+      logStream: {
+        pollerRan: (report: RunReport) => stream.activity.pollerRan(report),
+        judge: (shared: SharedStreamActivity | null, report: RunReport, at: number) => stream.judgeAfterRun(shared, report.exported, at),
+      },
+    } : {}),
   };
   const following = settings.schedule === CONTINUOUS;
   /** Follow mode's next poll (epoch ms); null while a poll runs (and always with LOG_STREAM_ONLY). */
@@ -313,12 +320,12 @@ export async function serve(env: Environment): Promise<number> {
  * poller's record of shipped ids, and shipments (group-commit.ts) on a sink
  * that lives from one to the next.
  */
-function createLogStream(config: Config, settings: LogStreamSettings, log: ReturnType<typeof createLogger>, shipped: ShippedIds, metrics: Metrics): LogStream | undefined {
+function createLogStream(config: Config, settings: LogStreamSettings, log: ReturnType<typeof createLogger>, shipped: ShippedIds, metrics: Metrics, store: StateStore): LogStream | undefined {
   const { token } = settings;
   if (token === null) return undefined;
   // A sink opened after a failure resumes the TLS session of the one before: most of a handshake's cost.
   const sessions = new TlsSessionCache();
   // Measured like the poller's: a receiver that fails the stream shows in sink_failures_total.
   const openSink = (): LogSink => measuredSink(new TlsSyslogSink({ host: config.papertrail.host, port: config.papertrail.port, clock: systemClock, sessions }), metrics);
-  return new LogStream({ shipped, openSink, clock: systemClock, log }, config, { ...settings, token });
+  return new LogStream({ shipped, openSink, clock: systemClock, log, store }, config, { ...settings, token });
 }

@@ -4,7 +4,7 @@
  * here; browsers get the dashboard from dashboard-routes).
  */
 import { Router } from 'express';
-import type { LogStreamActivity } from '../log-stream/activity';
+import type { LogStreamActivity, SharedStreamActivity } from '../log-stream/activity';
 import { lastSuccessfulLag } from '../alerts/alert-rules';
 import { isLeaseHeld } from '../storage/state';
 import type { ScopedHandlers } from './access';
@@ -17,13 +17,14 @@ export const ENDPOINTS = ['POST /', 'POST /run', 'GET /health', 'GET /runs', 'PO
  * activity is part of the health, and a stream gone silent while the poller
  * fills gaps is failing.
  */
-export function healthRoutes({ withConfig }: ScopedHandlers, now: () => number, nextRunAt?: () => string | null, logStream?: { snapshot(): LogStreamActivity }, endpoints: readonly string[] = ENDPOINTS): Router {
+export function healthRoutes({ withConfig }: ScopedHandlers, now: () => number, nextRunAt?: () => string | null, logStream?: { snapshot(shared?: SharedStreamActivity | null): LogStreamActivity }, endpoints: readonly string[] = ENDPOINTS): Router {
   const router = Router();
   router.get('/health', withConfig(async (_req, res, scope, config) => {
     const state = await scope.store.read();
     const last = state.runs.at(-1);
     const t = now();
-    const stream = logStream?.snapshot();
+    // Judged from the shared state just read: every replica answers the same.
+    const stream = logStream?.snapshot(state.streamActivity);
     const runs = last === undefined ? 'idle' : last.status === 'ok' ? 'ok' : 'failing';
     // Pages in doubt waiting to be shipped again: not ok until a run has shipped them.
     const waiting = state.reship !== null ? 'reship-pending' : runs;

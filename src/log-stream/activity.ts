@@ -1,8 +1,11 @@
 /**
  * What `/health` and the run history say about the log stream: its last
  * delivery, request and record counts, redeliveries skipped, and what the
- * poller had to fill in. Counted per process since it started (each replica
- * reports its own deliveries).
+ * poller had to fill in. The counts are this process's since it started; the
+ * stream's last delivery, its last gap fill and the deliveries of all
+ * replicas live in the shared state (SharedStreamActivity), so that the
+ * silent judgement, its alert and the metric agree whichever replica receives
+ * the deliveries and whichever decides.
  *
  * A stream that has been silent for longer than the threshold while the
  * poller found logs it had not delivered is unhealthy: Auth0 has probably
@@ -35,6 +38,8 @@ export interface LogStreamActivity {
   lastGapFillAt: string | null;
   /** Logs the poller left out because the stream had shipped them (since start). */
   coveredByStream: number;
+  /** Every replica sharing the state, as this one last read it plus what it has not written yet. */
+  allReplicas: { deliveries: number; records: number; shipped: number; gapFills: number };
   /** The stream as Auth0 reports it (LOG_STREAM_STATUS_SECONDS); absent when not watched. */
   auth0?: StreamWatchSnapshot;
 }
@@ -48,10 +53,62 @@ export interface DeliveryCounts {
   withoutLogId: number;
 }
 
+/**
+ * The stream's activity every replica sees (the state's `streamActivity`):
+ * the judgement reads only the two times; the counts are for the reader.
+ */
+export interface SharedStreamActivity {
+  lastDeliveryAt: string | null;
+  deliveries: number;
+  records: number;
+  shipped: number;
+  lastGapFillAt: string | null;
+  gapFills: number;
+}
+
+/** Deliveries a replica received and has not written to the shared state yet. */
+export interface UnsharedDeliveries {
+  lastDeliveryAt: number;
+  deliveries: number;
+  records: number;
+  shipped: number;
+}
+
+export function emptySharedStream(): SharedStreamActivity {
+  return { lastDeliveryAt: null, deliveries: 0, records: 0, shipped: 0, lastGapFillAt: null, gapFills: 0 };
+}
+
+const later = (a: string | null, b: number | null): string | null =>
+  b === null ? a : a === null || Date.parse(a) < b ? new Date(b).toISOString() : a;
+
+/** The shared activity with a replica's unwritten deliveries added (pure: the store may apply it twice on conflict). */
+export function addDeliveries(shared: SharedStreamActivity | null, d: UnsharedDeliveries): SharedStreamActivity {
+  const s = shared ?? emptySharedStream();
+  return { ...s, lastDeliveryAt: later(s.lastDeliveryAt, d.lastDeliveryAt), deliveries: s.deliveries + d.deliveries, records: s.records + d.records, shipped: s.shipped + d.shipped };
+}
+
+/** The shared activity with a poller run's gap fills added (pure). */
+export function addGapFills(shared: SharedStreamActivity | null, exported: number, at: number): SharedStreamActivity {
+  const s = shared ?? emptySharedStream();
+  return exported > 0 ? { ...s, gapFills: s.gapFills + exported, lastGapFillAt: later(s.lastGapFillAt, at) } : s;
+}
+
+/** Reads whatever storage held into a well-formed shared activity (null when absent or unreadable). */
+export function normalizeSharedStream(raw: unknown): SharedStreamActivity | null {
+  if (typeof raw !== 'object' || raw === null) return null;
+  const r = raw as Record<string, unknown>;
+  const time = (v: unknown): string | null => (typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? v : null);
+  const count = (v: unknown): number => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : 0);
+  return { lastDeliveryAt: time(r['lastDeliveryAt']), deliveries: count(r['deliveries']), records: count(r['records']), shipped: count(r['shipped']), lastGapFillAt: time(r['lastGapFillAt']), gapFills: count(r['gapFills']) };
+}
+
 export class StreamActivity {
   private readonly counts = { requests: 0, delivered: 0, failed: 0, rejected: 0, records: 0, shipped: 0, filteredOut: 0, redeliveriesSkipped: 0, withoutLogId: 0, gapFills: 0, coveredByStream: 0 };
   private lastDeliveryAt: number | null = null;
   private lastGapFillAt: number | null = null;
+  /** The shared activity as last read or written. */
+  private shared: SharedStreamActivity | null = null;
+  private unshared: UnsharedDeliveries | null = null;
 
   constructor(
     private readonly mode: LogStreamMode,
@@ -69,6 +126,29 @@ export class StreamActivity {
     this.counts.redeliveriesSkipped += outcome.alreadyShipped + outcome.repeatedInRequest;
     this.counts.withoutLogId += outcome.withoutLogId;
     this.lastDeliveryAt = this.now();
+    const u = this.unshared ?? { lastDeliveryAt: 0, deliveries: 0, records: 0, shipped: 0 };
+    this.unshared = { lastDeliveryAt: this.lastDeliveryAt, deliveries: u.deliveries + 1, records: u.records + outcome.records, shipped: u.shipped + outcome.exported };
+  }
+
+  /** The deliveries not written to the shared state yet, handed to the writer (null: none). */
+  takeUnshared(): UnsharedDeliveries | null {
+    const u = this.unshared;
+    this.unshared = null;
+    return u;
+  }
+
+  hasUnshared(): boolean {
+    return this.unshared !== null;
+  }
+
+  /** A write failed: its deliveries go with the next one. */
+  giveBack(u: UnsharedDeliveries): void {
+    this.unshared = this.unshared === null ? u : { lastDeliveryAt: Math.max(u.lastDeliveryAt, this.unshared.lastDeliveryAt), deliveries: u.deliveries + this.unshared.deliveries, records: u.records + this.unshared.records, shipped: u.shipped + this.unshared.shipped };
+  }
+
+  /** The shared activity as just read or written. */
+  sawShared(shared: SharedStreamActivity | null): void {
+    if (shared !== null) this.shared = shared;
   }
 
   failed(): void {
@@ -90,13 +170,24 @@ export class StreamActivity {
     }
   }
 
-  snapshot(): LogStreamActivity {
+  /**
+   * Judged from the shared activity (`shared` when the caller just read it,
+   * else the one last seen) plus this replica's unwritten deliveries, so that
+   * every replica judges the same stream the same way.
+   */
+  snapshot(shared?: SharedStreamActivity | null): LogStreamActivity {
+    if (shared !== undefined) this.sawShared(shared);
     const t = this.now();
-    const heardFrom = this.lastDeliveryAt ?? this.startedAt;
+    const base = this.unshared === null ? (this.shared ?? emptySharedStream()) : addDeliveries(this.shared, this.unshared);
+    // This replica's own last delivery and gap fill count even while their write is on its way.
+    const view = { ...base, lastDeliveryAt: later(base.lastDeliveryAt, this.lastDeliveryAt), lastGapFillAt: later(base.lastGapFillAt, this.lastGapFillAt) };
+    const lastDeliveryAt = view.lastDeliveryAt === null ? null : Date.parse(view.lastDeliveryAt);
+    const lastGapFillAt = view.lastGapFillAt === null ? null : Date.parse(view.lastGapFillAt);
+    const heardFrom = lastDeliveryAt ?? this.startedAt;
     const silentMs = t - heardFrom;
-    let status: LogStreamActivity['status'] = this.lastDeliveryAt === null ? 'waiting' : 'ok';
+    let status: LogStreamActivity['status'] = lastDeliveryAt === null ? 'waiting' : 'ok';
     let problem: string | undefined;
-    if (silentMs > this.maxSilenceMs && this.lastGapFillAt !== null && this.lastGapFillAt > heardFrom) {
+    if (silentMs > this.maxSilenceMs && lastGapFillAt !== null && lastGapFillAt > heardFrom) {
       status = 'silent';
       problem = `No log-stream delivery for ${Math.round(silentMs / 1000)} s while the poller found logs the stream had not delivered: check the stream's status in the Auth0 Dashboard (Monitoring → Streams); it may be paused or suspended.`;
     }
@@ -104,9 +195,10 @@ export class StreamActivity {
       mode: this.mode,
       status,
       ...(problem === undefined ? {} : { problem }),
-      lastDeliveryAt: this.lastDeliveryAt === null ? null : new Date(this.lastDeliveryAt).toISOString(),
+      lastDeliveryAt: view.lastDeliveryAt,
       ...this.counts,
-      lastGapFillAt: this.lastGapFillAt === null ? null : new Date(this.lastGapFillAt).toISOString(),
+      lastGapFillAt: view.lastGapFillAt,
+      allReplicas: { deliveries: view.deliveries, records: view.records, shipped: view.shipped, gapFills: view.gapFills },
     };
   }
 }

@@ -5,10 +5,11 @@
  * statuses.
  */
 import type { Config } from '../config';
-import type { Clock, LogSink, Logger, ShippedIds } from '../ports';
-import { StreamActivity, type LogStreamActivity } from './activity';
+import type { Clock, LogSink, Logger, ShippedIds, StateStore } from '../ports';
+import { addGapFills, StreamActivity, type LogStreamActivity, type SharedStreamActivity } from './activity';
 import { GroupCommit } from './group-commit';
 import { receiveDelivery, type DeliveryOutcome } from './receive-delivery';
+import { ActivitySharing } from './share-activity';
 import type { LogStreamSettings } from './settings';
 import type { StreamWatchSnapshot } from './stream-watch';
 
@@ -19,6 +20,8 @@ export interface LogStreamDeps {
   openSink(): LogSink;
   clock: Pick<Clock, 'now'>;
   log: Logger;
+  /** The state replicas share: the stream's activity is written there (see share-activity.ts). */
+  store?: Pick<StateStore, 'update'>;
 }
 
 export class LogStream {
@@ -26,6 +29,7 @@ export class LogStream {
   /** Deliveries that arrive while a shipment is in flight share the next one. */
   readonly shipments: GroupCommit;
   private watch: { snapshot(): StreamWatchSnapshot } | undefined;
+  private readonly sharing: ActivitySharing | undefined;
 
   constructor(
     private readonly deps: LogStreamDeps,
@@ -34,6 +38,7 @@ export class LogStream {
   ) {
     this.shipments = new GroupCommit(() => deps.openSink());
     this.activity = new StreamActivity(settings.streamOnly ? 'stream-only' : 'hybrid', settings.maxSilenceMs, () => deps.clock.now());
+    this.sharing = deps.store ? new ActivitySharing(this.activity, { store: deps.store, now: () => deps.clock.now(), log: deps.log }) : undefined;
   }
 
   get token(): string {
@@ -44,13 +49,15 @@ export class LogStream {
     const { shipped, clock } = this.deps;
     const outcome = await receiveDelivery(body, { shipped, clock, shipments: this.shipments }, { filter: this.config.filter, papertrail: this.config.papertrail });
     this.activity.delivered(outcome);
+    this.sharing?.delivered();
     this.deps.log.debug(`log stream: ${outcome.records} records (${outcome.format}), ${outcome.exported} shipped, ${outcome.alreadyShipped + outcome.repeatedInRequest} already shipped, ${outcome.filteredOut} filtered out`);
     return outcome;
   }
 
   /** After the last delivery: ships what is queued and releases the connection kept for the next shipment. */
-  close(): Promise<void> {
-    return this.shipments.close();
+  async close(): Promise<void> {
+    await this.shipments.close();
+    await this.sharing?.close();
   }
 
   /** What Auth0 says of the stream, from the watch serve runs; part of every snapshot from now on. */
@@ -58,8 +65,20 @@ export class LogStream {
     this.watch = watch;
   }
 
-  snapshot(): LogStreamActivity {
-    const activity = this.activity.snapshot();
+  /**
+   * A poller run ended (called inside the state update that records it, with
+   * the shared activity as read there): its gap fills join the shared
+   * activity, and the stream is judged from that, whichever replica ran.
+   * Pure apart from remembering what it read; the update may call it again.
+   */
+  judgeAfterRun(shared: SharedStreamActivity | null, exported: number, at: number): { shared: SharedStreamActivity; activity: LogStreamActivity } {
+    const next = addGapFills(shared, exported, at);
+    return { shared: next, activity: this.snapshot(next) };
+  }
+
+  /** `shared`: the state's streamActivity when the caller just read it. */
+  snapshot(shared?: SharedStreamActivity | null): LogStreamActivity {
+    const activity = this.activity.snapshot(shared);
     return this.watch ? { ...activity, auth0: this.watch.snapshot() } : activity;
   }
 }

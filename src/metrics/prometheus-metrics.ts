@@ -146,14 +146,14 @@ export class PrometheusMetrics implements Metrics {
     });
   }
 
-  /** With a log stream only: its status is read at each scrape, so the gauge is never staler than /health. */
-  watchStream(status: () => 'ok' | 'waiting' | 'silent'): void {
+  /** With a log stream only: its status is read at each scrape (from the shared state), so the gauge is never staler than /health. */
+  watchStream(status: () => Promise<'ok' | 'waiting' | 'silent'> | 'ok' | 'waiting' | 'silent'): void {
     new Gauge({
       name: `${P}stream_silent`,
       help: 'Whether the log stream is silent, as /health says (1: nothing delivered for LOG_STREAM_MAX_SILENCE_SECONDS while the poller found logs it had not; 0 otherwise).',
       registers: [this.registry],
-      collect() {
-        this.set(status() === 'silent' ? 1 : 0);
+      async collect() {
+        this.set((await status()) === 'silent' ? 1 : 0);
       },
     });
   }

@@ -18,7 +18,7 @@ import { Client } from 'pg';
 import { LeaseLostError, ShipperError, StorageError } from '../errors';
 import type { Logger, ShippedIds } from '../ports';
 import { readLegacyState, setAsideLegacyState } from './legacy-json';
-import { changedColumns, diffRuns, documentToRow, rowToDocument, runsKey, SCHEMA_3_COLUMNS, SCHEMA_VERSION, STATE_COLUMNS, type RunsSnapshot, type StateRow } from './state-rows';
+import { changedColumns, diffRuns, documentToRow, rowToDocument, runsKey, SCHEMA_3_COLUMNS, SCHEMA_4_COLUMNS, SCHEMA_VERSION, STATE_COLUMNS, type RunsSnapshot, type StateRow } from './state-rows';
 import { emptyState, type RunRecord, type StateDocument } from './state';
 import type { StandaloneStore } from './standalone-store';
 
@@ -36,7 +36,8 @@ const SCHEMA = `
     paused smallint NOT NULL DEFAULT 0, last_open_trigger_at bigint,
     lease_owner text, lease_expires_at bigint, lease_pid integer, lease_host text, lease_session text,
     alerting text,
-    lease_generation bigint NOT NULL DEFAULT 0, reship_after text, reship_through text
+    lease_generation bigint NOT NULL DEFAULT 0, reship_after text, reship_through text,
+    stream_activity text
   );
   CREATE TABLE runs (seq bigserial PRIMARY KEY, record text NOT NULL);
   CREATE TABLE shipped_ids (log_id text PRIMARY KEY, shipped_at bigint NOT NULL);
@@ -305,13 +306,14 @@ export class PostgresStateStore implements StandaloneStore, ShippedIds {
       }
     }
     let version = Number((await client.query<{ version: number }>('SELECT max(version) AS version FROM schema_version')).rows[0]?.version);
-    if (version === 1 || version === 2) {
-      // Schema 2 adds what alerting remembers between runs; schema 3 the lease's generation and the pages in doubt.
+    if (version >= 1 && version <= 3) {
+      // Schema 2 adds what alerting remembers between runs; schema 3 the lease's generation and the pages in doubt;
+      // schema 4 the log stream's activity shared by replicas. IF NOT EXISTS: another replica may have added some.
       await client.query('BEGIN');
       try {
         await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
         await client.query('ALTER TABLE state ADD COLUMN IF NOT EXISTS alerting text');
-        for (const statement of SCHEMA_3_COLUMNS) await client.query(statement.replace('ADD COLUMN', 'ADD COLUMN IF NOT EXISTS'));
+        for (const statement of [...SCHEMA_3_COLUMNS, ...SCHEMA_4_COLUMNS]) await client.query(statement.replace('ADD COLUMN', 'ADD COLUMN IF NOT EXISTS'));
         await client.query('INSERT INTO schema_version (version) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM schema_version WHERE version = $1)', [SCHEMA_VERSION]);
         await client.query('COMMIT');
       } catch (error) {

@@ -19,7 +19,7 @@ import { dirname } from 'node:path';
 import { LeaseLostError, ShipperError, StorageError } from '../errors';
 import type { Logger, ShippedIds } from '../ports';
 import { readLegacyState, setAsideLegacyState } from './legacy-json';
-import { changedColumns, diffRuns, documentToRow, rowToDocument, runsKey, SCHEMA_3_COLUMNS, SCHEMA_VERSION, STATE_COLUMNS, type RunsSnapshot, type StateRow } from './state-rows';
+import { changedColumns, diffRuns, documentToRow, rowToDocument, runsKey, SCHEMA_3_COLUMNS, SCHEMA_4_COLUMNS, SCHEMA_VERSION, STATE_COLUMNS, type RunsSnapshot, type StateRow } from './state-rows';
 import { emptyState, type RunRecord, type StateDocument } from './state';
 import type { StandaloneStore } from './standalone-store';
 
@@ -33,7 +33,8 @@ const SCHEMA = `
     paused INTEGER NOT NULL DEFAULT 0, last_open_trigger_at INTEGER,
     lease_owner TEXT, lease_expires_at INTEGER, lease_pid INTEGER, lease_host TEXT, lease_session TEXT,
     alerting TEXT,
-    lease_generation INTEGER NOT NULL DEFAULT 0, reship_after TEXT, reship_through TEXT
+    lease_generation INTEGER NOT NULL DEFAULT 0, reship_after TEXT, reship_through TEXT,
+    stream_activity TEXT
   );
   CREATE TABLE runs (seq INTEGER PRIMARY KEY AUTOINCREMENT, record TEXT NOT NULL);
   CREATE TABLE shipped_ids (log_id TEXT PRIMARY KEY, shipped_at INTEGER NOT NULL) WITHOUT ROWID;
@@ -233,10 +234,12 @@ export class SqliteStateStore implements StandaloneStore, ShippedIds {
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) throw new StorageError(`${this.description} was written by a newer version (schema ${version}); upgrade this program.`);
     if (version === SCHEMA_VERSION) return;
-    if (version === 1 || version === 2) {
-      // Schema 2 adds what alerting remembers between runs; schema 3 the lease's generation and the pages in doubt.
+    if (version >= 1 && version <= 3) {
+      // Schema 2 adds what alerting remembers between runs; schema 3 the lease's generation and the pages in doubt;
+      // schema 4 the log stream's activity shared by replicas.
       if (version === 1) db.exec('ALTER TABLE state ADD COLUMN alerting TEXT');
-      for (const statement of SCHEMA_3_COLUMNS) db.exec(statement);
+      if (version <= 2) for (const statement of SCHEMA_3_COLUMNS) db.exec(statement);
+      for (const statement of SCHEMA_4_COLUMNS) db.exec(statement);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
       return;
     }

@@ -8,10 +8,11 @@
  * INSERT (plus the DELETE of the oldest beyond the bound).
  */
 import { normalizeAlertingState } from '../alerts/alert-rules';
+import { normalizeSharedStream } from '../log-stream/activity';
 import { RUN_HISTORY_LIMIT, STATE_VERSION, type Lease, type RunRecord, type StateDocument } from './state';
 
 /** The version of the tables; a store refuses a database written by a newer one. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 export interface StateRow {
   checkpoint: string | null;
@@ -32,12 +33,14 @@ export interface StateRow {
   /** Pages in doubt waiting to be shipped again; schema 3. */
   reship_after: string | null;
   reship_through: string | null;
+  /** The log stream's activity across replicas (JSON); schema 4. */
+  stream_activity: string | null;
 }
 
 export const STATE_COLUMNS: readonly (keyof StateRow)[] = [
   'checkpoint', 'start_from', 'last_success_at', 'newest_exported_date', 'paused', 'last_open_trigger_at',
   'lease_owner', 'lease_expires_at', 'lease_pid', 'lease_host', 'lease_session', 'alerting',
-  'lease_generation', 'reship_after', 'reship_through',
+  'lease_generation', 'reship_after', 'reship_through', 'stream_activity',
 ];
 
 /** What schema 3 adds to a schema 2 state table (the same text for SQLite and PostgreSQL). */
@@ -46,6 +49,9 @@ export const SCHEMA_3_COLUMNS = [
   'ALTER TABLE state ADD COLUMN reship_after text',
   'ALTER TABLE state ADD COLUMN reship_through text',
 ];
+
+/** What schema 4 adds to a schema 3 state table (the same text for SQLite and PostgreSQL). */
+export const SCHEMA_4_COLUMNS = ['ALTER TABLE state ADD COLUMN stream_activity text'];
 
 /** SQL drivers hand back bigint columns as strings or numbers; the document holds numbers. */
 function num(value: unknown): number | null {
@@ -85,6 +91,7 @@ export function rowToDocument(row: StateRow, runs: RunRecord[]): StateDocument {
     alerting: normalizeAlertingState(parseJson(row.alerting)),
     leaseGeneration: Number(row.lease_generation ?? 0),
     reship: row.reship_after !== null && row.reship_through !== null ? { after: row.reship_after, through: row.reship_through } : null,
+    streamActivity: normalizeSharedStream(parseJson(row.stream_activity ?? null)),
   };
 }
 
@@ -105,6 +112,7 @@ export function documentToRow(state: StateDocument): StateRow {
     lease_generation: state.leaseGeneration,
     reship_after: state.reship?.after ?? null,
     reship_through: state.reship?.through ?? null,
+    stream_activity: state.streamActivity === null ? null : JSON.stringify(state.streamActivity),
   };
 }
 

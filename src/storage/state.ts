@@ -4,7 +4,7 @@
  * storage holds a single JSON document of at most 500 KB, so everything lives
  * here and the history is a bounded ring.
  */
-import type { LogStreamActivity } from '../log-stream/activity';
+import { normalizeSharedStream, type LogStreamActivity, type SharedStreamActivity } from '../log-stream/activity';
 import { emptyAlertingState, normalizeAlertingState, type AlertingState } from '../alerts/alert-rules';
 import type { AlertDelivery } from '../alerts/deliver-alerts';
 import type { RunReport } from '../run-once';
@@ -79,6 +79,8 @@ export interface StateDocument {
   leaseGeneration: number;
   /** Pages in doubt waiting to be shipped again; null when there are none. */
   reship: ReshipRange | null;
+  /** The log stream's activity across replicas (service with a stream only); null before the first delivery or gap fill. */
+  streamActivity: SharedStreamActivity | null;
 }
 
 function isIdle(run: RunRecord): boolean {
@@ -122,6 +124,7 @@ export function emptyState(): StateDocument {
     alerting: emptyAlertingState(),
     leaseGeneration: 0,
     reship: null,
+    streamActivity: null,
   };
 }
 
@@ -160,6 +163,7 @@ export function normalizeState(raw: unknown): StateDocument {
   base.leaseGeneration = typeof r['leaseGeneration'] === 'number' && Number.isSafeInteger(r['leaseGeneration']) ? r['leaseGeneration'] : 0;
   const reship = r['reship'] as Partial<ReshipRange> | null | undefined;
   base.reship = reship && typeof reship.after === 'string' && typeof reship.through === 'string' ? { after: reship.after, through: reship.through } : null;
+  base.streamActivity = normalizeSharedStream(r['streamActivity']);
   return base;
 }
 

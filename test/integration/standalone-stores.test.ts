@@ -70,7 +70,7 @@ const sqlite: Kind = {
   toSchemaOne: async (file) => {
     const db = new Database(file);
     try {
-      for (const column of ['alerting', 'lease_generation', 'reship_after', 'reship_through']) db.exec(`ALTER TABLE state DROP COLUMN ${column}`);
+      for (const column of ['alerting', 'lease_generation', 'reship_after', 'reship_through', 'stream_activity']) db.exec(`ALTER TABLE state DROP COLUMN ${column}`);
       db.pragma('user_version = 1');
     } finally {
       db.close();
@@ -94,7 +94,7 @@ const postgresql: Kind = {
     const client = new Client({ connectionString: url });
     await client.connect();
     try {
-      await client.query('ALTER TABLE state DROP COLUMN alerting, DROP COLUMN lease_generation, DROP COLUMN reship_after, DROP COLUMN reship_through');
+      await client.query('ALTER TABLE state DROP COLUMN alerting, DROP COLUMN lease_generation, DROP COLUMN reship_after, DROP COLUMN reship_through, DROP COLUMN stream_activity');
       await client.query('UPDATE schema_version SET version = 1');
     } finally {
       await client.end();
@@ -222,9 +222,11 @@ describe.each([sqlite, postgresql])('$name state store', (kind) => {
     await upgraded.update((s) => ({ ...s, alerting }));
     await upgraded.update((s) => takeLease(s, 'after-upgrade', Date.now() + 60_000));
     await upgraded.update((s) => ({ ...s, reship: { after: '90041', through: '90042' } }));
+    const streamActivity = { lastDeliveryAt: '2026-01-01T00:00:01.000Z', deliveries: 3, records: 7, shipped: 6, lastGapFillAt: null, gapFills: 0 };
+    await upgraded.update((s) => ({ ...s, streamActivity }));
     await upgraded.close();
-    // A second open finds schema 3 and upgrades nothing twice.
-    expect(await track(kind.open(location)).read()).toMatchObject({ alerting, leaseGeneration: 1, reship: { after: '90041', through: '90042' } });
+    // A second open finds schema 4 and upgrades nothing twice.
+    expect(await track(kind.open(location)).read()).toMatchObject({ alerting, leaseGeneration: 1, reship: { after: '90041', through: '90042' }, streamActivity });
   });
 
   it("migrates the original extension's checkpointId document", async () => {

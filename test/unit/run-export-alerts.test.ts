@@ -1,6 +1,6 @@
 import { loadConfig } from '../../src/config';
 import { RunInProgressError, SinkError } from '../../src/errors';
-import { StreamActivity } from '../../src/log-stream/activity';
+import { addGapFills, StreamActivity } from '../../src/log-stream/activity';
 import { runExport, streamSignal } from '../../src/run-export';
 import type { RunDeps } from '../../src/run-once';
 import { createRedactor } from '../../src/runtime/redact';
@@ -22,7 +22,7 @@ function setup(extra: Record<string, string> = {}) {
   const activity = new StreamActivity('hybrid', 10 * 60_000, () => clock.now());
   const run = (sink = new RecordingSink(), withStream = false) => {
     clock.current += 5 * 60_000;
-    return runExport(deps(sink), config, { trigger: 'schedule', redact: createRedactor([HOOK, 'client-secret-value']), ...(withStream ? { logStream: (report) => { activity.pollerRan(report); return activity.snapshot(); } } : {}) });
+    return runExport(deps(sink), config, { trigger: 'schedule', redact: createRedactor([HOOK, 'client-secret-value']), ...(withStream ? { logStream: { pollerRan: (report) => activity.pollerRan(report), judge: (shared, report, at) => { const next = addGapFills(shared, report.exported, at); return { shared: next, activity: activity.snapshot(next) }; } } } : {}) });
   };
   const failingSink = () => {
     const sink = new RecordingSink();
