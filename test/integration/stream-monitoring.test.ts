@@ -4,7 +4,8 @@
  * stand-in: GET /metrics counts stream requests by status and records by
  * outcome exactly as the answers reported them, and a stream that stops
  * delivering while the poller finds new logs raises one "stream silent"
- * alert, and one "delivering again" when it is back. No secret anywhere.
+ * alert, and one "delivering again" when it is back, also with two replicas
+ * sharing PostgreSQL whichever of them receives the deliveries. No secret anywhere.
  */
 import { createTestPki } from '../support/certs';
 import { killAllClis } from '../support/cli';
@@ -12,6 +13,7 @@ import { generateEvents } from '../support/events';
 import { exportEnv } from '../support/export-env';
 import { startFakeTenant, type FakeTenant } from '../support/fake-tenant';
 import { encodeBatch, toStreamRecord } from '../support/log-stream-sender';
+import { killAllPostgres, startPostgres } from '../support/postgres-server';
 import { parsePrometheusText, total } from '../support/prometheus-text';
 import { startRsyslogReceiver, stopAllReceivers, type RsyslogReceiver } from '../support/rsyslog-receiver';
 import { startServe, until, type Service } from '../support/serve';
@@ -153,4 +155,78 @@ describe('log stream monitoring', () => {
     service.child.kill('SIGTERM');
     await service.done;
   }, 120_000);
+
+  it('alerts once when the stream goes silent and once when it delivers again with two replicas sharing PostgreSQL, the deliveries reaching one replica and then only the other', async () => {
+    const postgres = await startPostgres();
+    const services: Service[] = [];
+    try {
+      const tenant = await tenantWith(5);
+      const env = { SCHEDULE: '*/2 * * * * *', LOG_STREAM_MAX_SILENCE_SECONDS: '10', STATE_URL: await postgres.createDatabase() };
+      const a = await serveWith(tenant, env);
+      services.push(a);
+      const b = await serveWith(tenant, env);
+      services.push(b);
+      const silentAlerts = () => slack.bodies.filter((x) => /Log stream silent/.test(x.text));
+      const resumedAlerts = () => slack.bodies.filter((x) => /Log stream delivering again/.test(x.text));
+      // Runs of either replica, from the history they share (a run that finds nothing logs no page).
+      const history = async () => ((await (await fetch(`${a.url}/runs`, { headers: { authorization: `Bearer ${SECRETS.admin}` } })).json()) as { runs: { id: string; logStream?: { status: string } }[] }).runs;
+      const runsSince = async (before: Set<string>) => (await history()).filter((r) => !before.has(r.id));
+      const seen = async () => new Set((await history()).map((r) => r.id));
+      const gauges = async () => Promise.all(services.map(async (s) => /^auth0_papertrail_stream_silent (\d)$/m.exec(await metricsText(s))?.[1]));
+      const healthOf = async (s: Service) => ((await (await fetch(`${s.url}/health`, { headers: { authorization: `Bearer ${SECRETS.admin}` } })).json()) as { logStream: { status: string; allReplicas: { deliveries: number } } }).logStream;
+
+      // 1. The stream delivers every new log to replica A only, for longer than the silence threshold; the poller
+      //    (on either replica) finds nothing the stream has not delivered, or gets there just before it.
+      expect((await post(a, encodeBatch([0, 1, 2, 3, 4].map((i) => toStreamRecord(tenant.eventAt(i))), 'json-array'))).status).toBe(200);
+      const deliveringUntil = Date.now() + 14_000;
+      const runsBefore = await seen();
+      let sentToA = 1;
+      while (Date.now() < deliveringUntil || (await runsSince(runsBefore)).length < 4) {
+        tenant.append(1);
+        expect((await post(a, encodeBatch([toStreamRecord(tenant.eventAt(tenant.size() - 1))], 'json-array'))).status).toBe(200);
+        sentToA++;
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+      expect(silentAlerts()).toHaveLength(0);
+      expect(await gauges()).toEqual(['0', '0']);
+      // B never received a delivery, yet counts A's (written at most a second late).
+      await until('B to count every delivery A received', async () => (await healthOf(b)).allReplicas.deliveries === sentToA, 10_000);
+      expect((await healthOf(b)).status).toBe('ok');
+
+      // 2. The stream goes quiet; the tenant keeps logging and the poller ships what the stream did not.
+      const appending = setInterval(() => tenant.append(3), 1_000);
+      try {
+        await until('a "stream silent" alert', () => silentAlerts().length > 0, 40_000);
+        const runsSoFar = await seen();
+        await until('more runs', async () => (await runsSince(runsSoFar)).length >= 4, 30_000);
+      } finally {
+        clearInterval(appending);
+      }
+      expect(silentAlerts()).toHaveLength(1);
+      expect(resumedAlerts()).toHaveLength(0);
+      expect(await gauges()).toEqual(['1', '1']);
+      expect(await Promise.all(services.map(async (s) => (await healthOf(s)).status))).toEqual(['silent', 'silent']);
+
+      // 3. The stream delivers again, to replica B only: one "delivering again", whichever replica runs next.
+      expect((await post(b, encodeBatch([toStreamRecord(tenant.eventAt(tenant.size() - 1))], 'json-array'))).status).toBe(200);
+      await until('a "delivering again" alert', () => resumedAlerts().length > 0, 20_000);
+      const runsAfter = await seen();
+      await until('more runs', async () => (await runsSince(runsAfter)).length >= 4, 30_000);
+      // Every run since, whichever replica ran it, judged the stream delivering.
+      expect((await runsSince(runsAfter)).map((r) => r.logStream?.status)).not.toContain('silent');
+      expect(silentAlerts()).toHaveLength(1);
+      expect(resumedAlerts()).toHaveLength(1);
+      expect(await gauges()).toEqual(['0', '0']);
+      expect(await Promise.all(services.map(async (s) => (await healthOf(s)).status))).toEqual(['ok', 'ok']);
+      process.stdout.write(`2 replicas: ${sentToA} deliveries to A, 1 to B, ${(await history()).length} runs; alerts: ${silentAlerts().length} silent, ${resumedAlerts().length} delivering again\n`);
+      expect(secretsIn([...slack.raw, ...services.map((s) => s.stderr())])).toEqual([]);
+    } finally {
+      for (const s of services) {
+        s.child.kill('SIGTERM');
+        await s.done;
+      }
+      await postgres.stop();
+      killAllPostgres();
+    }
+  }, 240_000);
 });
