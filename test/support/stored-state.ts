@@ -33,12 +33,13 @@ interface Row {
   lease_generation: number | string | null;
   reship_after: string | null;
   reship_through: string | null;
+  stream_activity: string | null;
 }
 
 const COLUMNS = [
   'checkpoint', 'start_from', 'last_success_at', 'newest_exported_date', 'paused', 'last_open_trigger_at',
   'lease_owner', 'lease_expires_at', 'lease_pid', 'lease_host', 'lease_session', 'alerting',
-  'lease_generation', 'reship_after', 'reship_through',
+  'lease_generation', 'reship_after', 'reship_through', 'stream_activity',
 ].join(', ');
 
 function decodeRow(row: Row, runs: RunRecord[]): StateDocument {
@@ -63,6 +64,7 @@ function decodeRow(row: Row, runs: RunRecord[]): StateDocument {
     alerting: (row.alerting === null ? {} : JSON.parse(row.alerting)) as AlertingState,
     leaseGeneration: Number(row.lease_generation ?? 0),
     reship: row.reship_after !== null && row.reship_through !== null ? { after: row.reship_after, through: row.reship_through } : null,
+    streamActivity: (row.stream_activity === null ? null : JSON.parse(row.stream_activity)) as StateDocument['streamActivity'],
   };
 }
 
@@ -83,6 +85,7 @@ function decodeDocument(raw: unknown): StateDocument | undefined {
     alerting: doc.alerting ?? ({} as AlertingState),
     leaseGeneration: doc.leaseGeneration ?? 0,
     reship: doc.reship ?? null,
+    streamActivity: doc.streamActivity ?? null,
   };
 }
 
