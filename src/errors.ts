@@ -65,10 +65,16 @@ export class Auth0ApiError extends ShipperError {
 /** The Papertrail side failed: connect, TLS verification, write, or close. */
 export class SinkError extends ShipperError {
   readonly code: string;
+  /**
+   * SINK_RECEIVER_GONE only: how many of the last confirmed shipments the receiver may have read without
+   * keeping (1, the last one, unless several were confirmed while it was going away).
+   */
+  readonly inDoubt: number;
 
-  constructor(message: string, options: { code?: string; retriable?: boolean; cause?: unknown; host?: string; port?: number } = {}) {
+  constructor(message: string, options: { code?: string; retriable?: boolean; cause?: unknown; host?: string; port?: number; inDoubt?: number } = {}) {
     super(message, { cause: options.cause, details: { host: options.host, port: options.port } });
     this.code = options.code ?? 'SINK_ERROR';
+    this.inDoubt = Math.max(1, options.inDoubt ?? 1);
     Object.defineProperty(this, 'retriable', { value: options.retriable ?? true });
   }
 }

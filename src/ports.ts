@@ -28,6 +28,15 @@ export interface Auth0LogsClient {
   warmUp?(bounds: Pick<LogsQuery, 'deadline' | 'signal'>): void;
 }
 
+/**
+ * How long after confirming a send a sink can still put it in doubt: a
+ * receiver going away (SINK_RECEIVER_GONE) may have dropped every send it
+ * confirmed this shortly before, not only the last (SinkError.inDoubt says
+ * how many). Ids of a shipment are recorded as shipped only once this long
+ * has passed, or the sink was closed without doubt.
+ */
+export const SEND_IN_DOUBT_MS = 1_000;
+
 export interface LogSink {
   /**
    * Resolves only once every line has been delivered (see the README's

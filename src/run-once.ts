@@ -14,7 +14,7 @@
  */
 import type { Config } from './config';
 import { LeaseLostError, OutOfTimeError, SinkError, toErrorRecord, type ErrorRecord } from './errors';
-import { noMetrics, type Auth0LogsClient, type Clock, type LogSink, type Logger, type Metrics, type Notifier, type ShippedIds, type StateStore } from './ports';
+import { noMetrics, SEND_IN_DOUBT_MS, type Auth0LogsClient, type Clock, type LogSink, type Logger, type Metrics, type Notifier, type ShippedIds, type StateStore } from './ports';
 import { fetchLogs, type FetchedPage } from './stages/fetch-logs';
 import { filterLogs } from './stages/filter-logs';
 import { readCheckpoint, type StartSource } from './stages/read-checkpoint';
@@ -78,6 +78,8 @@ export interface RunReport {
 /** Do not start a page unless this much time is left, or twice the slowest group shipment so far. */
 const MIN_PAGE_BUDGET_MS = 1_000;
 const FINISH_MARGIN_MS = 1_000;
+/** The most recent shipments a take-back can reach back to. */
+const MAX_GROUPS_IN_DOUBT = 1_000;
 
 /**
  * `signal` asks the run to stop early (service shutdown): the pages already
@@ -112,18 +114,23 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
   const fetchFrom = (from: string): Promise<FetchedPage> => fetchLogs(deps.auth0, { from, take: config.batchSize, deadline, signal: fetching.signal });
 
   let pending: Promise<FetchedPage> | null = null;
-  /** The checkpoint before the last group shipped by this run, to take that group back if it is in doubt. */
-  let beforeLastGroup: string | null = null;
   /**
-   * The last shipment is in doubt (see take-back.ts): taken back or recorded to be shipped again,
+   * The checkpoint before each of the recent groups shipped by this run, oldest first, to take back
+   * every group the sink puts in doubt: a receiver going away can drop a shipment and still confirm
+   * the next one before the sink sees it gone (SinkError.inDoubt), so taking back only the last would lose one.
+   */
+  const beforeGroups: string[] = [];
+  /**
+   * The shipments in doubt (see take-back.ts): taken back or recorded to be shipped again,
    * on the store itself, since a run that lost its lease must still leave that record. Never throws.
    */
   const takeBackIfInDoubt = async (error: unknown): Promise<void> => {
-    if (!(error instanceof SinkError && error.code === 'SINK_RECEIVER_GONE') || beforeLastGroup === null || report.checkpoint === null || report.takeBack) return;
+    if (!(error instanceof SinkError && error.code === 'SINK_RECEIVER_GONE') || beforeGroups.length === 0 || report.checkpoint === null || report.takeBack) return;
+    const after = beforeGroups[Math.max(0, beforeGroups.length - error.inDoubt)] as string;
     const holds = lease ? (state: Parameters<RunLease['holds']>[0]) => lease.holds(state) : () => true;
-    report.takeBack = await takeBack(deps.store, { after: beforeLastGroup, through: report.checkpoint }, holds, clock, deadline + FINISH_MARGIN_MS);
+    report.takeBack = await takeBack(deps.store, { after, through: report.checkpoint }, holds, clock, deadline + FINISH_MARGIN_MS);
     report.warnings.push(describeTakeBack(report.takeBack));
-    if (report.takeBack.status === 'done') report.checkpoint = beforeLastGroup;
+    if (report.takeBack.status === 'done') report.checkpoint = after;
   };
   /** Never throws: the clean-up after it (releasing held ids, closing the sink) must always run. */
   const fail = async (error: unknown): Promise<void> => {
@@ -141,15 +148,19 @@ export async function runOnce(deps: RunDeps, config: Config, signal?: AbortSigna
     lease?.check();
     await deps.sink.send(group.lines);
     if (group.lines.length > 0) {
-      // This send succeeded, so the group before it is no longer in doubt and is recorded; this one
-      // waits for the next send or the close (see skip-shipped.ts).
-      await pendingRecord.settle();
+      // This send succeeded, so the groups confirmed long enough before it can no longer be put in doubt
+      // and are recorded; this one waits for a later send or the close (see skip-shipped.ts).
+      await pendingRecord.settle(clock.now() - SEND_IN_DOUBT_MS);
       pendingRecord.wait(group);
     } else {
       shipped?.release?.(group.held);
     }
     await saveCheckpoint(store, group.lastId, group.newestDate);
-    if (group.lines.length > 0) beforeLastGroup = report.checkpoint;
+    if (group.lines.length > 0 && report.checkpoint !== null) {
+      beforeGroups.push(report.checkpoint);
+      // The sink puts in doubt only sends confirmed within SEND_IN_DOUBT_MS; a drain confirms far fewer than this in that time.
+      if (beforeGroups.length > MAX_GROUPS_IN_DOUBT) beforeGroups.shift();
+    }
     if (report.alreadyShipped !== undefined) report.alreadyShipped += group.alreadyShipped;
     metrics.shipmentSaved({ pages: group.pages, fetched: group.fetched, exported: group.lines.length, filteredOut: group.filteredOut, truncated: group.truncated, alreadyShipped: group.alreadyShipped });
     const first = report.pages + 1;

@@ -23,7 +23,7 @@ import { isIP } from 'node:net';
 import tls from 'node:tls';
 import { SinkError } from '../errors';
 import { systemClock } from '../clock';
-import type { Clock, LogSink } from '../ports';
+import { SEND_IN_DOUBT_MS, type Clock, type LogSink } from '../ports';
 import { isCertificateFailure } from '../tls-trust';
 
 export interface TlsSyslogSinkOptions {
@@ -70,7 +70,7 @@ const RECEIVER_GONE_WINDOW_MS = 20;
  * connection in use, so the receiver went away, and a shutdown spread over tens
  * to hundreds of milliseconds may have dropped the page it had just confirmed.
  */
-const RECEIVER_GONE_IN_USE_MS = 1_000;
+const RECEIVER_GONE_IN_USE_MS = SEND_IN_DOUBT_MS;
 
 export class TlsSyslogSink implements LogSink {
   private spare: Promise<Spare> | null = null;
@@ -86,6 +86,12 @@ export class TlsSyslogSink implements LogSink {
   private readonly sessions: TlsSessionCache;
   /** When the last page was confirmed; undefined before the first. */
   private lastConfirmedAt: number | undefined;
+  /**
+   * When the recent pages were confirmed, oldest first: a receiver whose shutdown is spread out can
+   * drop a page, then confirm (or seem to confirm) the next, before the witness or a failure shows it
+   * went away; every page confirmed within RECEIVER_GONE_IN_USE_MS of that moment is in doubt.
+   */
+  private recentConfirmations: number[] = [];
   private readonly clock: Pick<Clock, 'now'>;
 
   constructor(private readonly options: TlsSyslogSinkOptions) {
@@ -109,13 +115,15 @@ export class TlsSyslogSink implements LogSink {
     try {
       await this.write(socket, lines.join('\n') + '\n');
       await this.closeConfirmed(socket);
-      this.lastConfirmedAt = this.clock.now();
+      this.confirmed(this.clock.now());
     } catch (error) {
       const confirmedAt = this.lastConfirmedAt;
       if (confirmedAt !== undefined && this.clock.now() - confirmedAt <= RECEIVER_GONE_IN_USE_MS && !(error instanceof SinkError && error.code === 'SINK_TLS_REJECTED')) {
+        const inDoubt = this.confirmedSince(this.clock.now() - RECEIVER_GONE_IN_USE_MS);
         throw new SinkError(
-          `Papertrail at ${this.where} went away ${this.clock.now() - confirmedAt} ms after confirming the last page, while the next was being sent; that page may have been read without being kept, so it is not counted as shipped.`,
-          { code: 'SINK_RECEIVER_GONE', cause: error, host: this.options.host, port: this.options.port },
+          `Papertrail at ${this.where} went away ${this.clock.now() - confirmedAt} ms after confirming the last page, while the next was being sent; ` +
+            `${inDoubt === 1 ? 'that page' : `the last ${inDoubt} pages confirmed`} may have been read without being kept, so ${inDoubt === 1 ? 'it is' : 'they are'} not counted as shipped.`,
+          { code: 'SINK_RECEIVER_GONE', cause: error, host: this.options.host, port: this.options.port, inDoubt },
         );
       }
       throw error;
@@ -198,12 +206,25 @@ export class TlsSyslogSink implements LogSink {
     if (goneAt === undefined) return opened;
     opened?.socket.destroy();
     if (this.lastConfirmedAt !== undefined && goneAt - this.lastConfirmedAt <= RECEIVER_GONE_WINDOW_MS) {
+      const inDoubt = this.confirmedSince(Math.min(goneAt, this.lastConfirmedAt) - RECEIVER_GONE_IN_USE_MS);
       throw new SinkError(
-        `Papertrail at ${this.where} went away right after confirming the last page; that page may have been read without being kept, so it is not counted as shipped.`,
-        { code: 'SINK_RECEIVER_GONE', cause: failure, host: this.options.host, port: this.options.port },
+        `Papertrail at ${this.where} went away right after confirming the last page; ` +
+          `${inDoubt === 1 ? 'that page' : `the last ${inDoubt} pages confirmed`} may have been read without being kept, so ${inDoubt === 1 ? 'it is' : 'they are'} not counted as shipped.`,
+        { code: 'SINK_RECEIVER_GONE', cause: failure, host: this.options.host, port: this.options.port, inDoubt },
       );
     }
     return undefined;
+  }
+
+  private confirmed(at: number): void {
+    this.lastConfirmedAt = at;
+    this.recentConfirmations = this.recentConfirmations.filter((t) => at - t <= RECEIVER_GONE_IN_USE_MS);
+    this.recentConfirmations.push(at);
+  }
+
+  /** How many of the recent pages were confirmed at or after `since` (at least the last one). */
+  private confirmedSince(since: number): number {
+    return Math.max(1, this.recentConfirmations.filter((t) => t >= since).length);
   }
 
   /** Opens a connection for the next page; never rejects, so an unused failure is not left unhandled. */

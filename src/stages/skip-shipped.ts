@@ -41,35 +41,41 @@ export async function skipShipped(shipped: ShippedIds | undefined, logs: readonl
 }
 
 /**
- * Pages shipped but not yet certain. `settle` records the pending page once
- * a later send or the close has succeeded, then releases its ids; `abandon`
- * releases them unrecorded (the run failed, and the page is shipped again).
+ * Pages shipped but not yet certain. `settle` records the pending pages once
+ * the sink can no longer put them in doubt (a later send succeeded and they
+ * were confirmed more than SEND_IN_DOUBT_MS before it, or the close
+ * succeeded), then releases their ids; `abandon` releases the rest
+ * unrecorded (the run failed, and those pages are shipped again).
  */
 export class PendingRecord {
-  private pending: Pick<UnshippedPage, 'ids' | 'held'> | null = null;
+  private pending: { page: Pick<UnshippedPage, 'ids' | 'held'>; confirmedAt: number }[] = [];
 
   constructor(private readonly shipped: ShippedIds | undefined, private readonly now: () => number) {}
 
-  /** Records the page waiting to be certain (call once a later send or the close succeeded). */
-  async settle(): Promise<void> {
-    const page = this.pending;
-    this.pending = null;
-    if (!page || !this.shipped) return;
-    try {
-      if (page.ids.length > 0) await this.shipped.record(page.ids, this.now());
-    } finally {
-      this.shipped.release?.(page.held);
+  /**
+   * Records, oldest first, the pages confirmed at or before `confirmedBy`
+   * (all of them when omitted: call once the close succeeded).
+   */
+  async settle(confirmedBy = Number.POSITIVE_INFINITY): Promise<void> {
+    while (this.pending.length > 0 && (this.pending[0] as { confirmedAt: number }).confirmedAt <= confirmedBy) {
+      const { page } = this.pending.shift() as { page: Pick<UnshippedPage, 'ids' | 'held'> };
+      if (!this.shipped) continue;
+      try {
+        if (page.ids.length > 0) await this.shipped.record(page.ids, this.now());
+      } finally {
+        this.shipped.release?.(page.held);
+      }
     }
   }
 
-  /** `page` (or a group of pages) was confirmed by the sink; it is recorded at the next `settle`. */
+  /** `page` (or a group of pages) was confirmed by the sink just now; it is recorded by a later `settle`. */
   wait(page: Pick<UnshippedPage, 'ids' | 'held'>): void {
-    this.pending = page;
+    this.pending.push({ page, confirmedAt: this.now() });
   }
 
   abandon(): void {
-    const page = this.pending;
-    this.pending = null;
-    if (page) this.shipped?.release?.(page.held);
+    const pending = this.pending;
+    this.pending = [];
+    for (const { page } of pending) this.shipped?.release?.(page.held);
   }
 }

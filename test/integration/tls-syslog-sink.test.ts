@@ -213,6 +213,19 @@ describe('TlsSyslogSink', () => {
     expect(second.received).toEqual(['before', 'after']);
   });
 
+  it('puts in doubt every page it confirmed shortly before the receiver went away, not only the last', async () => {
+    const receiver = await startReceiver(pki.server);
+    receivers.push(receiver);
+    // A stopped clock: both confirmations fall within the window however slow this machine is right now.
+    const sink = new TlsSyslogSink({ host: 'localhost', port: receiver.port, ca: pki.server.ca, connectTimeoutMs: 2_000, clock: { now: () => 0 } });
+    sinks.push(sink);
+    await sink.send(['1']);
+    await sink.send(['2']);
+    await until(() => receiver.connections === 3, 'the connection opened ahead');
+    await receiver.close(); // kills the connection opened ahead: the receiver went away right after confirming page 2
+    await expect(sink.send(['3'])).rejects.toMatchObject({ code: 'SINK_RECEIVER_GONE', inDoubt: 2 });
+  });
+
   it('reports the page it just confirmed as in doubt when the receiver goes away right after confirming it', async () => {
     const { sink } = await setup(pki.server, 'shut-down-after-first-page');
     await sink.send(['first']);

@@ -352,11 +352,17 @@ describe('the poller with a shared record of shipped ids', () => {
 
   it('does not record a page the sink reports in doubt, so the next run ships it again', async () => {
     const { deps, shipped, run } = setup(30);
+    // Each send takes 1.5 s, so page 1 was confirmed more than the sink's 1 s in-doubt window before page 2 was.
+    const send = deps.sink.send.bind(deps.sink);
+    deps.sink.send = async (lines) => {
+      deps.clock.current += 1_500;
+      return send(lines);
+    };
     deps.sink.failOnPage.set(3, new SinkError('receiver gone', { code: 'SINK_RECEIVER_GONE' }));
     const report = await run();
     expect(report).toMatchObject({ status: 'failed', checkpoint: logId(10) });
     const recorded = await shipped.alreadyShipped(makeLogs(30).map((l) => l.log_id as string));
-    // Page 1 was followed by a successful send; page 2 is the one in doubt.
+    // Page 1 was followed by a successful send, beyond the window; page 2 is the one in doubt.
     expect([...recorded].sort()).toEqual(makeLogs(10).map((l) => l.log_id));
     expect(shipped.holding).toBe(0);
   });

@@ -153,6 +153,23 @@ describe('runOnce', () => {
     expect(report.warnings.join(' ')).toContain('the checkpoint was moved back');
   });
 
+  it('takes back every shipment the receiver went away around, not only the last, and records none of their ids as shipped', async () => {
+    // A receiver whose shutdown is spread out: it dropped page 2 after confirming it, then confirmed page 3
+    // before the sink saw it gone while sending page 4; the sink says the last two confirmed pages are in doubt.
+    const { deps } = setup(40);
+    const shipped = new MemoryShippedIds();
+    deps.sink.failOnPage.set(4, new SinkError('receiver gone', { code: 'SINK_RECEIVER_GONE', inDoubt: 2 }));
+    const report = await runOnce({ ...deps, shipped } as RunDeps, config());
+    expect(report).toMatchObject({ status: 'failed', error: { code: 'SINK_RECEIVER_GONE' }, checkpoint: logId(10) });
+    expect(report.takeBack).toEqual({ status: 'done', after: logId(10), through: logId(30) });
+    expect(deps.store.state.checkpoint).toBe(logId(10));
+    // Logs 11 to 30 may be lost at the receiver: recording them as shipped would make the next run skip them.
+    expect([...shipped.shippedAt.keys()].filter((id) => id > logId(10))).toEqual([]);
+    const again = await runOnce({ ...deps, shipped } as RunDeps, config());
+    expect(again).toMatchObject({ status: 'ok', exported: 30, alreadyShipped: 0 });
+    expect(deps.sink.lines.map(idOf).slice(30)).toEqual(makeLogs(40).slice(10).map((l) => l.log_id));
+  });
+
   it('takes back the last page when the sink finds the receiver gone as it closes', async () => {
     const { deps, run } = setup(25);
     deps.sink.failOnClose = new SinkError('receiver gone', { code: 'SINK_RECEIVER_GONE' });
