@@ -71,6 +71,8 @@ const RECEIVER_GONE_WINDOW_MS = 20;
  * to hundreds of milliseconds may have dropped the page it had just confirmed.
  */
 const RECEIVER_GONE_IN_USE_MS = SEND_IN_DOUBT_MS;
+/** The most pages a receiver going away puts in doubt: the last confirmed, and the one before it. */
+const MAX_PAGES_IN_DOUBT = 2;
 
 export class TlsSyslogSink implements LogSink {
   private spare: Promise<Spare> | null = null;
@@ -222,9 +224,14 @@ export class TlsSyslogSink implements LogSink {
     this.recentConfirmations.push(at);
   }
 
-  /** How many of the recent pages were confirmed at or after `since` (at least the last one). */
+  /**
+   * How many of the recent pages were confirmed at or after `since`: the last one, and the one before it
+   * when that was confirmed within the window too. Not more: a receiver that drops a page and confirms
+   * the next before its shutdown shows is the case seen; reaching further back would re-ship a whole
+   * second of a drain on every receiver restart.
+   */
   private confirmedSince(since: number): number {
-    return Math.max(1, this.recentConfirmations.filter((t) => t >= since).length);
+    return Math.min(MAX_PAGES_IN_DOUBT, Math.max(1, this.recentConfirmations.filter((t) => t >= since).length));
   }
 
   /** Opens a connection for the next page; never rejects, so an unused failure is not left unhandled. */
