@@ -13,10 +13,11 @@
  * must have failed or lost its lease, and the later one started from the
  * checkpoint it left, or further back only to ship pages in doubt first, so
  * the earlier moved nothing after); no pages left waiting to
- * be shipped again; duplicates at most two shipments per run that failed or
- * lost its lease: the one it had in flight, and the one before it when the
- * receiver went away right after confirming it (taken back and shipped
- * again). The figures print duplicates per disruption.
+ * be shipped again; duplicates at most three shipments per run that failed or
+ * lost its lease: the one it had in flight, and the two before it when the
+ * receiver went away right after confirming them (README: the last shipment
+ * confirmed and the one before it within the second are in doubt, taken back
+ * and shipped again). The figures print duplicates per disruption.
  */
 import { Client } from 'pg';
 import { PostgresStateStore } from '../../src/storage/postgres-state-store';
@@ -81,7 +82,7 @@ function plan(random: () => number): { at: number; what: Disruption }[] {
 describe('three serve replicas on PostgreSQL under session terminations and receiver restarts', () => {
   for (let repetition = 0; repetition < REPETITIONS; repetition++) {
     const seed = SEED + repetition;
-    it(`repetition ${repetition + 1} (seed ${seed}): 0 missing, never two runs exporting at once, at most two shipments repeated per stopped run`, async () => {
+    it(`repetition ${repetition + 1} (seed ${seed}): 0 missing, never two runs exporting at once, at most three shipments repeated per stopped run`, async () => {
       const elapsed = stopwatch();
       const random = createPrng(seed);
       const tenant = await h.tenant({ count: EVENTS, latencyMs: 10 });
@@ -157,8 +158,8 @@ describe('three serve replicas on PostgreSQL under session terminations and rece
       expect(unexplained.map(([a, b]) => `${a.id} ${a.status} ${a.checkpoint ?? ''} / ${b.id} from ${b.startCheckpoint ?? ''}`)).toEqual([]);
       expect(gaps.every((g) => g <= 100)).toBe(true);
       expect(state.reship).toBeNull();
-      // Each run that failed or lost its lease repeats at most its shipment in flight and the one in doubt (one page each here).
-      expect(figures.duplicates).toBeLessThanOrEqual(stopped * 2 * SHIPMENT);
+      // Each run that failed or lost its lease repeats at most its shipment in flight and the two in doubt (one page each here).
+      expect(figures.duplicates).toBeLessThanOrEqual(stopped * 3 * SHIPMENT);
     }, 400_000);
   }
 });
