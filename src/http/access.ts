@@ -21,7 +21,8 @@ export interface RequestScope {
   createDeps(config: Config): { deps: RunDeps; dispose(): void };
   /** The record of shipped ids runs skip by (standalone); a reset empties it, so the replay ships. */
   shipped?: ShippedIds;
-  runOptions: Pick<RunOptions, 'signal'>;
+  /** The service's also carry the take-backs no run could write, which /health reports while they wait. */
+  runOptions: Pick<RunOptions, 'signal' | 'pendingTakeBacks'>;
 }
 
 export type Access = 'admin' | 'open';

@@ -26,8 +26,10 @@ export function healthRoutes({ withConfig }: ScopedHandlers, now: () => number, 
     // Judged from the shared state just read: every replica answers the same.
     const stream = logStream?.snapshot(state.streamActivity);
     const runs = last === undefined ? 'idle' : last.status === 'ok' ? 'ok' : 'failing';
-    // Pages in doubt waiting to be shipped again: not ok until a run has shipped them.
-    const waiting = state.reship !== null ? 'reship-pending' : runs;
+    // Pages in doubt waiting to be shipped again, recorded in the state or (the service) a take-back no run could
+    // write yet, kept in memory and retried: not ok until a run has shipped them.
+    const unwritten = scope.runOptions.pendingTakeBacks?.waiting ?? [];
+    const waiting = state.reship !== null || unwritten.length > 0 ? 'reship-pending' : runs;
     res.json({
       // A stream Auth0 paused or suspended sends nothing: as failing as a silent one, though the poller ships on.
       status: stream?.status === 'silent' || stream?.auth0?.status === 'paused' || stream?.auth0?.status === 'suspended' ? 'failing' : waiting,
@@ -36,6 +38,7 @@ export function healthRoutes({ withConfig }: ScopedHandlers, now: () => number, 
       lastRunAt: last?.startedAt ?? null,
       lastSuccessAt: state.lastSuccessAt,
       ...(state.reship !== null ? { reshipPending: state.reship } : {}),
+      ...(unwritten.length > 0 ? { takeBackPending: unwritten } : {}),
       // The lag /metrics and the alerts mean: how far behind the last successful run stopped, 0 when it caught up.
       lagSeconds: lastSuccessfulLag(state.runs),
       // The age of the newest log exported: on a quiet tenant it grows while nothing is behind.

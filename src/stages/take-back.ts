@@ -105,6 +105,11 @@ export class PendingTakeBacks {
     return this.ranges.length;
   }
 
+  /** The ranges still waiting, for /health: their bounds only (a store's error message is not for a public page). */
+  get waiting(): ReshipRange[] {
+    return this.ranges.map(({ after, through }) => ({ after, through }));
+  }
+
   /** Records each waiting range as pages to ship again; never throws (what fails stays waiting). */
   async flush(store: StateStore): Promise<void> {
     for (const range of [...this.ranges]) {

@@ -14,7 +14,8 @@ export interface ErrorInfo {
 }
 
 export interface Health {
-  status: 'ok' | 'failing' | 'idle';
+  /** `reship-pending`: pages in doubt wait to be shipped again (reshipPending, takeBackPending). */
+  status: 'ok' | 'failing' | 'idle' | 'reship-pending';
   running: boolean;
   paused: boolean;
   lastRunAt: string | null;
@@ -27,6 +28,10 @@ export interface Health {
   historyOpen?: boolean;
   /** Whether GET /progress (the admin's live view) exists: the service only. */
   liveProgress?: boolean;
+  /** A range in doubt recorded in the state, shipped first by the next run. */
+  reshipPending?: { after: string; through: string };
+  /** The service only: take-backs no run could write yet, retried until recorded. */
+  takeBackPending?: { after: string; through: string }[];
   /** Only the service has a schedule of its own. */
   nextRunAt?: string | null;
   /** Only a service that receives an Auth0 log stream reports one. */

@@ -48,7 +48,18 @@ function card(label: string, value: Node | string, sub: Node | string | null, at
   return h('div', { class: 'card', ...attributes }, h('p', { class: 'card-label' }, label), h('p', { class: 'card-value' }, value), sub === null ? null : h('p', { class: 'card-sub' }, sub));
 }
 
-const STATUS_TEXT: Record<Health['status'], string> = { ok: 'Healthy', failing: 'Failing', idle: 'Idle' };
+const STATUS_TEXT: Record<Health['status'], string> = { ok: 'Healthy', failing: 'Failing', idle: 'Idle', 'reship-pending': 'Pages in doubt' };
+
+/** The Status card's line: for pages in doubt, which ones and what is being done about them. */
+function statusDetail(health: Health): string {
+  if (health.running) return 'a run is in progress';
+  if (health.status === 'reship-pending') {
+    const unwritten = health.takeBackPending?.[0];
+    if (unwritten) return `the pages after log ${unwritten.after} through ${unwritten.through} must be shipped again; recording that is being retried`;
+    if (health.reshipPending) return `the pages after log ${health.reshipPending.after} through ${health.reshipPending.through} are shipped again by the next run`;
+  }
+  return health.status === 'idle' ? 'no run yet' : health.status === 'ok' ? 'the last run succeeded' : 'the last run failed';
+}
 
 function renderStatus(health: Health | undefined): void {
   const pill = $('status');
@@ -92,7 +103,7 @@ function renderCards(health: Health | undefined): void {
   }
   const now = Date.now();
   const list: (HTMLElement | null)[] = [
-    card('Status', STATUS_TEXT[health.status], health.running ? 'a run is in progress' : health.status === 'idle' ? 'no run yet' : health.status === 'ok' ? 'the last run succeeded' : 'the last run failed', { 'data-card': 'status', class: `card card-${health.status}` }),
+    card('Status', STATUS_TEXT[health.status], statusDetail(health), { 'data-card': 'status', class: `card card-${health.status}` }),
     // Lag as /metrics and the alerts mean it: a quiet tenant is caught up, not behind.
     card('Lag', health.lagSeconds === null ? '—' : health.lagSeconds === 0 ? 'caught up' : duration(health.lagSeconds), health.lagSeconds === null ? 'no successful run yet' : health.lagSeconds === 0 ? 'the last run read everything Auth0 had' : 'behind when the last run stopped', { 'data-card': 'lag', 'data-seconds': String(health.lagSeconds ?? '') }),
     health.newestExportedAgeSeconds === undefined
