@@ -83,7 +83,8 @@ export async function runExport(deps: RunDeps, config: Config, options: RunOptio
     // runOnce reports its own failures; this is a bug or a storage failure at the edges.
     report = failedReport(deps.clock.now(), now, error);
   } finally {
-    lease.stop();
+    // Awaited: a renewal in flight must settle before the lease is released below.
+    await lease.stop();
   }
   if (report.takeBack?.status === 'pending') options.pendingTakeBacks?.add(report.takeBack);
   options.logStream?.pollerRan(report);

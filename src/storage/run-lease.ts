@@ -20,6 +20,9 @@ export class RunLease {
   private lostError: LeaseLostError | null = null;
   private timer: NodeJS.Timeout | undefined;
   private expiresAt: number;
+  /** Set by `stop`: a renewal already in flight must not write the lease back after the run released it. */
+  private stopped = false;
+  private renewing: Promise<void> | null = null;
 
   constructor(
     private readonly options: { store: StateStore; clock: Clock; log: Logger; owner: string; generation: number; ttlMs: number },
@@ -80,16 +83,29 @@ export class RunLease {
     const every = Math.max(100, Math.floor(this.options.ttlMs / 3));
     const tick = (): void => {
       this.timer = setTimeout(() => {
-        void this.renew().finally(() => {
-          if (this.timer !== undefined && this.lostError === null) tick();
+        const renewing = this.renew().finally(() => {
+          this.renewing = null;
+          if (!this.stopped && this.lostError === null) tick();
         });
+        this.renewing = renewing;
       }, every);
       this.timer.unref();
     };
     tick();
   }
 
-  stop(): void {
+  /**
+   * Stops renewing and waits for a renewal already in flight, so that once this resolves the caller may
+   * release the lease without that renewal committing afterwards (its generation check would still pass)
+   * and holding the lease for another LEASE_SECONDS.
+   */
+  async stop(): Promise<void> {
+    this.halt();
+    await this.renewing;
+  }
+
+  private halt(): void {
+    this.stopped = true;
     clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -99,6 +115,8 @@ export class RunLease {
     const expiresAt = clock.now() + ttlMs;
     try {
       await store.update((state) => {
+        // Stopped while this renewal waited for its transaction: the run is releasing the lease.
+        if (this.stopped) return state;
         if (!this.holds(state)) throw this.markLost(state);
         return { ...state, lease: { ...(state.lease ?? {}), owner, expiresAt } };
       });
@@ -118,7 +136,7 @@ export class RunLease {
       this.lostError = new LeaseLostError(
         message ?? `Another run took the lease (generation ${state?.leaseGeneration ?? 'unknown'}, this run's ${this.generation}); this run stopped and wrote nothing more.`,
       );
-      this.stop();
+      this.halt();
       this.lostController.abort(this.lostError);
     }
     return this.lostError;
