@@ -22,6 +22,9 @@ import { logIdOf } from './auth0-log';
 import { HttpTimeoutError, type HttpResponse, type HttpTransport } from './http';
 import { backoffMs, parseRateLimit, RefillEstimate, waitAfter429, type RateLimit } from './rate-limit';
 
+/** The code of a create (POST) whose outcome is unknown: look for what it would have created before creating again. */
+export const OUTCOME_UNKNOWN = 'AUTH0_OUTCOME_UNKNOWN';
+
 export interface ManagementApiClientOptions {
   domain: string;
   clientId: string;
@@ -116,6 +119,11 @@ export class ManagementApiClient implements Auth0LogsClient {
    * the same rate-limit reading and waits, and the same retries as getLogs.
    * Answers 2xx with the parsed JSON body; any other 4xx fails at once with
    * Auth0's own message (a 403 names the scope it expected).
+   *
+   * A POST creates something, so it is never sent again after no answer or a
+   * 5xx: Auth0 may have acted (a second log stream would deliver every event
+   * twice). It fails with AUTH0_OUTCOME_UNKNOWN and the caller looks before
+   * creating again. A 401 or 429 is still retried: Auth0 did not act on it.
    */
   async call(method: 'GET' | 'POST' | 'PATCH', path: string, body: unknown, bounds: Bounds): Promise<unknown> {
     const url = new URL(path, this.base);
@@ -127,6 +135,7 @@ export class ManagementApiClient implements Auth0LogsClient {
       if (body !== undefined) headers['content-type'] = 'application/json';
       const outcome = await this.request({ method, url, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }, bounds);
       if (outcome instanceof Error) {
+        if (method === 'POST') throw outcomeUnknown(url.pathname, outcome);
         attempt = await this.backoff(attempt, outcome, bounds);
         continue;
       }
@@ -151,6 +160,7 @@ export class ManagementApiClient implements Auth0LogsClient {
       }
       const error = apiError(res, url.pathname, '');
       if (!error.retriable) throw error;
+      if (method === 'POST') throw outcomeUnknown(url.pathname, error);
       attempt = await this.backoff(attempt, error, bounds);
     }
   }
@@ -356,6 +366,13 @@ function excerpt(body: string): string {
 function contentType(res: HttpResponse): string {
   const value = res.headers['content-type'];
   return (Array.isArray(value) ? value[0] : value) ?? 'no content-type';
+}
+
+/** A POST that got no answer or a 5xx: Auth0 may or may not have acted on it, so it is not sent again. */
+function outcomeUnknown(endpoint: string, cause: Error): Auth0ApiError {
+  return new Auth0ApiError(`${cause.message.replace(/\.$/, '')}; Auth0 may have acted on it, so it was not sent again.`, {
+    cause, code: OUTCOME_UNKNOWN, retriable: false, endpoint, ...(cause instanceof Auth0ApiError && cause.status !== undefined ? { status: cause.status } : {}),
+  });
 }
 
 function apiError(res: HttpResponse, endpoint: string, forbiddenHint = ' The application needs the read:logs scope on the Management API.'): Auth0ApiError {

@@ -7,6 +7,8 @@
  * never delivers.
  */
 import { BlockList, isIP } from 'node:net';
+import { OUTCOME_UNKNOWN } from '../auth0/management-api-client';
+import { Auth0ApiError } from '../errors';
 import { displayEndpoint, sendsToken, type HttpSink, type LogStreamInfo, type LogStreamsApi } from '../auth0/log-streams-api';
 
 /** The stream's name in the tenant when --name is not given. */
@@ -73,7 +75,7 @@ export async function findOurStream(api: Pick<LogStreamsApi, 'get' | 'list'>, wa
 export async function setupStream(api: LogStreamsApi, request: SetupRequest): Promise<SetupResult> {
   const sink = desiredSink(request.url, request.token);
   const found = await findOurStream(api, { id: request.id, name: request.name, token: request.token, url: request.url });
-  if (found === null) return { action: 'created', stream: await api.create(request.name, sink), changed: [] };
+  if (found === null) return { action: 'created', stream: await createOnce(api, request, sink), changed: [] };
   const changed = (Object.keys(sink) as Array<keyof HttpSink>).filter((key) => found.sink[key] !== sink[key]);
   // Found by id, token or endpoint under another name: take ours, so the next run finds it by name.
   const renamed = found.name !== request.name;
@@ -82,6 +84,22 @@ export async function setupStream(api: LogStreamsApi, request: SetupRequest): Pr
   if (renamed) patch.name = request.name;
   if (changed.length > 0) patch.sink = Object.fromEntries(changed.map((key) => [key, sink[key]])) as Partial<HttpSink>;
   return { action: 'updated', stream: await api.update(found.id, patch), changed: [...(renamed ? ['name'] : []), ...changed] };
+}
+
+/** Creates are not retried blindly; after one whose outcome is unknown, look for the stream before creating again. */
+const CREATE_ATTEMPTS = 3;
+
+/** Creates the stream once: a create that may have succeeded without an answer is found, never sent twice. */
+async function createOnce(api: LogStreamsApi, request: SetupRequest, sink: HttpSink): Promise<LogStreamInfo> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await api.create(request.name, sink);
+    } catch (error) {
+      if (!(error instanceof Auth0ApiError && error.code === OUTCOME_UNKNOWN) || attempt >= CREATE_ATTEMPTS) throw error;
+      const found = await findOurStream(api, { id: null, name: request.name, token: request.token, url: request.url });
+      if (found !== null) return found;
+    }
+  }
 }
 
 /** What may be printed about a stream: never the Authorization value, only whether one is set. */

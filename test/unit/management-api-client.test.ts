@@ -1,5 +1,7 @@
 import type { HttpRequest, HttpResponse } from '../../src/auth0/http';
 import { ManagementApiClient } from '../../src/auth0/management-api-client';
+import { LogStreamsApi } from '../../src/auth0/log-streams-api';
+import { setupStream } from '../../src/log-stream/stream-setup';
 import { Auth0ApiError, OutOfTimeError } from '../../src/errors';
 import { FakeClock } from '../support/fakes';
 
@@ -288,5 +290,51 @@ describe('ManagementApiClient counting requests for /metrics', () => {
     controller.abort(new Error('run failed'));
     await expect(pending).rejects.toThrow('run failed');
     expect(counted).toEqual(['token 200']);
+  });
+});
+
+describe('ManagementApiClient creating (POST)', () => {
+  const stream = { id: 'lst_1', name: 'auth0-logs-to-papertrail', type: 'http', status: 'active', sink: { httpEndpoint: 'https://logs.example.com/log-stream' } };
+  const posts = (requests: HttpRequest[]) => requests.filter((r) => r.method === 'POST' && r.url.pathname === '/api/v2/log-streams').length;
+
+  it('sends a create once when Auth0 answers 5xx, since Auth0 may have created it', async () => {
+    const { client, requests, deadline } = setup([() => token(), () => json(503, { error: 'Service Unavailable' }), () => json(201, stream)]);
+    const failure = client.call('POST', '/api/v2/log-streams', { name: 'x' }, { deadline: deadline() });
+    await expect(failure).rejects.toMatchObject({ code: 'AUTH0_OUTCOME_UNKNOWN', status: 503 });
+    expect(posts(requests)).toBe(1);
+  });
+
+  it('sends a create once when no answer came', async () => {
+    const { client, requests, deadline } = setup([() => token(), () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), () => json(201, stream)]);
+    await expect(client.call('POST', '/api/v2/log-streams', { name: 'x' }, { deadline: deadline() })).rejects.toMatchObject({ code: 'AUTH0_OUTCOME_UNKNOWN' });
+    expect(posts(requests)).toBe(1);
+  });
+
+  it('waits out a 429 and sends the create again: Auth0 did not act on it', async () => {
+    const { client, requests, deadline } = setup([() => token(), () => json(429, { error: 'Too Many Requests' }, { 'retry-after': '1' }), () => json(201, stream)]);
+    expect(await client.call('POST', '/api/v2/log-streams', { name: 'x' }, { deadline: deadline() })).toEqual(stream);
+    expect(posts(requests)).toBe(2);
+  });
+
+  it('still retries a GET after a 5xx', async () => {
+    const { client, requests, deadline } = setup([() => token(), () => json(503, { error: 'Service Unavailable' }), () => json(200, [stream])]);
+    expect(await client.call('GET', '/api/v2/log-streams', undefined, { deadline: deadline() })).toEqual([stream]);
+    expect(requests.filter((r) => r.method === 'GET')).toHaveLength(2);
+  });
+
+  it('lets stream setup find the stream a create without an answer made, instead of creating a second one', async () => {
+    const { client, requests, deadline } = setup([() => token(), () => json(200, []), () => json(502, { error: 'Bad Gateway' }), () => json(200, [stream])]);
+    const api = new LogStreamsApi(client, () => ({ deadline: deadline() }));
+    const result = await setupStream(api, { url: 'https://logs.example.com/log-stream', token: 'stream-token', name: 'auth0-logs-to-papertrail', id: null });
+    expect(result).toMatchObject({ action: 'created', stream: { id: 'lst_1' } });
+    expect(posts(requests)).toBe(1);
+  });
+
+  it('lets stream setup create again when the stream is not there after a create without an answer', async () => {
+    const { client, requests, deadline } = setup([() => token(), () => json(200, []), () => json(500, { error: 'Internal Server Error' }), () => json(200, []), () => json(201, stream)]);
+    const api = new LogStreamsApi(client, () => ({ deadline: deadline() }));
+    const result = await setupStream(api, { url: 'https://logs.example.com/log-stream', token: 'stream-token', name: 'auth0-logs-to-papertrail', id: null });
+    expect(result).toMatchObject({ action: 'created', stream: { id: 'lst_1' } });
+    expect(posts(requests)).toBe(2);
   });
 });
