@@ -31,7 +31,7 @@ import { ProgressFeed } from './runtime/progress-feed';
 import { createRedactor } from './runtime/redact';
 import { createStandaloneStore } from './storage/standalone-store';
 import { HoldingShippedIds } from './storage/holding-shipped-ids';
-import { PendingTakeBacks } from './stages/take-back';
+import { PendingTakeBacks, rangesWaiting } from './stages/take-back';
 
 export interface ServiceSettings {
   /** A cron expression, or CONTINUOUS. */
@@ -163,6 +163,7 @@ export async function serve(env: Environment): Promise<number> {
   if (stream) metrics.watchStream(async () => stream.snapshot((await store.read().catch(() => null))?.streamActivity).status);
   // Take-backs no run could write (the database unreachable throughout): retried until recorded.
   const pendingTakeBacks = new PendingTakeBacks(log);
+  metrics.watchReship(() => rangesWaiting(store, pendingTakeBacks));
   const runOptions = {
     signal: shutdown.signal,
     pendingTakeBacks,

@@ -158,6 +158,18 @@ export class PrometheusMetrics implements Metrics {
     });
   }
 
+  /** The ranges of logs in doubt waiting to be shipped again (see rangesWaiting), read at each scrape as /health reads them. */
+  watchReship(waiting: () => Promise<number>): void {
+    new Gauge({
+      name: `${P}reship_pending_ranges`,
+      help: "Ranges of logs in doubt waiting to be shipped again, while /health says reship-pending: 1 for a range recorded in the state until a run takes it up, plus each take-back this service could not write yet and keeps retrying; 0 otherwise.",
+      registers: [this.registry],
+      async collect() {
+        this.set(await waiting());
+      },
+    });
+  }
+
   alertSent(kind: string, delivered: boolean): void {
     this.alerts.inc({ kind, delivered: String(delivered) });
   }

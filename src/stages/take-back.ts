@@ -125,3 +125,14 @@ export class PendingTakeBacks {
     }
   }
 }
+
+/**
+ * How many ranges in doubt wait to be shipped again: the one recorded in the
+ * state (a run takes it up) and those a service still retries. With the state
+ * unreadable, only the latter are known: the recorded one is still there for
+ * the next run, and /health fails meanwhile.
+ */
+export async function rangesWaiting(store: StateStore, pending: PendingTakeBacks): Promise<number> {
+  const recorded = await store.read().then((state) => (state.reship === null ? 0 : 1), () => 0);
+  return recorded + pending.size;
+}

@@ -6,13 +6,14 @@
  * state (still waiting, now for the next run of any replica); once that run
  * has taken it up, /health is `ok` again. The app in-process, over HTTP on
  * loopback, with the service's retry queue and a store that refuses writes
- * on demand.
+ * on demand; /metrics' gauge of ranges waiting, wired as serve wires it.
  */
 import type { Server } from 'node:http';
 import { loadConfig } from '../../src/config';
 import { createApp } from '../../src/http/app';
 import type { StateDocument } from '../../src/storage/state';
-import { PendingTakeBacks, reshipFirst } from '../../src/stages/take-back';
+import { PrometheusMetrics } from '../../src/metrics/prometheus-metrics';
+import { PendingTakeBacks, rangesWaiting, reshipFirst } from '../../src/stages/take-back';
 import { CapturingLogger, MemoryStore } from '../support/fakes';
 
 const env = { AUTH0_DOMAIN: 't.auth0.com', AUTH0_CLIENT_ID: 'id', AUTH0_CLIENT_SECRET: 'client-secret-value', PAPERTRAIL_HOST: 'logs.example.com', PAPERTRAIL_PORT: '1' };
@@ -37,6 +38,10 @@ let base: string;
 const log = new CapturingLogger();
 const store = new RefusingStore();
 const pending = new PendingTakeBacks(log);
+const metrics = new PrometheusMetrics();
+metrics.watchReship(() => rangesWaiting(store, pending));
+const gauge = async (): Promise<string | undefined> =>
+  (await metrics.exposition()).body.split('\n').find((line) => line.startsWith('auth0_papertrail_reship_pending_ranges '));
 const RANGE = { after: '90020260101000000000000000000000000000000000000000', through: '90020260101000000000000000000000000000000000000500' };
 
 beforeAll(async () => {
@@ -63,6 +68,7 @@ async function health(): Promise<HealthBody> {
 describe('/health while a take-back waits to be written', () => {
   it('is not ok, and names the range, until the retry writes it and the next run takes it up', async () => {
     expect((await health()).status).toBe('ok');
+    expect(await gauge()).toBe('auth0_papertrail_reship_pending_ranges 0');
 
     // A run's take-back failed on every attempt: the service keeps it, as runExport does with a pending report.
     store.refusing = true;
@@ -71,6 +77,7 @@ describe('/health while a take-back waits to be written', () => {
     expect(body.status).toBe('reship-pending');
     expect(body.takeBackPending).toEqual([RANGE]);
     expect(body.reshipPending).toBeUndefined();
+    expect(await gauge()).toBe('auth0_papertrail_reship_pending_ranges 1');
 
     // The retry fails too: still waiting, still said.
     await pending.flush(store);
@@ -85,6 +92,7 @@ describe('/health while a take-back waits to be written', () => {
     expect(body.status).toBe('reship-pending');
     expect(body.takeBackPending).toBeUndefined();
     expect(body.reshipPending).toEqual(RANGE);
+    expect(await gauge()).toBe('auth0_papertrail_reship_pending_ranges 1');
 
     // The next run ships the range first (it takes it from the state) and succeeds: ok again.
     expect(await reshipFirst(store, await store.read())).toEqual(RANGE);
@@ -92,5 +100,6 @@ describe('/health while a take-back waits to be written', () => {
     expect(body.status).toBe('ok');
     expect(body.takeBackPending).toBeUndefined();
     expect(body.reshipPending).toBeUndefined();
+    expect(await gauge()).toBe('auth0_papertrail_reship_pending_ranges 0');
   });
 });
