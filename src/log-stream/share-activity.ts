@@ -22,6 +22,8 @@ export class ActivitySharing {
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
   private lastWriteAt = Number.NEGATIVE_INFINITY;
+  /** Set by `close`: the store may be closed next, so nothing arms another write. */
+  private closed = false;
 
   constructor(
     private readonly activity: StreamActivity,
@@ -30,7 +32,7 @@ export class ActivitySharing {
 
   /** A delivery was counted: write it now, or with the next write within a second. */
   delivered(): void {
-    if (this.timer !== undefined || this.writing !== undefined) return;
+    if (this.closed || this.timer !== undefined || this.writing !== undefined) return;
     const wait = Math.max(0, this.lastWriteAt + SHARE_EVERY_MS - this.deps.now());
     if (wait === 0) {
       this.writing = this.write();
@@ -45,10 +47,14 @@ export class ActivitySharing {
 
   /** Writes what is left (at shutdown). */
   async close(): Promise<void> {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.closed = true;
+    clearTimeout(this.timer);
     this.timer = undefined;
     await this.writing;
     await this.write();
+    // Nothing re-arms once closed; cleared again in case a timer was armed while this waited.
+    clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   private async write(): Promise<void> {
