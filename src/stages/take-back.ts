@@ -94,6 +94,8 @@ export async function reshipFirst(store: StateStore, state: StateDocument): Prom
  */
 export class PendingTakeBacks {
   private ranges: ReshipRange[] = [];
+  /** The flush in flight: the service's interval and a run's start share it instead of writing each range twice. */
+  private flushing: Promise<void> | undefined;
 
   constructor(private readonly log: Logger) {}
 
@@ -111,7 +113,14 @@ export class PendingTakeBacks {
   }
 
   /** Records each waiting range as pages to ship again; never throws (what fails stays waiting). */
-  async flush(store: StateStore): Promise<void> {
+  flush(store: StateStore): Promise<void> {
+    this.flushing ??= this.recordAll(store).finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  private async recordAll(store: StateStore): Promise<void> {
     for (const range of [...this.ranges]) {
       try {
         // Recorded, never taken back: the run that shipped these pages is over, and the next run ships them first.
