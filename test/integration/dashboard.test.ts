@@ -261,13 +261,16 @@ describe('the dashboard (serve)', () => {
     expect(browser.errors).toEqual([]);
   });
 
-  it('shows the log stream waiting until its first delivery, then receiving, with what it shipped', async () => {
+  it('shows the log stream waiting until its first delivery, then receiving, with what all replicas and this one shipped', async () => {
     const tenant = await tenantWith({ count: 5 });
     const env = exportEnv(tenant, receiver);
     const service = await startServe({ ...env, SCHEDULE: NEVER, LOG_STREAM_TOKEN: STREAM_TOKEN });
+    // A second replica on the same state, receiving its own share of the stream.
+    const other = await startServe({ ...env, SCHEDULE: NEVER, LOG_STREAM_TOKEN: STREAM_TOKEN });
     cleanups.push(async () => {
       service.child.kill('SIGTERM');
-      await service.done;
+      other.child.kill('SIGTERM');
+      await Promise.all([service.done, other.done]);
     });
     const browser = await launchBrowser();
     await browser.page.goto(`${service.url}/`);
@@ -281,9 +284,20 @@ describe('the dashboard (serve)', () => {
       body: encodeBatch(events.map(toStreamRecord), 'json-array'),
     });
     expect(answer.status).toBe(200);
+    const toOther = await fetch(`${other.url}/log-stream`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${STREAM_TOKEN}`, 'content-type': 'application/json' },
+      body: encodeBatch([3, 4].map((i) => toStreamRecord(tenant.eventAt(i))), 'json-array'),
+    });
+    expect(toOther.status).toBe(200);
+    // The other replica writes its deliveries to the shared state shortly after answering them.
+    await until('the other replica\'s deliveries in the shared state', async () => {
+      const health = (await (await fetch(`${service.url}/health`)).json()) as { logStream?: { allReplicas?: { shipped: number } } };
+      return health.logStream?.allReplicas?.shipped === 5;
+    });
     await browser.page.reload();
     await card.locator('.card-value', { hasText: 'Receiving' }).waitFor();
-    expect(await card.locator('.card-sub').innerText()).toMatch(/^last delivery .*; 3 shipped, 0 filled in by the poller$/);
+    expect(await card.locator('.card-sub').innerText()).toMatch(/^last delivery .*; all replicas: 5 shipped, 0 filled in by the poller; this replica: 3 shipped, 0 filled in$/);
     expect(await browser.page.content()).not.toContain(STREAM_TOKEN);
     expect(browser.errors).toEqual([]);
   });

@@ -49,6 +49,8 @@ export interface LogStream {
   shipped: number;
   redeliveriesSkipped: number;
   gapFills: number;
+  /** The counts of every replica sharing the state (the ones above are this replica's since it started). */
+  allReplicas?: { deliveries: number; records: number; shipped: number; gapFills: number };
   /** The stream's status in Auth0, when the service reads it (LOG_STREAM_STATUS_SECONDS). */
   auth0?: {
     status: 'active' | 'paused' | 'suspended' | 'unknown';

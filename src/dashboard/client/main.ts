@@ -79,8 +79,10 @@ const STREAM_TEXT: Record<LogStream['status'], string> = { ok: 'Receiving', wait
 /** The log stream's state, when the service receives one: the card is absent otherwise. */
 function logStreamCard(stream: LogStream | undefined, now: number): HTMLElement | null {
   if (stream === undefined) return null;
+  // The shared figures first: a replica behind a load balancer sees only its share of the deliveries.
+  const all = stream.allReplicas ?? stream;
   const sub = stream.problem ?? (stream.lastDeliveryAt
-    ? h('span', {}, `last delivery ${ago(stream.lastDeliveryAt, now)}; ${count(stream.shipped)} shipped, ${count(stream.gapFills)} filled in by the poller`)
+    ? h('span', {}, `last delivery ${ago(stream.lastDeliveryAt, now)}; all replicas: ${count(all.shipped)} shipped, ${count(all.gapFills)} filled in by the poller; this replica: ${count(stream.shipped)} shipped, ${count(stream.gapFills)} filled in`)
     : 'no delivery yet');
   // Only once Auth0 has answered: a service without read:log_streams shows the deliveries alone (/health says why).
   const auth0 = stream.auth0?.status === 'unknown' ? undefined : stream.auth0;
