@@ -223,7 +223,7 @@ function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
 }
 
 function printReceived(messages: readonly SyslogMessage[], connections: number): void {
-  say(bold(`The receiver got ${messages.length} lines on ${connections} TLS connections (one per page). The first ${SHOWN_LINES}:`));
+  say(bold(`The receiver got ${messages.length} lines on ${connections} TLS connections (one per shipment). The first ${SHOWN_LINES}:`));
   say(dim('  (<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA MSG; MSG is the whole event as JSON)'));
   for (const message of messages.slice(0, SHOWN_LINES)) {
     // The header and STRUCTURED-DATA whole; MSG cut to what is left of the width.

@@ -36,6 +36,12 @@ export interface Auth0LogsClient {
  * has passed, or the sink was closed without doubt.
  */
 export const SEND_IN_DOUBT_MS = 1_000;
+/**
+ * The most sends a receiver going away puts in doubt (SinkError.inDoubt): the
+ * last one confirmed, and the one before it. A send is one shipment, so this
+ * is also how many shipments back a take-back can reach.
+ */
+export const MAX_SENDS_IN_DOUBT = 2;
 
 export interface LogSink {
   /**

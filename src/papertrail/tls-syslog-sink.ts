@@ -23,7 +23,7 @@ import { isIP } from 'node:net';
 import tls from 'node:tls';
 import { SinkError } from '../errors';
 import { systemClock } from '../clock';
-import { SEND_IN_DOUBT_MS, type Clock, type LogSink } from '../ports';
+import { MAX_SENDS_IN_DOUBT, SEND_IN_DOUBT_MS, type Clock, type LogSink } from '../ports';
 import { isCertificateFailure } from '../tls-trust';
 
 export interface TlsSyslogSinkOptions {
@@ -71,8 +71,6 @@ const RECEIVER_GONE_WINDOW_MS = 20;
  * to hundreds of milliseconds may have dropped the page it had just confirmed.
  */
 const RECEIVER_GONE_IN_USE_MS = SEND_IN_DOUBT_MS;
-/** The most pages a receiver going away puts in doubt: the last confirmed, and the one before it. */
-const MAX_PAGES_IN_DOUBT = 2;
 
 export class TlsSyslogSink implements LogSink {
   private spare: Promise<Spare> | null = null;
@@ -231,7 +229,7 @@ export class TlsSyslogSink implements LogSink {
    * second of a drain on every receiver restart.
    */
   private confirmedSince(since: number): number {
-    return Math.min(MAX_PAGES_IN_DOUBT, Math.max(1, this.recentConfirmations.filter((t) => t >= since).length));
+    return Math.min(MAX_SENDS_IN_DOUBT, Math.max(1, this.recentConfirmations.filter((t) => t >= since).length));
   }
 
   /** Opens a connection for the next page; never rejects, so an unused failure is not left unhandled. */

@@ -8,16 +8,13 @@
  * shipment in flight, the record of the last shipment (pending until a later
  * send or the close confirms it) and the range that shipment leaves in doubt.
  */
-import { SEND_IN_DOUBT_MS, type Clock, type LogSink, type Logger, type Metrics, type ShippedIds, type StateStore } from '../ports';
+import { MAX_SENDS_IN_DOUBT, SEND_IN_DOUBT_MS, type Clock, type LogSink, type Logger, type Metrics, type ShippedIds, type StateStore } from '../ports';
 import type { RunLease } from '../storage/run-lease';
 import type { ReshipRange } from '../storage/state';
 import { addPage, isFull, newer, type Group, type GroupLimits, type PageOutcome } from './group-pages';
 import type { RunReport } from './run-report';
 import { saveCheckpoint } from './save-checkpoint';
 import { PendingRecord } from './skip-shipped';
-
-/** The most recent shipments a take-back can reach back to. */
-const MAX_GROUPS_IN_DOUBT = 1_000;
 
 export interface ShipmentDeps {
   sink: LogSink;
@@ -144,8 +141,8 @@ export class Shipments {
     await saveCheckpoint(store, group.lastId, group.newestDate);
     if (group.lines.length > 0 && report.checkpoint !== null) {
       this.beforeGroups.push(report.checkpoint);
-      // The sink puts in doubt only sends confirmed within SEND_IN_DOUBT_MS; a drain confirms far fewer than this in that time.
-      if (this.beforeGroups.length > MAX_GROUPS_IN_DOUBT) this.beforeGroups.shift();
+      // A take-back reaches back at most as far as the sink can put sends in doubt.
+      if (this.beforeGroups.length > MAX_SENDS_IN_DOUBT) this.beforeGroups.shift();
     }
     if (report.alreadyShipped !== undefined) report.alreadyShipped += group.alreadyShipped;
     metrics.shipmentSaved({ pages: group.pages, fetched: group.fetched, exported: group.lines.length, filteredOut: group.filteredOut, truncated: group.truncated, alreadyShipped: group.alreadyShipped });
