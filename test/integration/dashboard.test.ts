@@ -4,6 +4,7 @@
  * tenant and rsyslogd: what it shows, the admin's controls, hostile text,
  * and that it loads nothing from anywhere else.
  */
+import Database from 'better-sqlite3';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -258,6 +259,33 @@ describe('the dashboard (serve)', () => {
     await page.waitForTimeout(2_500);
     expect(browser.requests.filter((u) => new URL(u).pathname === '/progress').length).toBe(asked);
     expect(await page.locator('#live-log li').count()).toBe(0);
+    expect(browser.errors).toEqual([]);
+  });
+
+  it('shows pages in doubt, with their range, while a range waits in the state to be shipped again', async () => {
+    const tenant = await tenantWith({ count: 20 });
+    const env = exportEnv(tenant, receiver);
+    expect((await runCli(['run'], env)).code).toBe(0);
+    // As a run whose take-back another run overtook leaves it: the range recorded in the state's own columns.
+    const after = tenant.eventAt(5).log_id;
+    const through = tenant.eventAt(15).log_id;
+    const db = new Database(env.STORAGE_FILE);
+    try {
+      expect(db.prepare('UPDATE state SET reship_after = ?, reship_through = ? WHERE id = 1').run(after, through).changes).toBe(1);
+    } finally {
+      db.close();
+    }
+    const service = await startServe({ ...env, SCHEDULE: NEVER });
+    cleanups.push(async () => {
+      service.child.kill('SIGTERM');
+      await service.done;
+    });
+    const browser = await launchBrowser();
+    await browser.page.goto(`${service.url}/`);
+    const card = browser.page.locator('[data-card="status"]');
+    await card.locator('.card-value', { hasText: 'Pages in doubt' }).waitFor();
+    expect(await card.locator('.card-sub').innerText()).toBe(`the pages after log ${after} through ${through} are shipped again by the next run`);
+    expect(await browser.page.locator('#status').innerText()).toBe('Pages in doubt');
     expect(browser.errors).toEqual([]);
   });
 
