@@ -3,9 +3,11 @@
  * stream's events, so `serve`'s POST /log-stream can be tested the way Auth0
  * will use it.
  *
- *   - Events are converted to the stream's shape (`is_mobile`, `tenant_name`,
- *     `environment_name`, `$event_schema`, no `_id`, `log_id` not first) and
- *     wrapped as `{"log_id", "data"}` records.
+ *   - Events are written in the stream's documented shape (Auth0's tenant-logs
+ *     schema and sample records: `is_mobile`, `tenant_name`,
+ *     `environment_name`, `$event_schema`, no `_id`, the sample's field order
+ *     with `log_id` after the event's fields) and wrapped as
+ *     `{"log_id", "data"}` records.
  *   - Batches of 1..maxBatch records, shuffled within the batch, in all three
  *     content formats: JSON array, JSON lines, and (one record per request)
  *     a JSON object.
@@ -24,19 +26,38 @@ import { createPrng, type TenantEvent } from './events';
 
 export type StreamContentFormat = 'json-array' | 'json-lines' | 'json-object';
 
-/** `event` as a log stream carries it (Auth0's tenant-logs schema rather than the Management API's). */
+// ------------------------------------------------------------ the stream's record, from Auth0's documentation
+// Written from Auth0's tenant-logs schema (the catalog the stream follows) and its sample records, not
+// from the exporter's normaliser: what Auth0 puts in `data` for an event the Management API would return.
+
+/** The schema's fields every stream event carries. */
+const REQUIRED_IN_STREAM = ['log_id', 'type', 'description', 'tenant_name', 'environment_name'] as const;
+/**
+ * Field order of Auth0's sample stream records (test/fixtures/auth0-log-stream-records.ndjson): the event's
+ * fields first, then `log_id`, `is_mobile` and the stream's own fields. Fields the sample does not show
+ * (audience, scope, location_info, …) come after the ones it does, in the event's order, before `log_id`.
+ */
+const SAMPLE_ORDER = ['date', 'type', 'description', 'connection', 'connection_id', 'client_id', 'client_name', 'ip', 'user_agent', 'details', 'hostname', 'user_id', 'user_name', 'strategy', 'strategy_type'];
+/** Only the Management API carries these: `_id` (a copy of log_id) and `isMobile` (the stream spells it `is_mobile`). */
+const API_ONLY = new Set(['log_id', '_id', 'isMobile']);
+/** Only the stream carries these: the tenant and environment it came from, and the envelope's schema version. */
+export const STREAM_TENANT = { tenant_name: 'simulated-tenant', environment_name: 'prod-us-1' } as const;
+const EVENT_SCHEMA = { version: '1.0.0' } as const;
+
+/** `event` (the Management API's copy) as Auth0's log stream carries it in a record's `data`. */
 export function toStreamEvent(event: TenantEvent): Record<string, unknown> {
   const data: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(event)) {
-    if (key === 'log_id' || key === '_id') continue;
-    data[key === 'isMobile' ? 'is_mobile' : key] = value;
-    // The stream does not put log_id first; the exporter must.
-    if (key === 'date') data['log_id'] = event.log_id;
+  for (const key of SAMPLE_ORDER) if (Object.hasOwn(event, key)) data[key] = event[key];
+  for (const [key, value] of Object.entries(event)) if (!API_ONLY.has(key) && !Object.hasOwn(data, key)) data[key] = value;
+  data['log_id'] = event.log_id;
+  if (Object.hasOwn(event, 'isMobile')) data['is_mobile'] = event.isMobile;
+  data['tenant_name'] = STREAM_TENANT.tenant_name;
+  data['environment_name'] = STREAM_TENANT.environment_name;
+  data['$event_schema'] = EVENT_SCHEMA;
+  for (const field of REQUIRED_IN_STREAM) {
+    // The schema requires it, so Auth0 never streams an event without it; a generated event lacking one would test nothing real.
+    if (!Object.hasOwn(data, field)) throw new Error(`event ${event.log_id} lacks ${field}, which Auth0's stream schema requires`);
   }
-  if (!('log_id' in data)) data['log_id'] = event.log_id;
-  data['tenant_name'] = 'simulated-tenant';
-  data['environment_name'] = 'prod-us-1';
-  data['$event_schema'] = { version: '1.0.0' };
   return data;
 }
 
