@@ -134,7 +134,8 @@ export class Shipments {
       // This send succeeded, so the groups confirmed long enough before it can no longer be put in doubt
       // and are recorded; this one waits for a later send or the close (see skip-shipped.ts).
       await this.pendingRecord.settle(clock.now() - SEND_IN_DOUBT_MS);
-      this.pendingRecord.wait(group);
+      // Only the ids wait: keeping the group would keep its formatted lines alive for the whole window.
+      this.pendingRecord.wait({ ids: group.ids, held: group.held });
     } else {
       shipped?.release?.(group.held);
     }
