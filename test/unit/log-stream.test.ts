@@ -8,7 +8,7 @@ import type { Config } from '../../src/config';
 import { SinkError } from '../../src/errors';
 import type { LogSink } from '../../src/ports';
 import { StreamActivity } from '../../src/log-stream/activity';
-import { GroupCommit } from '../../src/log-stream/group-commit';
+import { GroupCommit, type GroupCommitTimer } from '../../src/log-stream/group-commit';
 import { normalizeStreamEvent } from '../../src/log-stream/normalize-event';
 import { orderRecords } from '../../src/log-stream/order-records';
 import { parseStreamBody } from '../../src/log-stream/parse-body';
@@ -162,6 +162,32 @@ describe('receiveDelivery', () => {
   });
 });
 
+/** README: a confirmed shipment can be put in doubt for 1 s after its confirmation. */
+const IN_DOUBT_MS = 1_000;
+
+/** The group commit's clock and timer, moved by the test. */
+class ManualTimer implements GroupCommitTimer {
+  current = 0;
+  private due: { at: number; fn: () => void }[] = [];
+  now(): number {
+    return this.current;
+  }
+  after(ms: number, fn: () => void): () => void {
+    const entry = { at: this.current + ms, fn };
+    this.due.push(entry);
+    return () => { this.due = this.due.filter((e) => e !== entry); };
+  }
+  get scheduled(): number {
+    return this.due.length;
+  }
+  advance(ms: number): void {
+    this.current += ms;
+    const fire = this.due.filter((e) => e.at <= this.current);
+    this.due = this.due.filter((e) => e.at > this.current);
+    for (const e of fire) e.fn();
+  }
+}
+
 /** A sink whose sends wait until the test lets them through, counting opens and checks. */
 class GatedSink implements LogSink {
   pages: string[][] = [];
@@ -199,10 +225,14 @@ describe('group commit of log-stream deliveries', () => {
     for (let i = 0; i < 1000 && !condition(); i++) await settle();
     if (!condition()) throw new Error('condition not reached');
   }
+  async function quiet(): Promise<void> {
+    for (let i = 0; i < 20; i++) await settle();
+  }
   function setup(lanes = 1) {
     const shipped = new HoldingShippedIds(new MemoryShippedIds());
     const sinks: GatedSink[] = [];
-    const shipments = new GroupCommit(() => { const sink = new GatedSink(); sinks.push(sink); return sink; }, lanes);
+    const timer = new ManualTimer();
+    const shipments = new GroupCommit(() => { const sink = new GatedSink(); sinks.push(sink); return sink; }, lanes, undefined, timer);
     const deps = { shipped, clock: new FakeClock(), shipments };
     const answered: string[] = [];
     const deliver = (name: string, ids: number[]) =>
@@ -210,59 +240,168 @@ describe('group commit of log-stream deliveries', () => {
         (outcome) => { answered.push(name); return outcome; },
         (error: unknown) => { answered.push(`${name} failed`); throw error; },
       );
-    return { shipped, sinks, shipments, deliver, answered, sink: () => sinks[sinks.length - 1]! };
+    const recorded = async (ids: number[]) => [...(await shipped.alreadyShipped(ids.map(logId)))].sort();
+    return { shipped, sinks, shipments, deliver, answered, timer, recorded, sink: () => sinks[sinks.length - 1]! };
   }
 
-  it('ships a lone delivery at once, and the deliveries arriving meanwhile together in the next shipment, each answered only after its shipment is confirmed', async () => {
-    const { deliver, answered, sink, sinks, shipped } = setup();
+  it('ships a lone delivery at once, and the deliveries arriving meanwhile together in the next shipment, each answered only once its shipment can no longer be put in doubt', async () => {
+    const { deliver, answered, sink, sinks, shipped, timer, recorded } = setup();
     const lone = deliver('a', [1, 2]);
     await until(() => sinks.length === 1 && sink().waiting === 1);
     const joined = [deliver('b', [5, 4]), deliver('c', [3]), deliver('d', [7, 6])];
-    for (let i = 0; i < 20; i++) await settle();
+    await quiet();
     expect(sink().waiting).toBe(1);
     expect(answered).toEqual([]);
     sink().confirm();
+    // The next shipment leaves at once; a's stays unanswered while a failure could still put it in doubt.
+    await until(() => sink().waiting === 1);
+    await quiet();
+    expect(answered).toEqual([]);
+    expect(await recorded([1, 2])).toEqual([]);
+    timer.advance(IN_DOUBT_MS);
+    sink().confirm();
+    // Confirmed a whole window after a's, the second shipment settles a's at once.
     await lone;
     expect(answered).toEqual(['a']);
-    await until(() => sink().waiting === 1);
-    for (let i = 0; i < 20; i++) await settle();
+    await quiet();
     expect(answered).toEqual(['a']);
-    expect(await shipped.alreadyShipped([3, 4, 5, 6, 7].map(logId))).toEqual(new Set());
-    sink().confirm();
+    expect(await recorded([3, 4, 5, 6, 7])).toEqual([]);
+    timer.advance(IN_DOUBT_MS);
     await Promise.all(joined);
     expect(answered.slice(1).sort()).toEqual(['b', 'c', 'd']);
     // One sink for both shipments: each delivery's records in log_id order, deliveries in arrival order.
     expect(sinks).toHaveLength(1);
     expect(sink().pages.map((page) => page.map(idOf))).toEqual([[1, 2].map(logId), [4, 5, 3, 6, 7].map(logId)]);
-    expect(sink().checks).toBe(2);
+    // After each shipment, and once more when the window after the last had passed.
+    expect(sink().checks).toBe(3);
     expect(sink().closed).toBe(0);
-    expect(await shipped.alreadyShipped([1, 2, 3, 4, 5, 6, 7].map(logId))).toEqual(new Set([1, 2, 3, 4, 5, 6, 7].map(logId)));
+    expect(await recorded([1, 2, 3, 4, 5, 6, 7])).toEqual([1, 2, 3, 4, 5, 6, 7].map(logId).sort());
+    expect(shipped.holding).toBe(0);
+  });
+
+  it('answers 503 for a delivery already confirmed when the next send finds the receiver gone and puts it in doubt, records nothing, and ships it again when Auth0 redelivers', async () => {
+    const { deliver, answered, sink, sinks, shipped, recorded, timer } = setup();
+    const first = deliver('a', [1, 2]);
+    await until(() => sinks.length === 1 && sink().waiting === 1);
+    sink().confirm();
+    await until(() => sink().checks === 1);
+    const second = deliver('b', [3]);
+    await until(() => sink().waiting === 1);
+    sink().fail(new SinkError('gone', { code: 'SINK_RECEIVER_GONE', inDoubt: 2 }));
+    await expect(first).rejects.toMatchObject({ code: 'SINK_RECEIVER_GONE' });
+    await expect(second).rejects.toMatchObject({ code: 'SINK_RECEIVER_GONE' });
+    expect(answered.sort()).toEqual(['a failed', 'b failed']);
+    expect(await recorded([1, 2, 3])).toEqual([]);
+    expect(shipped.holding).toBe(0);
+    expect(sinks[0]!.closed).toBe(1);
+    const again = deliver('a again', [1, 2]);
+    await until(() => sinks.length === 2 && sink().waiting === 1);
+    sink().confirm();
+    await until(() => sink().checks === 1);
+    timer.advance(IN_DOUBT_MS);
+    await expect(again).resolves.toMatchObject({ exported: 2, alreadyShipped: 0 });
+    expect(await recorded([1, 2])).toEqual([1, 2].map(logId).sort());
+  });
+
+  it('answers a lone delivery once the in-doubt window after its confirmation has passed and the sink still finds the receiver there, or 503 when it does not', async () => {
+    for (const receiver of ['there', 'gone'] as const) {
+      const { deliver, answered, sink, sinks, timer, recorded, shipped } = setup();
+      const lone = deliver('a', [1]);
+      await until(() => sinks.length === 1 && sink().waiting === 1);
+      sink().confirm();
+      await until(() => sink().checks === 1);
+      timer.advance(IN_DOUBT_MS - 1);
+      await quiet();
+      expect(answered).toEqual([]);
+      expect(sink().checks).toBe(1);
+      if (receiver === 'gone') sink().failCheck = new SinkError('gone', { code: 'SINK_RECEIVER_GONE', inDoubt: 1 });
+      timer.advance(1);
+      if (receiver === 'there') {
+        await expect(lone).resolves.toMatchObject({ exported: 1 });
+        expect(await recorded([1])).toEqual([logId(1)]);
+        expect(sink().closed).toBe(0);
+      } else {
+        await expect(lone).rejects.toMatchObject({ code: 'SINK_RECEIVER_GONE' });
+        expect(await recorded([1])).toEqual([]);
+        expect(sink().closed).toBe(1);
+      }
+      expect(sink().checks).toBe(2);
+      expect(shipped.holding).toBe(0);
+      expect(timer.scheduled).toBe(0);
+    }
+  });
+
+  it('settles a confirmed delivery at once when later sends on its sink put it out of reach of any doubt', async () => {
+    const { deliver, answered, sink, sinks, timer } = setup();
+    const ship = async (name: string, id: number) => {
+      const delivery = deliver(name, [id]);
+      await until(() => sinks[0]?.waiting === 1);
+      sink().confirm();
+      await until(() => sink().checks === sinks[0]!.pages.length);
+      // Wrapped: awaiting the helper must not wait for the answer.
+      return { delivery };
+    };
+    const { delivery: a } = await ship('a', 1);
+    await ship('b', 2);
+    await quiet();
+    // A receiver going away puts the last two confirmed shipments in doubt: a is still within reach.
+    expect(answered).toEqual([]);
+    await ship('c', 3);
+    await expect(a).resolves.toMatchObject({ exported: 1 });
+    await quiet();
+    expect(answered).toEqual(['a']);
+    expect(sinks).toHaveLength(1);
+    expect(timer.now()).toBe(0);
+    timer.advance(IN_DOUBT_MS);
+    await until(() => answered.length === 3);
+  });
+
+  it('on shutdown settles the deliveries a closing sink does not put in doubt, rejects those it does, and leaves no check scheduled', async () => {
+    for (const close of ['clean', 'gone'] as const) {
+      const { deliver, sink, sinks, shipments, timer, recorded, shipped } = setup();
+      const lone = deliver('a', [1]);
+      await until(() => sinks.length === 1 && sink().waiting === 1);
+      sink().confirm();
+      await until(() => sink().checks === 1);
+      expect(timer.scheduled).toBe(1);
+      if (close === 'gone') sink().close = async () => { sink().closed++; throw new SinkError('gone', { code: 'SINK_RECEIVER_GONE', inDoubt: 1 }); };
+      await shipments.close();
+      if (close === 'clean') await expect(lone).resolves.toMatchObject({ exported: 1 });
+      else await expect(lone).rejects.toMatchObject({ code: 'SINK_RECEIVER_GONE' });
+      expect(await recorded([1])).toEqual(close === 'clean' ? [logId(1)] : []);
+      expect(shipped.holding).toBe(0);
+      expect(sink().closed).toBe(1);
+      expect(timer.scheduled).toBe(0);
+    }
   });
 
   it('fails every delivery of a shipment the receiver did not confirm, records none, and ships them all again when Auth0 redelivers', async () => {
     for (const how of ['send', 'check'] as const) {
-      const { deliver, sink, sinks, shipped, shipments } = setup();
+      const { deliver, sink, sinks, shipped, shipments, timer } = setup();
       const first = deliver('a', [1]);
       await until(() => sinks.length === 1 && sink().waiting === 1);
       const joined = [deliver('b', [2, 3]), deliver('c', [4])];
-      for (let i = 0; i < 20; i++) await settle();
+      await quiet();
       sink().confirm();
-      await first;
       await until(() => sink().waiting === 1);
+      // Not a receiver gone, or one putting only the failed shipment in doubt: a stays shipped.
       if (how === 'send') sink().fail(new SinkError('reset', { code: 'SINK_RESET' }));
       else {
-        sink().failCheck = new SinkError('gone', { code: 'SINK_RECEIVER_GONE' });
+        sink().failCheck = new SinkError('gone', { code: 'SINK_RECEIVER_GONE', inDoubt: 1 });
         sink().confirm();
       }
       const outcomes = await Promise.allSettled(joined);
       expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
-      expect(await shipped.alreadyShipped([2, 3, 4].map(logId))).toEqual(new Set());
+      await expect(first).resolves.toMatchObject({ exported: 1 });
+      expect(await shipped.alreadyShipped([1, 2, 3, 4].map(logId))).toEqual(new Set([logId(1)]));
       expect(shipped.holding).toBe(0);
       // The failed sink is released; the redelivery goes out on a fresh one and loses nothing.
       expect(sinks[0]!.closed).toBe(1);
       const again = deliver('b again', [2, 3, 4]);
       await until(() => sinks.length === 2 && sink().waiting === 1);
       sink().confirm();
+      await until(() => sink().checks === 1);
+      timer.advance(IN_DOUBT_MS);
       await expect(again).resolves.toMatchObject({ exported: 3, alreadyShipped: 0 });
       expect(sink().pages.flat().map(idOf)).toEqual([2, 3, 4].map(logId));
       expect(shipments.shipments).toBe(3);
@@ -270,42 +409,49 @@ describe('group commit of log-stream deliveries', () => {
   });
 
   it('with two lanes, ships a second delivery at once on a second sink, and groups only those that arrive while both are busy', async () => {
-    const { deliver, answered, sinks, shipped } = setup(2);
+    const { deliver, answered, sinks, shipped, timer } = setup(2);
     const first = deliver('a', [1]);
     await until(() => sinks.length === 1 && sinks[0]!.waiting === 1);
     const second = deliver('b', [2]);
     await until(() => sinks.length === 2 && sinks[1]!.waiting === 1);
     const joined = [deliver('c', [3]), deliver('d', [4])];
-    for (let i = 0; i < 20; i++) await settle();
+    await quiet();
     expect(sinks).toHaveLength(2);
+    sinks[1]!.confirm();
+    // c and d go together on the lane that freed up, while a's shipment is still unconfirmed.
+    await until(() => sinks[1]!.waiting === 1);
+    timer.advance(IN_DOUBT_MS);
     sinks[1]!.confirm();
     await second;
     expect(answered).toEqual(['b']);
-    // c and d go together on the lane that freed up, while a's shipment is still unconfirmed.
-    await until(() => sinks[1]!.waiting === 1);
-    sinks[1]!.confirm();
-    await Promise.all(joined);
-    expect(answered.slice(1).sort()).toEqual(['c', 'd']);
+    await until(() => sinks[1]!.checks === 2);
     sinks[0]!.confirm();
-    await first;
+    await until(() => sinks[0]!.checks === 1);
+    // Each lane's last shipment is answered once the window after it passed, though no later send came.
+    timer.advance(IN_DOUBT_MS);
+    await Promise.all([first, ...joined]);
+    expect(answered.slice(1).sort()).toEqual(['a', 'c', 'd']);
     expect(sinks.map((s) => s.pages.map((page) => page.map(idOf)))).toEqual([[[logId(1)]], [[logId(2)], [logId(3), logId(4)]]]);
     expect(await shipped.alreadyShipped([1, 2, 3, 4].map(logId))).toEqual(new Set([1, 2, 3, 4].map(logId)));
+    expect(timer.scheduled).toBe(0);
   });
 
   it('bounds a shipment\'s size: the deliveries beyond it wait for the next shipment', async () => {
     const sinks: GatedSink[] = [];
-    const shipments = new GroupCommit(() => { const sink = new GatedSink(); sinks.push(sink); return sink; }, 1, 25);
+    const timer = new ManualTimer();
+    const shipments = new GroupCommit(() => { const sink = new GatedSink(); sinks.push(sink); return sink; }, 1, 25, timer);
     const line = (n: number) => `line ${String(n).padStart(4, '0')}`; // 9 characters + LF
     const first = shipments.ship([line(1)]);
     await until(() => sinks[0]?.waiting === 1);
     const rest = [shipments.ship([line(2)]), shipments.ship([line(3)]), shipments.ship([line(4), line(5), line(6)])];
     sinks[0]!.confirm();
-    await first;
     await until(() => sinks[0]!.waiting === 1);
     sinks[0]!.confirm();
     await until(() => sinks[0]!.waiting === 1);
     sinks[0]!.confirm();
-    await Promise.all(rest);
+    await until(() => sinks[0]!.checks === 3);
+    timer.advance(IN_DOUBT_MS);
+    await Promise.all([first, ...rest]);
     // A delivery larger than the bound still goes, alone.
     expect(sinks[0]!.pages).toEqual([[line(1)], [line(2), line(3)], [line(4), line(5), line(6)]]);
   });
