@@ -4,12 +4,13 @@
  *   hold the ids → skip those already recorded (Auth0's redeliveries, and
  *   what the poller shipped) → filter (LOG_LEVEL / LOG_TYPES) → format → hand
  *   the lines to the group commit and wait until the shipment carrying them is
- *   confirmed → record the ids → release.
+ *   confirmed and can no longer be put in doubt → record the ids → release.
  *
  * Parallel deliveries wait for one another only where they carry the same
  * ids (the holds), and otherwise share shipments (group-commit.ts). A
- * shipment in doubt (the receiver went away right after confirming it) fails
- * every delivery in it; none is recorded, and Auth0 sends each again.
+ * shipment in doubt (the receiver went away right after confirming it, which
+ * a later send on the same sink can still reveal) fails every delivery in it;
+ * none is recorded, and Auth0 sends each again.
  */
 import type { Auth0Log } from '../auth0/auth0-log';
 import type { LogFilter } from '../config';
@@ -23,7 +24,7 @@ import type { OrderedRecords } from './order-records';
 
 export interface ShipDeliveryDeps {
   shipped: ShippedIds;
-  /** Where the formatted lines go; resolves once they are confirmed. */
+  /** Where the formatted lines go; resolves once they are confirmed and out of doubt. */
   shipments: Shipments;
   clock: Pick<Clock, 'now'>;
 }
