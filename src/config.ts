@@ -115,6 +115,20 @@ function parseWhole(value: string): number | null {
   return /^\d{1,9}$/.test(value) ? Number(value) : null;
 }
 
+/**
+ * A whole-number setting: empty gives `fallback`; a value outside `min`..`max`
+ * (or not a whole number) calls `outOfRange`, which names the problem and its fix.
+ */
+function wholeInRange(raw: string, bounds: { min: number; max: number; fallback: number }, outOfRange: () => void): number {
+  if (raw === '') return bounds.fallback;
+  const parsed = parseWhole(raw);
+  if (parsed === null || parsed < bounds.min || parsed > bounds.max) {
+    outOfRange();
+    return bounds.fallback;
+  }
+  return parsed;
+}
+
 export function loadConfig(env: Environment, runtime: Runtime = 'standalone'): Config {
   const problems: SettingProblem[] = [];
   const warnings: string[] = [];
@@ -184,26 +198,14 @@ export function loadConfig(env: Environment, runtime: Runtime = 'standalone'): C
 
   // --- Export ---
   const rawBatch = get('BATCH_SIZE');
-  let batchSize: number = DEFAULTS.BATCH_SIZE;
-  if (rawBatch !== '') {
-    const parsed = parseWhole(rawBatch);
-    if (parsed === null || parsed < 1 || parsed > MAX_BATCH_SIZE) {
-      problem('BATCH_SIZE', `"${rawBatch}" is out of range.`, `use a whole number from 1 to ${MAX_BATCH_SIZE} (Auth0 returns at most ${MAX_BATCH_SIZE} logs per request), or leave it empty for ${MAX_BATCH_SIZE}.`);
-    } else {
-      batchSize = parsed;
-    }
-  }
+  const batchSize = wholeInRange(rawBatch, { min: 1, max: MAX_BATCH_SIZE, fallback: DEFAULTS.BATCH_SIZE }, () =>
+    problem('BATCH_SIZE', `"${rawBatch}" is out of range.`, `use a whole number from 1 to ${MAX_BATCH_SIZE} (Auth0 returns at most ${MAX_BATCH_SIZE} logs per request), or leave it empty for ${MAX_BATCH_SIZE}.`),
+  );
 
   const rawPages = get('PAGES_PER_SHIPMENT');
-  let pagesPerShipment: number = DEFAULTS.PAGES_PER_SHIPMENT;
-  if (rawPages !== '') {
-    const parsed = parseWhole(rawPages);
-    if (parsed === null || parsed < 1 || parsed > MAX_PAGES_PER_SHIPMENT) {
-      problem('PAGES_PER_SHIPMENT', `"${rawPages}" is out of range.`, `use a whole number from 1 to ${MAX_PAGES_PER_SHIPMENT} (a crash can re-ship up to that many pages), or leave it empty for ${DEFAULTS.PAGES_PER_SHIPMENT}.`);
-    } else {
-      pagesPerShipment = parsed;
-    }
-  }
+  const pagesPerShipment = wholeInRange(rawPages, { min: 1, max: MAX_PAGES_PER_SHIPMENT, fallback: DEFAULTS.PAGES_PER_SHIPMENT }, () =>
+    problem('PAGES_PER_SHIPMENT', `"${rawPages}" is out of range.`, `use a whole number from 1 to ${MAX_PAGES_PER_SHIPMENT} (a crash can re-ship up to that many pages), or leave it empty for ${DEFAULTS.PAGES_PER_SHIPMENT}.`),
+  );
 
   const minLevel = parseLogLevel(get('LOG_LEVEL'), problem);
   const types = parseLogTypes(get('LOG_TYPES'), problem, warnings);
@@ -224,26 +226,14 @@ export function loadConfig(env: Environment, runtime: Runtime = 'standalone'): C
 
   const defaultSeconds = runtime === 'webtask' ? DEFAULTS.MAX_RUN_SECONDS_WEBTASK : DEFAULTS.MAX_RUN_SECONDS_STANDALONE;
   const rawSeconds = get('MAX_RUN_SECONDS');
-  let maxRunSeconds: number = defaultSeconds;
-  if (rawSeconds !== '') {
-    const parsed = parseWhole(rawSeconds);
-    if (parsed === null || parsed < 5 || parsed > 86_400) {
-      problem('MAX_RUN_SECONDS', `"${rawSeconds}" is out of range.`, `use a whole number of seconds from 5 to 86400, or leave it empty for ${defaultSeconds}.`);
-    } else {
-      maxRunSeconds = parsed;
-    }
-  }
+  const maxRunSeconds = wholeInRange(rawSeconds, { min: 5, max: 86_400, fallback: defaultSeconds }, () =>
+    problem('MAX_RUN_SECONDS', `"${rawSeconds}" is out of range.`, `use a whole number of seconds from 5 to 86400, or leave it empty for ${defaultSeconds}.`),
+  );
 
   const rawLease = runtime === 'webtask' ? '' : get('LEASE_SECONDS');
-  let leaseSeconds: number = DEFAULTS.LEASE_SECONDS;
-  if (rawLease !== '') {
-    const parsed = parseWhole(rawLease);
-    if (parsed === null || parsed < 2 || parsed > 3_600) {
-      problem('LEASE_SECONDS', `"${rawLease}" is out of range.`, `use a whole number of seconds from 2 to 3600, or leave it empty for ${DEFAULTS.LEASE_SECONDS}.`);
-    } else {
-      leaseSeconds = parsed;
-    }
-  }
+  const leaseSeconds = wholeInRange(rawLease, { min: 2, max: 3_600, fallback: DEFAULTS.LEASE_SECONDS }, () =>
+    problem('LEASE_SECONDS', `"${rawLease}" is out of range.`, `use a whole number of seconds from 2 to 3600, or leave it empty for ${DEFAULTS.LEASE_SECONDS}.`),
+  );
 
   const adminToken = get('ADMIN_TOKEN') || null;
   if (adminToken !== null && (adminToken.length < 16 || /\s/.test(adminToken))) {
@@ -295,15 +285,9 @@ function parseAlertSettings(get: (name: string) => string, problem: ProblemFn): 
     problem('SLACK_SEND_SUCCESS', `"${rawSuccess}" is neither true nor false.`, 'use "true" for a summary after every run that exported something, or "false" (the default).');
   }
   const rawLag = get('LAG_ALERT_MINUTES');
-  let lagMinutes: number = DEFAULTS.LAG_ALERT_MINUTES;
-  if (rawLag !== '') {
-    const parsed = parseWhole(rawLag);
-    if (parsed === null || parsed < 1 || parsed > 10_080) {
-      problem('LAG_ALERT_MINUTES', `"${rawLag}" is out of range.`, `use a whole number of minutes from 1 to 10080, or leave it empty for ${DEFAULTS.LAG_ALERT_MINUTES}.`);
-    } else {
-      lagMinutes = parsed;
-    }
-  }
+  const lagMinutes = wholeInRange(rawLag, { min: 1, max: 10_080, fallback: DEFAULTS.LAG_ALERT_MINUTES }, () =>
+    problem('LAG_ALERT_MINUTES', `"${rawLag}" is out of range.`, `use a whole number of minutes from 1 to 10080, or leave it empty for ${DEFAULTS.LAG_ALERT_MINUTES}.`),
+  );
   return { webhookUrl, sendSuccess: rawSuccess === 'true', lagThresholdMs: lagMinutes * 60_000 };
 }
 

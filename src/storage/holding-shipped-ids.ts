@@ -13,10 +13,9 @@
  */
 import type { ShippedIds } from '../ports';
 
-export class HoldingShippedIds implements ShippedIds {
-  private readonly held = new Map<string, { done: Promise<void>; release: () => void }>();
-
-  constructor(private readonly inner: ShippedIds) {}
+/** Passes the record itself through to `inner`; the subclasses add holds. */
+abstract class ForwardingShippedIds implements ShippedIds {
+  constructor(protected readonly inner: ShippedIds) {}
 
   record(ids: readonly string[], at: number, fence?: number): Promise<void> {
     return this.inner.record(ids, at, fence);
@@ -29,6 +28,10 @@ export class HoldingShippedIds implements ShippedIds {
   prune(before: number, fence?: number): Promise<number> {
     return this.inner.prune(before, fence);
   }
+}
+
+export class HoldingShippedIds extends ForwardingShippedIds {
+  private readonly held = new Map<string, { done: Promise<void>; release: () => void }>();
 
   async hold(ids: readonly string[]): Promise<void> {
     const unique = [...new Set(ids)];
@@ -83,22 +86,8 @@ export class HoldingShippedIds implements ShippedIds {
  * stop, a lost lease), `releaseAll` gives back every id still held, once.
  * The normal path releases a page's ids as soon as they are recorded.
  */
-export class RunHolds implements ShippedIds {
+export class RunHolds extends ForwardingShippedIds {
   private readonly held = new Set<string>();
-
-  constructor(private readonly inner: ShippedIds) {}
-
-  record(ids: readonly string[], at: number, fence?: number): Promise<void> {
-    return this.inner.record(ids, at, fence);
-  }
-
-  alreadyShipped(ids: readonly string[]): Promise<Set<string>> {
-    return this.inner.alreadyShipped(ids);
-  }
-
-  prune(before: number, fence?: number): Promise<number> {
-    return this.inner.prune(before, fence);
-  }
 
   async hold(ids: readonly string[]): Promise<void> {
     await this.inner.hold?.(ids);
