@@ -30,9 +30,12 @@
  * the receiver there, or the sink was closed without doubt. A failure rejects
  * the failed shipment and every unsettled one it puts in doubt (those
  * deliveries are answered with an error and Auth0 sends them again); the
- * sink is dropped. The cost: a lone delivery is answered about
- * SEND_IN_DOUBT_MS after its confirmation. Each delivery's lines stay together
- * and in their order; deliveries follow one another in the order they arrived.
+ * sink is dropped. Waiting for that costs a lone delivery about
+ * SEND_IN_DOUBT_MS after its confirmation, so `ship` also reports the
+ * confirmation itself, for callers with another way to recover a shipment put
+ * in doubt later (the poller, in hybrid mode: see ship-delivery.ts). Each
+ * delivery's lines stay together and in their order; deliveries follow one
+ * another in the order they arrived.
  *
  * Sinks live from shipment to shipment, so the connection a sink opens ahead
  * during one shipment (its witness) carries its next: one handshake per
@@ -49,8 +52,13 @@ export const MAX_SHIPMENT_CHARS = 4 * 1024 * 1024;
 export const SHIPMENTS_IN_FLIGHT = 2;
 
 export interface Shipments {
-  /** Resolves once `lines` are confirmed by the receiver and can no longer be put in doubt; rejects with the shipment's failure. */
-  ship(lines: readonly string[]): Promise<void>;
+  /**
+   * Resolves once `lines` are confirmed by the receiver and can no longer be
+   * put in doubt; rejects with the shipment's failure, or with the failure that
+   * put it in doubt. `confirmed` is called first, once the receiver confirmed
+   * them (never for a shipment that fails before that).
+   */
+  ship(lines: readonly string[], confirmed?: () => void): Promise<void>;
 }
 
 /** The time source and the one timer a group commit needs; tests drive them by hand. */
@@ -71,6 +79,7 @@ const realTimer: GroupCommitTimer = {
 interface Waiting {
   lines: readonly string[];
   chars: number;
+  confirmed: (() => void) | undefined;
   resolve(): void;
   reject(error: unknown): void;
 }
@@ -108,12 +117,15 @@ export class GroupCommit implements Shipments {
     private readonly timer: GroupCommitTimer = realTimer,
   ) {}
 
-  ship(lines: readonly string[]): Promise<void> {
-    if (lines.length === 0) return Promise.resolve();
+  ship(lines: readonly string[], confirmed?: () => void): Promise<void> {
+    if (lines.length === 0) {
+      confirmed?.();
+      return Promise.resolve();
+    }
     let chars = 0;
     for (const line of lines) chars += line.length + 1;
     return new Promise<void>((resolve, reject) => {
-      this.waiting.push({ lines, chars, resolve, reject });
+      this.waiting.push({ lines, chars, confirmed, resolve, reject });
       this.pump();
     });
   }
@@ -188,6 +200,7 @@ export class GroupCommit implements Shipments {
       this.rejectInDoubt(lane, error, confirmed ? 1 : 0);
       return;
     }
+    for (const w of group) w.confirmed?.();
     const now = this.timer.now();
     for (const unsettled of lane.unsettled) unsettled.confirmedAfter++;
     lane.unsettled.push({ group, confirmedAt: now, confirmedAfter: 0 });

@@ -5,6 +5,7 @@
  * statuses.
  */
 import type { Config } from '../config';
+import { toErrorRecord } from '../errors';
 import type { Clock, LogSink, Logger, ShippedIds, StateStore } from '../ports';
 import { addGapFills, StreamActivity, type LogStreamActivity, type SharedStreamActivity } from './activity';
 import { GroupCommit } from './group-commit';
@@ -30,6 +31,8 @@ export class LogStream {
   readonly shipments: GroupCommit;
   private watch: { snapshot(): StreamWatchSnapshot } | undefined;
   private readonly sharing: ActivitySharing | undefined;
+  /** Hybrid mode: deliveries answered whose shipment is not out of doubt yet (see ship-delivery.ts). */
+  private readonly settling = new Set<Promise<void>>();
 
   constructor(
     private readonly deps: LogStreamDeps,
@@ -47,17 +50,38 @@ export class LogStream {
 
   async receive(body: string): Promise<DeliveryOutcome> {
     const { shipped, clock } = this.deps;
-    const outcome = await receiveDelivery(body, { shipped, clock, shipments: this.shipments }, { filter: this.config.filter, papertrail: this.config.papertrail });
+    const afterAnswer = this.settings.streamOnly ? undefined : (settling: Promise<void>, records: number) => this.keepSettling(settling, records);
+    const outcome = await receiveDelivery(body, { shipped, clock, shipments: this.shipments, ...(afterAnswer ? { afterAnswer } : {}) }, { filter: this.config.filter, papertrail: this.config.papertrail });
     this.activity.delivered(outcome);
     this.sharing?.delivered();
     this.deps.log.debug(`log stream: ${outcome.records} records (${outcome.format}), ${outcome.exported} shipped, ${outcome.alreadyShipped + outcome.repeatedInRequest} already shipped, ${outcome.filteredOut} filtered out`);
     return outcome;
   }
 
-  /** After the last delivery: ships what is queued and releases the connection kept for the next shipment. */
+  /**
+   * After the last delivery: ships what is queued, releases the connection
+   * kept for the next shipment (which settles or puts in doubt every shipment
+   * still unsettled), and waits until what was answered is recorded or left
+   * to the poller.
+   */
   async close(): Promise<void> {
     await this.shipments.close();
+    await Promise.allSettled([...this.settling]);
     await this.sharing?.close();
+  }
+
+  /** Hybrid mode: a delivery answered on confirmation is recorded once out of doubt, or left to the poller. */
+  private keepSettling(settling: Promise<void>, records: number): void {
+    const kept: Promise<void> = settling.then(
+      () => undefined,
+      (error: unknown) => {
+        this.deps.log.warn(
+          `log stream: ${records} records, already answered as delivered, were put in doubt afterwards (${toErrorRecord(error).message}); ` +
+            'they are not recorded as shipped, so the poller ships them again',
+        );
+      },
+    ).finally(() => this.settling.delete(kept));
+    this.settling.add(kept);
   }
 
   /** What Auth0 says of the stream, from the watch serve runs; part of every snapshot from now on. */

@@ -13,6 +13,8 @@ import { generateEvents, type TenantEvent } from '../support/events';
 import { checkDelivery } from '../support/delivery';
 import { streamEvents, type SenderAnswer } from '../support/log-stream-sender';
 import type { RsyslogReceiver } from '../support/rsyslog-receiver';
+import { parseFrame } from './support/closing-receiver';
+import { startLossyReceiver } from './support/lossy-receiver';
 import { recordFigures, RANK, stopwatch } from './support/figures';
 import { dayAgo, until, useHarness } from './support/harness';
 import { deliveryColumns, logIdOf } from './support/received';
@@ -204,4 +206,55 @@ describe('Auth0 log stream into serve', () => {
     expect(runs.every((r) => r.status === 'ok')).toBe(true);
     expect((await service.stop()).code).toBe(0);
   }, 300_000);
+
+  it.each([[30, 300], [100, 400]])(
+    'hybrid: a shipment answered 2xx on confirmation, then dropped by a receiver that goes away %d ms later (down %d ms), is left unrecorded and the poller ships it: nothing missing',
+    async (shutdownMs, downMs) => {
+      const elapsed = stopwatch();
+      const COUNT = 2_000;
+      const start = dayAgo();
+      const events = generateEvents(COUNT, { start });
+      const tenant = await h.tenant({ count: 0, start });
+      // The stream's third shipment is read, confirmed and dropped.
+      const lossy = await startLossyReceiver(h.pki.server, { losePage: 3, shutdownMs, downMs });
+      h.defer(() => lossy.stop());
+      const env = h.env(tenant, lossy, { LOG_STREAM_TOKEN: TOKEN, SCHEDULE: '*/5 * * * * *', BATCH_SIZE: '100' });
+      const service = await h.serve(env);
+      // Streaming starts right after a poller run, so that the stream, not the poller, makes the third shipment.
+      await until('the first poller run', () => readState(env.STORAGE_FILE).runs.length >= 1, 30_000, 20);
+      const ingesting = setInterval(() => {
+        if (tenant.size() < COUNT) tenant.append(Math.min(100, COUNT - tenant.size()));
+      }, 200);
+      h.defer(() => clearInterval(ingesting));
+      const answeredOk = new Set<string>();
+      const sent = await streamEvents(events, {
+        url: `${service.url}/log-stream`, authorization: `Bearer ${TOKEN}`, seed: 14, maxInFlight: 1, available: () => tenant.size(),
+        onAnswer: (answer) => {
+          if (answer.status >= 200 && answer.status < 300) for (const id of answer.ids) answeredOk.add(id);
+        },
+      });
+      await until('the poller to ship what was put in doubt', () => checkDelivery(events, lossy.messages()).missing === 0, 60_000, 500);
+      const figures = checkDelivery(events, lossy.messages());
+      const droppedIds = lossy.dropped().map((line) => logIdOf(parseFrame(line)));
+      const answeredThenDropped = droppedIds.filter((id) => id !== undefined && answeredOk.has(id)).length;
+      recordFigures({
+        scenario: `hybrid log stream: receiver drops a confirmed shipment, rest closed ${shutdownMs} ms later, down ${downMs} ms`,
+        rank: RANK.logStream,
+        ...deliveryColumns(figures),
+        runs: readState(env.STORAGE_FILE).runs.length,
+        wallMs: elapsed(),
+        notes: `${sent.requests} requests; ${droppedIds.length} lines dropped, ${answeredThenDropped} of them already answered 2xx; ${lossy.refused()} connections refused while down`,
+      });
+
+      // The premise: the stream answered 2xx for records the receiver then dropped.
+      expect(droppedIds.length).toBeGreaterThan(0);
+      expect(answeredThenDropped).toBe(droppedIds.length);
+      expect(service.stderr()).toMatch(/already answered as delivered, were put in doubt afterwards/);
+      expect(figures).toMatchObject({ expected: COUNT, delivered: COUNT, missing: 0, malformed: 0 });
+      // Re-shipped by the poller: at most the two shipments a receiver going away puts in doubt.
+      expect(figures.duplicates).toBeLessThanOrEqual(2 * 100);
+      expect((await service.stop()).code).toBe(0);
+    },
+    180_000,
+  );
 });

@@ -233,7 +233,14 @@ describe('group commit of log-stream deliveries', () => {
     const sinks: GatedSink[] = [];
     const timer = new ManualTimer();
     const shipments = new GroupCommit(() => { const sink = new GatedSink(); sinks.push(sink); return sink; }, lanes, undefined, timer);
-    const deps = { shipped, clock: new FakeClock(), shipments };
+    // Hybrid mode's hand-over (see hybrid()): what each answered delivery became once out of doubt.
+    const afterAnswer: { settled: ('recorded' | 'left to the poller')[]; settling: Promise<void>[] } = { settled: [], settling: [] };
+    const deps: Parameters<typeof receiveDelivery>[1] = { shipped, clock: new FakeClock(), shipments };
+    const hybrid = (): void => {
+      deps.afterAnswer = (settling) => {
+        afterAnswer.settling.push(settling.then(() => { afterAnswer.settled.push('recorded'); }, () => { afterAnswer.settled.push('left to the poller'); }));
+      };
+    };
     const answered: string[] = [];
     const deliver = (name: string, ids: number[]) =>
       receiveDelivery(body(ids), deps, { filter: noFilter, papertrail }).then(
@@ -241,8 +248,52 @@ describe('group commit of log-stream deliveries', () => {
         (error: unknown) => { answered.push(`${name} failed`); throw error; },
       );
     const recorded = async (ids: number[]) => [...(await shipped.alreadyShipped(ids.map(logId)))].sort();
-    return { shipped, sinks, shipments, deliver, answered, timer, recorded, sink: () => sinks[sinks.length - 1]! };
+    return { shipped, sinks, shipments, deliver, answered, timer, recorded, hybrid, afterAnswer, sink: () => sinks[sinks.length - 1]! };
   }
+
+  it('in hybrid mode answers a delivery once its shipment is confirmed, and keeps its ids held, so the poller waits, until out of doubt and recorded', async () => {
+    const { deliver, answered, sink, sinks, shipped, timer, recorded, hybrid, afterAnswer } = setup();
+    hybrid();
+    const lone = deliver('a', [1, 2]);
+    await until(() => sinks.length === 1 && sink().waiting === 1);
+    await quiet();
+    expect(answered).toEqual([]);
+    sink().confirm();
+    await expect(lone).resolves.toMatchObject({ exported: 2 });
+    expect(await recorded([1, 2])).toEqual([]);
+    // The poller's page with the same ids waits for the hold, then finds them recorded.
+    let pollerHolds = false;
+    const poller = shipped.hold([logId(1), logId(2)]).then(() => (pollerHolds = true));
+    await quiet();
+    expect(pollerHolds).toBe(false);
+    expect(timer.scheduled).toBe(1);
+    timer.advance(IN_DOUBT_MS);
+    await poller;
+    expect(await recorded([1, 2])).toEqual([1, 2].map(logId).sort());
+    await Promise.all(afterAnswer.settling);
+    expect(afterAnswer.settled).toEqual(['recorded']);
+    shipped.release([logId(1), logId(2)]);
+    expect(shipped.holding).toBe(0);
+  });
+
+  it('in hybrid mode leaves a delivery answered on confirmation and put in doubt afterwards unrecorded, and releases its ids for the poller to ship', async () => {
+    const { deliver, answered, sink, sinks, shipped, recorded, hybrid, afterAnswer } = setup();
+    hybrid();
+    const first = deliver('a', [1, 2]);
+    await until(() => sinks.length === 1 && sink().waiting === 1);
+    sink().confirm();
+    await expect(first).resolves.toMatchObject({ exported: 2 });
+    const second = deliver('b', [3]);
+    await until(() => sink().waiting === 1);
+    // The next send finds the receiver gone: both shipments are in doubt. b was never confirmed: 503.
+    sink().fail(new SinkError('gone', { code: 'SINK_RECEIVER_GONE', inDoubt: 2 }));
+    await expect(second).rejects.toMatchObject({ code: 'SINK_RECEIVER_GONE' });
+    expect(answered).toEqual(['a', 'b failed']);
+    await Promise.all(afterAnswer.settling);
+    expect(afterAnswer.settled).toEqual(['left to the poller']);
+    expect(await recorded([1, 2, 3])).toEqual([]);
+    expect(shipped.holding).toBe(0);
+  });
 
   it('ships a lone delivery at once, and the deliveries arriving meanwhile together in the next shipment, each answered only once its shipment can no longer be put in doubt', async () => {
     const { deliver, answered, sink, sinks, shipped, timer, recorded } = setup();
