@@ -77,63 +77,52 @@ export class ManagementApiClient implements Auth0LogsClient {
 
   async getLogs(query: LogsQuery): Promise<LogsPage> {
     const url = this.nextUrl(query);
-
-    let refreshedAfter401 = false;
-    for (let attempt = 0; ; ) {
-      await this.waitForBucket(query);
-      const token = await this.accessToken(query);
-      const outcome = await this.request({ method: 'GET', url, headers: { authorization: `Bearer ${token}`, accept: 'application/json' } }, query);
-      if (outcome instanceof Error) {
-        attempt = await this.backoff(attempt, outcome, query);
-        continue;
-      }
-      const res = outcome;
-      this.rateLimit = parseRateLimit(res.headers);
-      this.rateLimitAt = this.options.clock.now();
-      this.refill.observe(this.rateLimit, this.rateLimitAt, res.status !== 429);
-      if (res.status === 200) {
-        const logs = parseLogsPage(res, url.pathname);
-        this.rememberNext(res, logs, query);
-        return { logs };
-      }
-      if (res.status === 401 && !refreshedAfter401) {
-        // The cached token may have been revoked or may have expired early.
-        refreshedAfter401 = true;
-        this.token = null;
-        continue;
-      }
-      if (res.status === 429) {
-        const now = this.options.clock.now();
-        const wait = waitAfter429(this.rateLimit, res.headers, now, backoffMs(attempt, this.random, 1_000));
-        await this.sleepWithin(wait, query, 'Auth0 rate limit (429)');
-        continue;
-      }
-      const error = apiError(res, url.pathname);
-      if (!error.retriable) throw error;
-      attempt = await this.backoff(attempt, error, query);
-    }
+    const res = await this.exchange({ method: 'GET', url }, query);
+    // Any other 2xx is not what the logs endpoint documents: a clear error, never "no logs".
+    if (res.status !== 200) throw apiError(res, url.pathname);
+    const logs = parseLogsPage(res, url.pathname);
+    this.rememberNext(res, logs, query);
+    return { logs };
   }
 
   /**
-   * Any other Management API call (the log-streams endpoints): the same token,
-   * the same rate-limit reading and waits, and the same retries as getLogs.
-   * Answers 2xx with the parsed JSON body; any other 4xx fails at once with
-   * Auth0's own message (a 403 names the scope it expected).
-   *
-   * A POST creates something, so it is never sent again after no answer or a
-   * 5xx: Auth0 may have acted (a second log stream would deliver every event
-   * twice). It fails with AUTH0_OUTCOME_UNKNOWN and the caller looks before
-   * creating again. A 401 or 429 is still retried: Auth0 did not act on it.
+   * Any other Management API call (the log-streams endpoints), through the
+   * same exchange as getLogs. Answers 2xx with the parsed JSON body; any other
+   * 4xx fails at once with Auth0's own message (a 403 names the scope it
+   * expected). A POST is never sent again after no answer or a 5xx (see
+   * `exchange`), and the caller looks before creating again.
    */
   async call(method: 'GET' | 'POST' | 'PATCH', path: string, body: unknown, bounds: Bounds): Promise<unknown> {
     const url = new URL(path, this.base);
+    const res = await this.exchange({ method, url, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }, bounds);
+    const parsed = res.body === '' ? null : safeJson(res.body);
+    if (parsed === undefined) throw new Auth0ApiError(`Auth0 ${url.pathname} answered ${res.status} with a body that is not JSON (${contentType(res)}: "${excerpt(res.body)}").`, { status: res.status, code: 'AUTH0_BAD_RESPONSE', endpoint: url.pathname });
+    return parsed;
+  }
+
+  /**
+   * One Management API request until a 2xx answer: it waits for the bucket,
+   * sends with the cached token (fetched again once after a 401, which may
+   * mean it was revoked or expired early), reads the rate limit from every
+   * answer, waits out a 429, and backs off and sends again after no answer,
+   * a 5xx or a 408. Any other answer fails at once with Auth0's message.
+   *
+   * A POST creates something, so it is never sent again after no answer or
+   * a 5xx: Auth0 may have acted (a second log stream would deliver every event
+   * twice), and it fails with AUTH0_OUTCOME_UNKNOWN instead. A 401 or 429 is
+   * still sent again: Auth0 did not act on it.
+   */
+  private async exchange(req: { method: 'GET' | 'POST' | 'PATCH'; url: URL; body?: string }, bounds: Bounds): Promise<HttpResponse> {
+    const { method, url } = req;
+    // The logs endpoint's 403 names read:logs; the other endpoints' own message names their scope.
+    const forbiddenHint = url.pathname === '/api/v2/logs' ? undefined : '';
     let refreshedAfter401 = false;
     for (let attempt = 0; ; ) {
       await this.waitForBucket(bounds);
       const token = await this.accessToken(bounds);
       const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json' };
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      const outcome = await this.request({ method, url, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }, bounds);
+      if (req.body !== undefined) headers['content-type'] = 'application/json';
+      const outcome = await this.request({ method, url, headers, ...(req.body === undefined ? {} : { body: req.body }) }, bounds);
       if (outcome instanceof Error) {
         if (method === 'POST') throw outcomeUnknown(url.pathname, outcome);
         attempt = await this.backoff(attempt, outcome, bounds);
@@ -143,11 +132,7 @@ export class ManagementApiClient implements Auth0LogsClient {
       this.rateLimit = parseRateLimit(res.headers);
       this.rateLimitAt = this.options.clock.now();
       this.refill.observe(this.rateLimit, this.rateLimitAt, res.status !== 429);
-      if (res.status >= 200 && res.status < 300) {
-        const parsed = res.body === '' ? null : safeJson(res.body);
-        if (parsed === undefined) throw new Auth0ApiError(`Auth0 ${url.pathname} answered ${res.status} with a body that is not JSON (${contentType(res)}: "${excerpt(res.body)}").`, { status: res.status, code: 'AUTH0_BAD_RESPONSE', endpoint: url.pathname });
-        return parsed;
-      }
+      if (res.status >= 200 && res.status < 300) return res;
       if (res.status === 401 && !refreshedAfter401) {
         refreshedAfter401 = true;
         this.token = null;
@@ -158,7 +143,7 @@ export class ManagementApiClient implements Auth0LogsClient {
         await this.sleepWithin(wait, bounds, 'Auth0 rate limit (429)');
         continue;
       }
-      const error = apiError(res, url.pathname, '');
+      const error = apiError(res, url.pathname, forbiddenHint);
       if (!error.retriable) throw error;
       if (method === 'POST') throw outcomeUnknown(url.pathname, error);
       attempt = await this.backoff(attempt, error, bounds);
