@@ -24,7 +24,7 @@ import { PostgresStateStore } from '../../src/storage/postgres-state-store';
 import type { RunRecord, StateDocument } from '../../src/storage/state';
 import { checkDelivery } from '../support/delivery';
 import { compareIds, createPrng } from '../support/events';
-import { killAllPostgres, startPostgres, type PostgresServer } from '../support/postgres-server';
+import { usePostgresServer } from '../support/postgres-server';
 import type { RsyslogReceiver } from '../support/rsyslog-receiver';
 import { recordFigures, RANK, stopwatch } from './support/figures';
 import { until, useHarness } from './support/harness';
@@ -45,14 +45,7 @@ const START_ATTEMPTS = 3;
 type Disruption = 'terminate' | 'restart' | 'both';
 
 const h = useHarness();
-let postgres: PostgresServer;
-beforeAll(async () => {
-  postgres = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await postgres?.stop();
-  killAllPostgres();
-});
+const postgres = usePostgresServer();
 
 async function readState(url: string): Promise<StateDocument> {
   const store = new PostgresStateStore({ url });
@@ -87,7 +80,7 @@ describe('three serve replicas on PostgreSQL under session terminations and rece
       const random = createPrng(seed);
       const tenant = await h.tenant({ count: EVENTS, latencyMs: 10 });
       const receiver = await h.receiver();
-      const url = await postgres.createDatabase();
+      const url = await postgres().createDatabase();
       const env = h.env(tenant, receiver, { STATE_URL: url, SCHEDULE: '* * * * * *', BATCH_SIZE: String(BATCH_SIZE), MAX_RUN_SECONDS: '10', PAGES_PER_SHIPMENT: '1' });
       const admin = new Client({ connectionString: url });
       await admin.connect();

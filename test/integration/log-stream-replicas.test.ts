@@ -8,24 +8,16 @@ import { PostgresStateStore } from '../../src/storage/postgres-state-store';
 import { checkDelivery } from '../support/delivery';
 import { generateEvents } from '../support/events';
 import { streamEvents } from '../support/log-stream-sender';
-import { killAllPostgres, startPostgres, type PostgresServer } from '../support/postgres-server';
+import { usePostgresServer } from '../support/postgres-server';
 import { dayAgo, useHarness } from '../faults/support/harness';
 
 const TOKEN = 'replica-stream-token-0123456789';
 const h = useHarness();
-let postgres: PostgresServer;
-
-beforeAll(async () => {
-  postgres = await startPostgres();
-}, 120_000);
-afterAll(async () => {
-  await postgres?.stop();
-  killAllPostgres();
-});
+const postgres = usePostgresServer();
 
 describe('log stream into replicas sharing PostgreSQL', () => {
   it('holds an id in one process until the other releases it', async () => {
-    const url = await postgres.createDatabase();
+    const url = await postgres().createDatabase();
     const [a, b] = [new PostgresStateStore({ url }), new PostgresStateStore({ url })];
     try {
       await a.read();
@@ -52,7 +44,7 @@ describe('log stream into replicas sharing PostgreSQL', () => {
     const events = generateEvents(10_000, { start });
     const tenant = await h.tenant({ count: 0, start });
     const receiver = await h.receiver();
-    const url = await postgres.createDatabase();
+    const url = await postgres().createDatabase();
     const replicas = [];
     for (let i = 0; i < 2; i++) replicas.push(await h.serve(h.env(tenant, receiver, { STATE_URL: url, LOG_STREAM_TOKEN: TOKEN, LOG_STREAM_ONLY: 'true' })));
     const sent = await streamEvents(events, { url: replicas.map((r) => `${r.url}/log-stream`), authorization: `Bearer ${TOKEN}`, seed: 21, resendFraction: 0.1, parallelCopyFraction: 0.2, maxInFlight: 4 });

@@ -23,19 +23,12 @@ import { systemClock } from '../../src/clock';
 import { RunLease } from '../../src/storage/run-lease';
 import { takeLease, type RunRecord, type StateDocument } from '../../src/storage/state';
 import { until } from '../support/serve';
-import { killAllPostgres, startPostgres, type PostgresServer } from '../support/postgres-server';
+import { usePostgresServer } from '../support/postgres-server';
 
 const DIST = join(__dirname, '..', '..', 'dist', 'storage');
 const ORIGINAL_CHECKPOINT = '90020200101000000000000000000000000000000000000000000042';
 
-let postgres: PostgresServer;
-beforeAll(async () => {
-  postgres = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await postgres?.stop();
-  killAllPostgres();
-});
+const postgres = usePostgresServer();
 
 const stores: StandaloneStore[] = [];
 afterEach(async () => {
@@ -87,7 +80,7 @@ const sqlite: Kind = {
 };
 const postgresql: Kind = {
   name: 'PostgreSQL',
-  location: () => postgres.createDatabase(),
+  location: () => postgres().createDatabase(),
   open: (url, options = {}) => new PostgresStateStore({ url, ...options }),
   childOpen: (url) => `const { PostgresStateStore } = require(${JSON.stringify(join(DIST, 'postgres-state-store.js'))}); const store = new PostgresStateStore({ url: ${JSON.stringify(url)} });`,
   toSchemaOne: async (url) => {
@@ -292,11 +285,11 @@ describe('a database that cannot be used', () => {
   });
 
   it('PostgreSQL: an unreachable server fails with a StorageError naming the store, without its password', async () => {
-    const url = `postgres://exporter:${postgres.password}@127.0.0.1:1/state`;
+    const url = `postgres://exporter:${postgres().password}@127.0.0.1:1/state`;
     const store = track(new PostgresStateStore({ url }));
     const error = await store.update((s) => s).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StorageError);
     expect((error as Error).message).toContain('PostgreSQL state store postgres://exporter@127.0.0.1:1/state');
-    expect((error as Error).message).not.toContain(postgres.password);
+    expect((error as Error).message).not.toContain(postgres().password);
   });
 });

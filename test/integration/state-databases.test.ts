@@ -21,7 +21,7 @@ import { exportEnv } from '../support/export-env';
 import { startFakeTenant, type FakeTenant, type FakeTenantOptions } from '../support/fake-tenant';
 import { overlaps } from '../support/run-history';
 import { startServe, until } from '../support/serve';
-import { killAllPostgres, startPostgres, type PostgresServer } from '../support/postgres-server';
+import { usePostgresServer } from '../support/postgres-server';
 import { startRsyslogReceiver, stopAllReceivers, type RsyslogReceiver } from '../support/rsyslog-receiver';
 import { readShippedIds, readStoredState } from '../support/stored-state';
 
@@ -32,15 +32,7 @@ const pki = createTestPki();
 const ADMIN = 'databases-admin-token-0123456789abcdef';
 const tenants: FakeTenant[] = [];
 let receiver: RsyslogReceiver;
-let postgres: PostgresServer;
-
-beforeAll(async () => {
-  postgres = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await postgres?.stop();
-  killAllPostgres();
-});
+const postgres = usePostgresServer();
 beforeEach(async () => {
   receiver = await startRsyslogReceiver({ cert: pki.server });
 });
@@ -178,7 +170,7 @@ describe('a state database that cannot be used', () => {
 describe('runs sharing one PostgreSQL database', () => {
   it('two CLI runs at once: one ok, one skipped; nothing shipped twice', async () => {
     const tenant = await tenantWith({ count: 5_000, latencyMs: 5 });
-    const url = await postgres.createDatabase();
+    const url = await postgres().createDatabase();
     const env = exportEnv(tenant, receiver, { STATE_URL: url });
     const [a, b] = await Promise.all([runCli(['run'], env), runCli(['run'], env)]);
     expect([a.report?.['status'], b.report?.['status']].sort()).toEqual(['ok', 'skipped']);
@@ -194,7 +186,7 @@ describe('runs sharing one PostgreSQL database', () => {
 
   it('a CLI run killed with SIGKILL mid-drain does not block the next: its lease is void as soon as the server ends its session', async () => {
     const tenant = await tenantWith({ count: 20_000, latencyMs: 3 });
-    const url = await postgres.createDatabase();
+    const url = await postgres().createDatabase();
     const env = exportEnv(tenant, receiver, { STATE_URL: url });
     const victim = startCli(['run'], env);
     // Past the first shipments, so the killed run has saved a checkpoint.
@@ -222,7 +214,7 @@ describe('runs sharing one PostgreSQL database', () => {
 
   it('three serve replicas with a 1 s schedule drain 30,000 events: 0 missing, 0 duplicates, never two runs at once', async () => {
     const tenant = await tenantWith({ count: 30_000, latencyMs: 2 });
-    const url = await postgres.createDatabase();
+    const url = await postgres().createDatabase();
     // Started together, so they also race to create the tables. Runs of at most 5 s, so that the
     // drain takes several runs, handed from replica to replica through the shared checkpoint.
     const replicas = await Promise.all([0, 1, 2].map(() => startServe({ ADMIN_TOKEN: ADMIN, ...exportEnv(tenant, receiver, { STATE_URL: url, SCHEDULE: '* * * * * *', MAX_RUN_SECONDS: '5' }) })));

@@ -158,3 +158,23 @@ export function killAllPostgres(): void {
   for (const child of running) child.kill('SIGKILL');
   running.clear();
 }
+
+/**
+ * One server for a whole test file: started before its first test, stopped
+ * (and anything left behind killed) after its last. Call at the top level of
+ * the file; the returned function gives the running server to the tests.
+ */
+export function usePostgresServer(startTimeoutMs = 120_000): () => PostgresServer {
+  let server: PostgresServer | undefined;
+  beforeAll(async () => {
+    server = await startPostgres();
+  }, startTimeoutMs);
+  afterAll(async () => {
+    await server?.stop();
+    killAllPostgres();
+  });
+  return () => {
+    if (!server) throw new Error('the PostgreSQL server did not start (see beforeAll)');
+    return server;
+  };
+}
