@@ -103,10 +103,10 @@ interface ExportLoop {
 /** Fetch ahead → filter/format → group → ship (and save), page by page; returns once every group shipped is saved. */
 async function exportPages({ fetches, shipments, holds, config, limits, report, clock, lease, signal }: ExportLoop): Promise<void> {
   for (;;) {
-    // A group does not wait for a page that is slow to come (a rate-limit wait) once the receiver is free
-    // to take it, nor longer than maxWaitMs in any case: it ships first.
+    // A group waits for the next page at most maxWaitMs from its first page (the next request may be held
+    // by the rate limit): past that, it ships first.
     const since = shipments.gatheringSince;
-    if (since !== null && !(await fetches.settlesWithin(since + limits.maxWaitMs - clock.now(), shipments.inFlight))) await shipments.handOff();
+    if (since !== null && !(await fetches.settlesWithin(since + limits.maxWaitMs - clock.now()))) await shipments.handOff();
     let page: FetchedPage;
     try {
       page = await fetches.next();
@@ -123,8 +123,8 @@ async function exportPages({ fetches, shipments, holds, config, limits, report, 
     // Fetch ahead: the next request overlaps this page's formatting and the previous group's delivery.
     if (!caughtUp) fetches.ahead(page.lastId, shipments.slowestMs);
     shipments.add(await preparePage(page, holds, config));
-    // A page waits for the next ones only while the receiver confirms the previous shipment and a
-    // backlog drains (a full page, the next one on its way).
+    // While a backlog drains (a full page, the next one on its way) pages gather into one shipment, up to
+    // PAGES_PER_SHIPMENT; caught up, a page ships at once.
     if (!shipments.shouldWait(limits) || caughtUp || !fetches.waiting || signal?.aborted) await shipments.handOff();
 
     if (signal?.aborted) {

@@ -52,28 +52,23 @@ export class FetchAhead {
     return page;
   }
 
-  /** Whether the request in flight settles (either way) within `ms`, and before `unless` settles; never rejects. */
-  async settlesWithin(ms: number, unless: Promise<unknown> | null): Promise<boolean> {
-    return settlesWithin(this.pending, ms, unless);
+  /** Whether the request in flight settles (either way) within `ms`; never rejects. */
+  async settlesWithin(ms: number): Promise<boolean> {
+    const pending = this.pending;
+    if (pending === null) return true;
+    if (ms <= 0) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    });
+    try {
+      return await Promise.race([pending.then(() => true, () => true), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   abort(): void {
     this.fetching.abort();
-  }
-}
-
-async function settlesWithin(promise: Promise<unknown> | null, ms: number, unless: Promise<unknown> | null = null): Promise<boolean> {
-  if (promise === null) return true;
-  if (ms <= 0) return false;
-  let timer: NodeJS.Timeout | undefined;
-  const settled = promise.then(() => true, () => true);
-  const late = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  const free = unless === null ? [] : [unless.then(() => false, () => false)];
-  try {
-    return await Promise.race([settled, late, ...free]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -7,10 +7,15 @@
  * write. Per page of 100 logs that was two thirds of the CPU of an
  * unthrottled drain; per shipment of 10 pages it is a tenth of that, but a
  * crash then re-ships up to 1,000 logs. So shipments are adaptive (see
- * run-once.ts): a page ships at once when the receiver is free, and only the
- * pages fetched while it confirms the previous shipment wait for the next,
- * up to PAGES_PER_SHIPMENT (10 by default). Caught up, nothing waits and a
+ * run-once.ts): while a backlog drains (a full page, the next one on its
+ * way), pages gather up to PAGES_PER_SHIPMENT (10 by default), waiting at
+ * most maxWaitMs for the next; caught up, a page ships at once. Caught up, a
  * crash re-ships one page; draining, at most one shipment.
+ *
+ * Gathering only while the receiver was busy with the previous shipment (as
+ * before) made the shipment size, and with it the CPU per log, depend on
+ * which side was faster at the moment: between two invocations on one
+ * machine, 40 to 55 µs per log for the same drain.
  */
 import type { Config } from '../config';
 import type { FormattedPage } from './ship-logs';

@@ -35,8 +35,6 @@ export class Shipments {
   private group: Group | null = null;
   /** The previous group's shipment. */
   private shipping: Promise<void> | null = null;
-  /** Whether the receiver is still confirming the previous shipment: meanwhile, pages fetched join the next one. */
-  private confirming = false;
   /**
    * The checkpoint before each of the recent groups shipped by this run, oldest first, to take back
    * every group the sink puts in doubt: a receiver going away can drop a shipment and still confirm
@@ -54,17 +52,12 @@ export class Shipments {
     return this.group?.since ?? null;
   }
 
-  /** The shipment in flight, if any (settles when the receiver is free again). */
-  get inFlight(): Promise<void> | null {
-    return this.shipping;
-  }
-
   /**
-   * Adaptive shipments: a page ships at once unless the receiver is still confirming the previous
-   * shipment while a backlog drains; then it waits for the next pages, up to PAGES_PER_SHIPMENT.
+   * Adaptive shipments: whether the group gathered so far may wait for more pages (the caller decides
+   * that a backlog drains): not once it holds PAGES_PER_SHIPMENT pages or its size bound.
    */
   shouldWait(limits: GroupLimits): boolean {
-    return this.confirming && this.group !== null && !isFull(this.group, limits);
+    return this.group !== null && !isFull(this.group, limits);
   }
 
   add(page: PageOutcome): void {
@@ -78,10 +71,7 @@ export class Shipments {
     if (next === null) return;
     // If the previous shipment failed, this one is never shipped; its ids are released with the run's.
     if (this.shipping) await this.shipping;
-    this.confirming = true;
-    this.shipping = this.ship(next).finally(() => {
-      this.confirming = false;
-    });
+    this.shipping = this.ship(next);
     this.shipping.catch(() => undefined); // surfaced when awaited
   }
 

@@ -237,7 +237,7 @@ describe('auth0-logs-to-papertrail run', () => {
     expect(stateOf(env.STORAGE_FILE).checkpoint).toBeNull();
   });
 
-  it('loses nothing when the receiver is killed mid-run: the next run delivers the rest, with at most one shipment repeated', async () => {
+  it('loses nothing when the receiver is killed mid-run: the next run delivers the rest, with at most three shipments repeated', async () => {
     const tenant = await tenantWith({ count: 20_000, latencyMs: 2 });
     const victim = await startRsyslogReceiver({ cert: pki.server });
     const env = exportEnv(tenant, victim, { BATCH_SIZE: '100' });
@@ -255,7 +255,8 @@ describe('auth0-logs-to-papertrail run', () => {
     expect(ok.report?.['startCheckpoint']).toBe(checkpoint);
     const figures = checkDelivery(eventsOf(tenant), await victim.messages());
     expect(figures).toMatchObject({ expected: 20_000, delivered: 20_000, missing: 0, outOfOrder: 0, malformed: 0 });
-    expect(figures.duplicates).toBeLessThanOrEqual(DEFAULT_PAGES_PER_SHIPMENT * 100);
+    // README: a receiver that goes away may leave the shipment it cut off and the two it confirmed just before in doubt.
+    expect(figures.duplicates).toBeLessThanOrEqual(3 * DEFAULT_PAGES_PER_SHIPMENT * 100);
     await victim.stop();
   });
 

@@ -16,17 +16,10 @@ import { createRedactor } from '../../src/runtime/redact';
 import { PostgresStateStore } from '../../src/storage/postgres-state-store';
 import { takeLease, type StateDocument } from '../../src/storage/state';
 import { CapturingLogger, FakeAuth0, logId, makeLogs, RecordingSink } from '../support/fakes';
-import { killAllPostgres, startPostgres, type PostgresServer } from '../support/postgres-server';
+import { usePostgresServer } from '../support/postgres-server';
 import { until } from '../support/serve';
 
-let postgres: PostgresServer;
-beforeAll(async () => {
-  postgres = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await postgres?.stop();
-  killAllPostgres();
-});
+const postgres = usePostgresServer();
 
 const stores: PostgresStateStore[] = [];
 afterEach(async () => {
@@ -99,12 +92,13 @@ function endSessionDuringTakeBack(store: PostgresStateStore, url: string, failur
 }
 
 async function setup() {
-  const url = await postgres.createDatabase();
+  const url = await postgres().createDatabase();
   const store = new PostgresStateStore({ url });
   stores.push(store);
   const auth0 = new FakeAuth0(makeLogs(25));
   const log = new CapturingLogger();
-  const config = loadConfig({ ...env, STATE_URL: url });
+  // One page per shipment: the last shipment, the one in doubt, is the last page.
+  const config = loadConfig({ ...env, STATE_URL: url, PAGES_PER_SHIPMENT: '1' });
   const redact = createRedactor(['client-secret-value']);
   const run = (sink: RecordingSink, state: StateStore = store) =>
     runExport({ store: state, shipped: store, auth0, sink, clock: systemClock, log }, config, { trigger: 'test', redact });

@@ -381,16 +381,16 @@ describe('runOnce, confirming groups of pages', () => {
     expect(deps.store.writes).toBe(4);
   });
 
-  it('ships the first page at once, and the pages fetched while the receiver confirms it together next, up to PAGES_PER_SHIPMENT', async () => {
+  it('gathers full pages while a backlog drains, up to PAGES_PER_SHIPMENT, and ships the short last page at once', async () => {
     const { deps, run } = setup(35);
     slowReceiver(deps);
     const report = await run(config({ pagesPerShipment: 3 }));
     expect(report).toMatchObject({ status: 'ok', exported: 35, pages: 4, checkpoint: logId(35) });
-    expect(deps.sink.pages.map((p) => p.length)).toEqual([10, 25]);
+    expect(deps.sink.pages.map((p) => p.length)).toEqual([30, 5]);
     expect(deps.store.writes).toBe(2);
   });
 
-  it('ships each page at once when the receiver is free, even with PAGES_PER_SHIPMENT set: nothing waits to fill a shipment', async () => {
+  it('gathers full pages into one shipment even when the receiver is free, so the shipment size does not depend on which side is faster', async () => {
     const { deps, run } = setup(35);
     // Auth0 is the slower side here (5 ms an answer): each page finds the receiver done with the previous one.
     const getLogs = deps.auth0.getLogs.bind(deps.auth0);
@@ -400,7 +400,7 @@ describe('runOnce, confirming groups of pages', () => {
     };
     const report = await run(config({ pagesPerShipment: 3 }));
     expect(report).toMatchObject({ status: 'ok', exported: 35, pages: 4 });
-    expect(deps.sink.pages.map((p) => p.length)).toEqual([10, 10, 10, 5]);
+    expect(deps.sink.pages.map((p) => p.length)).toEqual([30, 5]);
   });
 
   it('counts every page of a shipment in the metrics, as the report does', async () => {
@@ -409,7 +409,7 @@ describe('runOnce, confirming groups of pages', () => {
     const saved: { pages: number; fetched: number }[] = [];
     const metrics = { ...noMetrics, shipmentSaved: (s: { pages: number; fetched: number }) => void saved.push(s) };
     const report = await runOnce({ ...deps, metrics } as RunDeps, config({ pagesPerShipment: 3 }));
-    expect(saved.map((s) => s.pages)).toEqual([1, 3]);
+    expect(saved.map((s) => s.pages)).toEqual([3, 1]);
     expect(saved.reduce((sum, s) => sum + s.pages, 0)).toBe(report.pages);
     expect(saved.reduce((sum, s) => sum + s.fetched, 0)).toBe(report.fetched);
   });
@@ -418,14 +418,13 @@ describe('runOnce, confirming groups of pages', () => {
     const { deps, run } = grouped(250);
     const report = await run();
     expect(report).toMatchObject({ status: 'ok', fetched: 250, exported: 250, pages: 25, checkpoint: logId(250) });
-    expect(deps.sink.pages.map((p) => p.length)).toEqual([10, 100, 100, 40]);
+    expect(deps.sink.pages.map((p) => p.length)).toEqual([100, 100, 50]);
     expect(deps.sink.lines.map(idOf)).toEqual(makeLogs(250).map((l) => l.log_id));
-    expect(deps.store.writes).toBe(4);
+    expect(deps.store.writes).toBe(3);
     expect(deps.log.lines.filter((l) => /^info pages? /.test(l))).toEqual([
-      `info page 1: fetched 10, exported 10, filtered out 0, checkpoint ${logId(10)}`,
-      `info pages 2-11: fetched 100, exported 100, filtered out 0, checkpoint ${logId(110)}`,
-      `info pages 12-21: fetched 100, exported 100, filtered out 0, checkpoint ${logId(210)}`,
-      `info pages 22-25: fetched 40, exported 40, filtered out 0, checkpoint ${logId(250)}`,
+      `info pages 1-10: fetched 100, exported 100, filtered out 0, checkpoint ${logId(100)}`,
+      `info pages 11-20: fetched 100, exported 100, filtered out 0, checkpoint ${logId(200)}`,
+      `info pages 21-25: fetched 50, exported 50, filtered out 0, checkpoint ${logId(250)}`,
     ]);
   });
 
@@ -433,7 +432,8 @@ describe('runOnce, confirming groups of pages', () => {
     const { deps, run } = grouped(15);
     const report = await run();
     expect(report).toMatchObject({ stoppedBy: 'caught-up', exported: 15, checkpoint: logId(15) });
-    expect(deps.sink.pages.map((p) => p.length)).toEqual([10, 5]);
+    // The full first page waited for the second, which was short: both went at once.
+    expect(deps.sink.pages.map((p) => p.length)).toEqual([15]);
     expect(deps.auth0.requests).toHaveLength(2);
   });
 
@@ -480,10 +480,10 @@ describe('runOnce, confirming groups of pages', () => {
     const { deps, run } = grouped(250);
     deps.sink.failOnPage.set(2, new SinkError('reset', { code: 'SINK_RESET' }));
     const report = await run();
-    expect(report).toMatchObject({ status: 'failed', checkpoint: logId(10) });
-    expect(deps.store.state.checkpoint).toBe(logId(10));
+    expect(report).toMatchObject({ status: 'failed', checkpoint: logId(100) });
+    expect(deps.store.state.checkpoint).toBe(logId(100));
     deps.sink.failOnPage.clear();
-    expect(await run()).toMatchObject({ status: 'ok', exported: 240 });
+    expect(await run()).toMatchObject({ status: 'ok', exported: 150 });
     expect(new Set(deps.sink.lines.map(idOf)).size).toBe(250);
   });
 
@@ -491,9 +491,9 @@ describe('runOnce, confirming groups of pages', () => {
     const { deps, run } = grouped(250);
     deps.sink.failOnPage.set(3, new SinkError('receiver gone', { code: 'SINK_RECEIVER_GONE' }));
     const report = await run();
-    // Shipments: page 1, pages 2-11, then the third finds the receiver gone: pages 2-11 are taken back.
-    expect(report).toMatchObject({ status: 'failed', checkpoint: logId(10), takeBack: { status: 'done', after: logId(10), through: logId(110) } });
-    expect(deps.store.state.checkpoint).toBe(logId(10));
+    // Shipments: pages 1-10, 11-20, then the third finds the receiver gone: pages 11-20 are taken back.
+    expect(report).toMatchObject({ status: 'failed', checkpoint: logId(100), takeBack: { status: 'done', after: logId(100), through: logId(200) } });
+    expect(deps.store.state.checkpoint).toBe(logId(100));
   });
 });
 
