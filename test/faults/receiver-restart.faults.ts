@@ -125,7 +125,8 @@ describe('Papertrail receiver losing a page it has read', () => {
       const tenant = await h.tenant({ count: 1_000, latencyMs: 20 });
       const lossy = await startLossyReceiver(h.pki.server, { losePage: 3, shutdownMs, downMs });
       h.defer(() => lossy.stop());
-      const env = h.env(tenant, lossy, { BATCH_SIZE: String(BATCH_SIZE) });
+      // One page per shipment, so that the receiver's third shipment is the third page, and the bounds below are in pages.
+      const env = h.env(tenant, lossy, { BATCH_SIZE: String(BATCH_SIZE), PAGES_PER_SHIPMENT: '1' });
       const runs: CliResult[] = [];
       while (runs.length < 6 && runs.at(-1)?.report?.['stoppedBy'] !== 'caught-up') runs.push(await h.run(env));
       const figures = checkDelivery(eventsOf(tenant), lossy.messages());
