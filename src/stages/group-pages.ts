@@ -9,13 +9,13 @@
  * crash then re-ships up to 1,000 logs. So shipments are adaptive (see
  * run-once.ts): while a backlog drains (a full page, the next one on its
  * way), pages gather up to PAGES_PER_SHIPMENT (10 by default), waiting at
- * most maxWaitMs for the next; caught up, a page ships at once. Caught up, a
- * crash re-ships one page; draining, at most one shipment.
+ * most maxWaitMs for the next; caught up, a page ships at once. So a crash
+ * re-ships one page when caught up, and at most one shipment while draining.
  *
- * Gathering only while the receiver was busy with the previous shipment (as
- * before) made the shipment size, and with it the CPU per log, depend on
- * which side was faster at the moment: between two invocations on one
- * machine, 40 to 55 µs per log for the same drain.
+ * Whether the receiver is still busy with the previous shipment does not
+ * matter: gathering only then made the shipment size, and with it the CPU
+ * per log, depend on which side was faster at the moment (40 to 55 µs per
+ * log for the same drain, between two invocations on one machine).
  */
 import type { Config } from '../config';
 import type { FormattedPage } from './ship-logs';
