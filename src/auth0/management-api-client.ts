@@ -94,7 +94,8 @@ export class ManagementApiClient implements Auth0LogsClient {
    */
   async call(method: 'GET' | 'POST' | 'PATCH', path: string, body: unknown, bounds: Bounds): Promise<unknown> {
     const url = new URL(path, this.base);
-    const res = await this.exchange({ method, url, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }, bounds);
+    // These endpoints' own 403 message names the scope they expect.
+    const res = await this.exchange({ method, url, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }, bounds, '');
     const parsed = res.body === '' ? null : safeJson(res.body);
     if (parsed === undefined) throw new Auth0ApiError(`Auth0 ${url.pathname} answered ${res.status} with a body that is not JSON (${contentType(res)}: "${excerpt(res.body)}").`, { status: res.status, code: 'AUTH0_BAD_RESPONSE', endpoint: url.pathname });
     return parsed;
@@ -110,12 +111,11 @@ export class ManagementApiClient implements Auth0LogsClient {
    * A POST creates something, so it is never sent again after no answer or
    * a 5xx: Auth0 may have acted (a second log stream would deliver every event
    * twice), and it fails with AUTH0_OUTCOME_UNKNOWN instead. A 401 or 429 is
-   * still sent again: Auth0 did not act on it.
+   * still sent again: Auth0 did not act on it. `forbiddenHint` follows the
+   * message of a 403 (by default, the read:logs scope getLogs needs).
    */
-  private async exchange(req: { method: 'GET' | 'POST' | 'PATCH'; url: URL; body?: string }, bounds: Bounds): Promise<HttpResponse> {
+  private async exchange(req: { method: 'GET' | 'POST' | 'PATCH'; url: URL; body?: string }, bounds: Bounds, forbiddenHint?: string): Promise<HttpResponse> {
     const { method, url } = req;
-    // The logs endpoint's 403 names read:logs; the other endpoints' own message names their scope.
-    const forbiddenHint = url.pathname === '/api/v2/logs' ? undefined : '';
     let refreshedAfter401 = false;
     for (let attempt = 0; ; ) {
       await this.waitForBucket(bounds);

@@ -26,7 +26,7 @@ export function healthRoutes({ withConfig }: ScopedHandlers, now: () => number, 
     // Judged from the shared state just read: every replica answers the same.
     const stream = logStream?.snapshot(state.streamActivity);
     // A run that lost its lease stopped because another run took over: the health is that run's to tell.
-    const judged = [...state.runs].reverse().find((run) => run.status !== 'lease-lost');
+    const judged = state.runs.findLast((run) => run.status !== 'lease-lost');
     const runs = judged === undefined ? 'idle' : judged.status === 'ok' ? 'ok' : 'failing';
     // Pages in doubt waiting to be shipped again, recorded in the state or (the service) a take-back no run could
     // write yet, kept in memory and retried: not ok until a run has shipped them.

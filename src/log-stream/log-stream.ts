@@ -50,8 +50,8 @@ export class LogStream {
 
   async receive(body: string): Promise<DeliveryOutcome> {
     const { shipped, clock } = this.deps;
-    const afterAnswer = this.settings.streamOnly ? undefined : (settling: Promise<void>, records: number) => this.keepSettling(settling, records);
-    const outcome = await receiveDelivery(body, { shipped, clock, shipments: this.shipments, ...(afterAnswer ? { afterAnswer } : {}) }, { filter: this.config.filter, papertrail: this.config.papertrail });
+    const afterAnswer = this.settings.streamOnly ? {} : { afterAnswer: this.keepSettling };
+    const outcome = await receiveDelivery(body, { shipped, clock, shipments: this.shipments, ...afterAnswer }, { filter: this.config.filter, papertrail: this.config.papertrail });
     this.activity.delivered(outcome);
     this.sharing?.delivered();
     this.deps.log.debug(`log stream: ${outcome.records} records (${outcome.format}), ${outcome.exported} shipped, ${outcome.alreadyShipped + outcome.repeatedInRequest} already shipped, ${outcome.filteredOut} filtered out`);
@@ -71,7 +71,7 @@ export class LogStream {
   }
 
   /** Hybrid mode: a delivery answered on confirmation is recorded once out of doubt, or left to the poller. */
-  private keepSettling(settling: Promise<void>, records: number): void {
+  private readonly keepSettling = (settling: Promise<void>, records: number): void => {
     const kept: Promise<void> = settling.then(
       () => undefined,
       (error: unknown) => {
@@ -82,7 +82,7 @@ export class LogStream {
       },
     ).finally(() => this.settling.delete(kept));
     this.settling.add(kept);
-  }
+  };
 
   /** What Auth0 says of the stream, from the watch serve runs; part of every snapshot from now on. */
   watchedBy(watch: { snapshot(): StreamWatchSnapshot }): void {
